@@ -1,0 +1,25 @@
+# chainsync_migrations(<target> <schema> <dir>)
+#
+# Embeds the numbered migrations <dir>/NNNN_<what>.sql of a service into a
+# library target, so that a binary carries its schema and needs no files at
+# run time. The generated source defines
+#   const std::vector<chainsync::Migration>& <Schema>Migrations()
+# in namespace chainsync::<schema>, declared in the generated header
+# "<schema>_migrations.h". Adding or editing a file re-runs the generation.
+function(chainsync_migrations target schema dir)
+  file(GLOB files CONFIGURE_DEPENDS "${dir}/*.sql")
+  list(SORT files)
+  set(out_dir "${CMAKE_CURRENT_BINARY_DIR}/migrations_gen")
+  set(header "${out_dir}/${schema}_migrations.h")
+  set(source "${out_dir}/${schema}_migrations.cc")
+  add_custom_command(
+    OUTPUT "${header}" "${source}"
+    COMMAND "${CMAKE_COMMAND}" "-DSCHEMA=${schema}" "-DHEADER=${header}"
+            "-DSOURCE=${source}" "-DFILES=${files}"
+            -P "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
+    DEPENDS ${files} "${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake"
+    COMMENT "embedding ${schema} migrations"
+    VERBATIM)
+  target_sources(${target} PRIVATE "${source}" "${header}")
+  target_include_directories(${target} PUBLIC "${out_dir}")
+endfunction()

@@ -1,0 +1,123 @@
+#include "absl/strings/string_view.h"
+#include "libs/common/server/backend.h"
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/config/flags.h"
+#include "libs/common/config/secret.h"
+#include "libs/common/logging/log.h"
+#include "libs/common/postgres/migrations.h"
+#include "re2/re2.h"
+
+ABSL_FLAG(int32_t, grpc_port, 0,
+          "gRPC port (0 picks a free one). Default per service: indexer "
+          "50051, oracle 50052, reconciler 50053.");
+ABSL_FLAG(int32_t, admin_port, 0,
+          "Admin HTTP port serving /metrics, /healthz and /readyz (0 picks a "
+          "free one). Default per service: indexer 9101, oracle 9102, "
+          "reconciler 9103.");
+ABSL_FLAG(std::string, database_url, "",
+          "PostgreSQL connection URI or conninfo string, without the "
+          "password, e.g. postgresql://chainsync@127.0.0.1:5432/chainsync. "
+          "The password comes from CHAINSYNC_DATABASE_PASSWORD or the file "
+          "named by CHAINSYNC_DATABASE_PASSWORD_FILE.");
+ABSL_FLAG(int32_t, database_pool_size, 8, "Postgres connections at most.");
+
+namespace chainsync {
+
+namespace {
+
+absl::StatusOr<ServiceHostOptions> BackendHostOptionsFromFlags(
+    absl::string_view service) {
+  absl::StatusOr<ServiceHostOptions> options = ServiceHostOptionsFromFlags(service);
+  if (!options.ok()) return options;
+  const int32_t grpc_port = absl::GetFlag(FLAGS_grpc_port);
+  const int32_t admin_port = absl::GetFlag(FLAGS_admin_port);
+  if (absl::Status status = ValidatePort("grpc_port", grpc_port); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = ValidatePort("admin_port", admin_port); !status.ok()) {
+    return status;
+  }
+  options->grpc.emplace();
+  options->grpc->host = options->http.host;
+  options->grpc->port = grpc_port;
+  options->http.port = admin_port;
+  return options;
+}
+
+}  // namespace
+
+absl::StatusOr<PgPoolOptions> PgPoolOptionsFromFlags(absl::string_view service) {
+  PgPoolOptions options;
+  options.connect.url = absl::GetFlag(FLAGS_database_url);
+  if (options.connect.url.empty()) {
+    return InvalidFlag("database_url", "",
+                       "required: the PostgreSQL URI, e.g. "
+                       "postgresql://chainsync@127.0.0.1:5432/chainsync");
+  }
+  // The URL is logged and shown by `ps`; the password travels separately.
+  static const LazyRE2 kPasswordInUrl = {R"(://[^/@]*:[^/@]*@|password\s*=)"};
+  if (RE2::PartialMatch(options.connect.url, *kPasswordInUrl)) {
+    return InvalidFlag("database_url", "(hidden)",
+                       "must not contain the password; set "
+                       "CHAINSYNC_DATABASE_PASSWORD or _FILE instead");
+  }
+  options.size = absl::GetFlag(FLAGS_database_pool_size);
+  if (options.size < 1 || options.size > 1000) {
+    return InvalidFlag("database_pool_size", absl::StrCat(options.size),
+                       "must be from 1 to 1000");
+  }
+  absl::StatusOr<Secret> password = ReadSecret("database_password");
+  if (password.ok()) {
+    options.connect.password = *std::move(password);
+  } else if (!absl::IsNotFound(password.status())) {
+    return password.status();
+  }
+  options.connect.application_name = absl::StrCat("chainsync-", service);
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<PgPool>> OpenDatabase(
+    absl::string_view service, const std::vector<Migration>& migrations) {
+  absl::StatusOr<PgPoolOptions> options = PgPoolOptionsFromFlags(service);
+  if (!options.ok()) return options.status();
+  absl::StatusOr<std::unique_ptr<PgPool>> pool = PgPool::Create(*std::move(options));
+  if (!pool.ok()) return pool.status();
+  absl::StatusOr<PgPool::Lease> connection = (*pool)->Acquire();
+  if (!connection.ok()) return connection.status();
+  absl::StatusOr<MigrationReport> report =
+      ApplyMigrations(**connection, service, migrations);
+  if (!report.ok()) return report.status();
+  log::Info("database schema up to date", {{"schema", service},
+                                           {"applied", report->applied},
+                                           {"already_applied", report->already_applied}});
+  return pool;
+}
+
+int RunBackend(
+    const BackendSpec& spec, int argc, char** argv,
+    const std::function<std::vector<std::unique_ptr<grpc::Service>>(PgPool&)>&
+        make_services) {
+  absl::SetFlag(&FLAGS_grpc_port, spec.defaults.grpc_port);
+  absl::SetFlag(&FLAGS_admin_port, spec.defaults.admin_port);
+  InitProcess(spec.service, argc, argv, spec.usage);
+  ServiceHostOptions options =
+      ValueOrExit(BackendHostOptionsFromFlags(spec.service), "configuration");
+  std::unique_ptr<PgPool> database =
+      ValueOrExit(OpenDatabase(spec.service, *spec.migrations), "database");
+  const std::vector<std::unique_ptr<grpc::Service>> services =
+      make_services(*database);
+  std::vector<grpc::Service*> registered;
+  for (const auto& service : services) registered.push_back(service.get());
+  std::unique_ptr<ServiceHost> host =
+      ValueOrExit(ServiceHost::Start(std::move(options), std::move(registered),
+                                     HttpRouter(), metrics::DefaultRegistry()),
+                  "servers");
+  host->readiness().Set(true);
+  host->WaitForShutdownSignal();
+  host->Drain();
+  return 0;
+}
+
+}  // namespace chainsync

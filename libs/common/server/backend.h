@@ -1,0 +1,54 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
+#include "grpcpp/impl/codegen/service_type.h"
+#include "libs/common/postgres/migrations.h"
+#include "libs/common/postgres/pool.h"
+#include "libs/common/server/service_host.h"
+
+namespace chainsync {
+
+// The frame of every backend (indexer, oracle, reconciler): its gRPC and
+// admin ports, its database and its schema. Default ports differ per
+// service, so each main passes its own.
+struct BackendDefaults {
+  int grpc_port;
+  int admin_port;
+};
+
+// BackendSpec describes a backend binary.
+struct BackendSpec {
+  // The service name, which is also its Postgres schema.
+  absl::string_view service;
+  // The first line of --help.
+  absl::string_view usage;
+  BackendDefaults defaults;
+  const std::vector<Migration>* migrations;
+};
+
+// RunBackend is the whole life of a backend process: flags, logging, the
+// database pool with the schema migrated, the gRPC services returned by
+// `make_services` served with health, reflection and metrics, ready, and on
+// SIGTERM a drain and exit status 0. Start-up errors exit non-zero with one
+// log line. Returns the exit status.
+int RunBackend(
+    const BackendSpec& spec, int argc, char** argv,
+    const std::function<std::vector<std::unique_ptr<grpc::Service>>(PgPool&)>&
+        make_services);
+
+// PgPoolOptionsFromFlags reads --database_url, --database_pool_size and the
+// secret database_password (CHAINSYNC_DATABASE_PASSWORD[_FILE]).
+absl::StatusOr<PgPoolOptions> PgPoolOptionsFromFlags(absl::string_view service);
+
+// OpenDatabase connects the pool and applies the service's migrations to its
+// schema.
+absl::StatusOr<std::unique_ptr<PgPool>> OpenDatabase(
+    absl::string_view service, const std::vector<Migration>& migrations);
+
+}  // namespace chainsync

@@ -1,0 +1,88 @@
+#include "libs/common/server/grpc_server.h"
+
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "libs/common/metrics/grpc_metrics_interceptor.h"
+
+namespace chainsync {
+
+struct GrpcServer::HealthLink {
+  std::mutex mu;
+  grpc::HealthCheckServiceInterface* health;  // null once shut down
+};
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
+    const GrpcServerOptions& options, std::vector<grpc::Service*> services,
+    metrics::Registry& registry, Readiness& readiness) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  const std::string address = absl::StrCat(options.host, ":", options.port);
+  int selected_port = 0;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                           &selected_port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_send_message_bytes);
+  // SO_REUSEPORT would let a second process bind the same port silently and
+  // split the traffic; a taken port must be an error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIME_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(
+          absl::ToInt64Milliseconds(options.min_client_ping_interval)));
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(
+      std::make_unique<metrics::GrpcMetricsInterceptorFactory>(registry));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || selected_port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for gRPC on ", address, ": the address is in use or "
+        "not available"));
+  }
+  auto health = std::make_shared<HealthLink>();
+  health->health = server->GetHealthCheckService();
+  readiness.OnChange([health](bool ready) {
+    std::lock_guard<std::mutex> lock(health->mu);
+    if (health->health != nullptr) health->health->SetServingStatus(ready);
+  });
+  return std::unique_ptr<GrpcServer>(
+      new GrpcServer(std::move(server), selected_port, std::move(health)));
+}
+
+GrpcServer::GrpcServer(std::unique_ptr<grpc::Server> server, int port,
+                       std::shared_ptr<HealthLink> health)
+    : server_(std::move(server)), port_(port), health_(std::move(health)) {}
+
+GrpcServer::~GrpcServer() { Shutdown(absl::ZeroDuration()); }
+
+void GrpcServer::Shutdown(absl::Duration grace) {
+  if (stopped_) return;
+  stopped_ = true;
+  {
+    // Reports NOT_SERVING to health watchers and ignores later changes.
+    std::lock_guard<std::mutex> lock(health_->mu);
+    health_->health->Shutdown();
+    health_->health = nullptr;
+  }
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+}
+
+}  // namespace chainsync

@@ -1,0 +1,404 @@
+#include "absl/strings/string_view.h"
+#include "libs/common/server/http_server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "boost/asio/dispatch.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/strand.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "libs/common/logging/log.h"
+
+namespace chainsync {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace internal {
+
+// ServerState is shared by the server and its connections, so that a reply
+// sent late from another thread still finds a live io_context.
+struct ServerState {
+  HttpServerOptions options;
+  std::shared_ptr<const HttpRouter> router;
+  net::io_context io_context;
+  std::atomic<bool> draining{false};
+
+  std::mutex mu;
+  std::condition_variable idle;
+  int in_flight = 0;
+  std::set<HttpConnection*> connections;
+
+  ServerState(HttpServerOptions options, std::shared_ptr<const HttpRouter> router)
+      : options(std::move(options)),
+        router(std::move(router)),
+        io_context(this->options.threads) {}
+
+  void RequestDone() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (--in_flight == 0) idle.notify_all();
+  }
+};
+
+class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
+ public:
+  HttpConnection(tcp::socket socket, std::shared_ptr<ServerState> state)
+      : stream_(std::move(socket)), state_(std::move(state)) {}
+
+  ~HttpConnection() {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->connections.erase(this);
+  }
+
+  void Start() {
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      state_->connections.insert(this);
+    }
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // Respond may be called from any thread; the write runs on the strand.
+  void Respond(HttpResponse response) {
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this(), response = std::move(response)]() mutable {
+                    self->Write(std::move(response), /*counted=*/true);
+                  });
+  }
+
+  // Close ends the connection from the server side (at shutdown).
+  void Close() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.close();
+    });
+  }
+
+ private:
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->body_limit(state_->options.max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(state_->options.max_header_bytes));
+    stream_.expires_after(std::chrono::microseconds(
+        absl::ToInt64Microseconds(state_->options.read_timeout)));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->OnHeader(ec);
+        });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    const auto& header = parser_->get();
+    if (beast::iequals(header[http::field::expect], "100-continue") &&
+        !parser_->is_done()) {
+      // curl and other clients wait for this before sending a large body.
+      auto interim = std::make_shared<http::response<http::empty_body>>(
+          http::status::continue_, header.version());
+      http::async_write(stream_, *interim,
+                        [self = shared_from_this(), interim](beast::error_code ec,
+                                                             size_t) {
+                          if (ec) return self->stream_.close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnRead(ec);
+                     });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      keep_alive_ = false;
+      return Write(HttpResponse::Error(
+                       413, "RESOURCE_EXHAUSTED",
+                       absl::StrCat("request body exceeds ",
+                                    state_->options.max_body_bytes, " bytes")),
+                   /*counted=*/false);
+    }
+    if (ec == http::error::header_limit) {
+      keep_alive_ = false;
+      return Write(HttpResponse::Error(
+                       431, "RESOURCE_EXHAUSTED",
+                       absl::StrCat("request headers exceed ",
+                                    state_->options.max_header_bytes, " bytes")),
+                   /*counted=*/false);
+    }
+    if (ec.category() ==
+            beast::error_code(http::error::end_of_stream).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      keep_alive_ = false;
+      return Write(HttpResponse::Error(400, "INVALID_ARGUMENT",
+                                       absl::StrCat("malformed HTTP request: ",
+                                                    ec.message())),
+                   /*counted=*/false);
+    }
+    // End of stream, timeout, reset: nothing to answer.
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    stream_.expires_never();
+    http::request<http::string_body> message = parser_->release();
+    version_ = message.version();
+    keep_alive_ = message.keep_alive();
+
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    const size_t question = request.target.find('?');
+    request.path = request.target.substr(0, question);
+    if (question != std::string::npos) {
+      request.query = request.target.substr(question + 1);
+    }
+    request.headers.reserve(std::distance(message.begin(), message.end()));
+    for (const auto& field : message) {
+      request.headers.emplace_back(absl::AsciiStrToLower(std::string(field.name_string())),
+                                   std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    beast::error_code endpoint_error;
+    const tcp::endpoint remote = stream_.socket().remote_endpoint(endpoint_error);
+    if (!endpoint_error) request.remote_address = remote.address().to_string();
+
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      ++state_->in_flight;
+    }
+    state_->router->Dispatch(std::move(request), HttpReply(shared_from_this()));
+  }
+
+  void Write(HttpResponse response, bool counted) {
+    auto message = std::make_shared<http::response<http::string_body>>();
+    message->version(version_);
+    message->result(static_cast<unsigned>(response.status));
+    for (auto& [name, value] : response.headers) message->set(name, value);
+    const bool keep_alive = keep_alive_ && !state_->draining.load();
+    message->keep_alive(keep_alive);
+    message->body() = std::move(response.body);
+    message->prepare_payload();
+    stream_.expires_after(std::chrono::microseconds(
+        absl::ToInt64Microseconds(state_->options.read_timeout)));
+    http::async_write(
+        stream_, *message,
+        [self = shared_from_this(), message, keep_alive, counted](
+            beast::error_code ec, size_t) {
+          if (counted) self->state_->RequestDone();
+          if (ec || !keep_alive) {
+            beast::error_code ignored;
+            self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            return;
+          }
+          self->ReadHeader();
+        });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<ServerState> state_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+};
+
+}  // namespace internal
+
+HttpReply::HttpReply(std::shared_ptr<internal::HttpConnection> connection)
+    : connection_(std::move(connection)) {}
+HttpReply::HttpReply(HttpReply&&) noexcept = default;
+HttpReply& HttpReply::operator=(HttpReply&&) noexcept = default;
+
+HttpReply::~HttpReply() {
+  if (connection_ != nullptr) {
+    log::Error("HTTP handler dropped a request without answering");
+    connection_->Respond(HttpResponse::Error(500, "INTERNAL",
+                                             "the request was not answered"));
+  }
+}
+
+void HttpReply::Send(HttpResponse response) && {
+  std::shared_ptr<internal::HttpConnection> connection = std::move(connection_);
+  connection->Respond(std::move(response));
+}
+
+HttpRouter::HttpRouter()
+    : fallback_([](HttpRequest request, HttpReply reply) {
+        std::move(reply).Send(HttpResponse::Error(
+            404, "NOT_FOUND", absl::StrCat("no route for ", request.path)));
+      }) {}
+
+void HttpRouter::Handle(std::string method, std::string path,
+                        HttpHandler handler) {
+  routes_[{std::move(method), std::move(path)}] = std::move(handler);
+}
+
+void HttpRouter::SetFallback(HttpHandler handler) {
+  fallback_ = std::move(handler);
+}
+
+void HttpRouter::Dispatch(HttpRequest request, HttpReply reply) const {
+  const auto found = routes_.find({request.method, request.path});
+  if (found != routes_.end()) {
+    return found->second(std::move(request), std::move(reply));
+  }
+  std::string allowed;
+  for (const auto& [key, handler] : routes_) {
+    if (key.second == request.path) {
+      absl::StrAppend(&allowed, allowed.empty() ? "" : ", ", key.first);
+    }
+  }
+  if (allowed.empty()) return fallback_(std::move(request), std::move(reply));
+  HttpResponse response =
+      HttpResponse::Error(405, "UNIMPLEMENTED",
+                          absl::StrCat("method ", request.method,
+                                       " is not allowed on ", request.path));
+  response.headers.emplace_back("allow", allowed);
+  std::move(reply).Send(std::move(response));
+}
+
+class HttpServer::Impl {
+ public:
+  explicit Impl(std::shared_ptr<internal::ServerState> state)
+      : state_(std::move(state)), acceptor_(state_->io_context) {}
+
+  absl::Status Listen() {
+    beast::error_code ec;
+    const net::ip::address address =
+        net::ip::make_address(state_->options.host, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid listen host \"", state_->options.host, "\""));
+    }
+    const tcp::endpoint endpoint(address,
+                                 static_cast<uint16_t>(state_->options.port));
+    const auto fail = [&](absl::string_view step) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", state_->options.host, ":", state_->options.port,
+          " (", step, "): ", ec.message()));
+    };
+    if (acceptor_.open(endpoint.protocol(), ec)) return fail("open");
+    if (acceptor_.set_option(net::socket_base::reuse_address(true), ec)) {
+      return fail("SO_REUSEADDR");
+    }
+    if (acceptor_.bind(endpoint, ec)) return fail("bind");
+    if (acceptor_.listen(net::socket_base::max_listen_connections, ec)) {
+      return fail("listen");
+    }
+    port_ = acceptor_.local_endpoint().port();
+    return absl::OkStatus();
+  }
+
+  void Run() {
+    Accept();
+    for (int i = 0; i < state_->options.threads; ++i) {
+      running_threads_.fetch_add(1);
+      threads_.emplace_back([this] {
+        state_->io_context.run();
+        running_threads_.fetch_sub(1);
+      });
+    }
+  }
+
+  void Shutdown(absl::Duration grace) {
+    if (stopped_.exchange(true)) return;
+    state_->draining.store(true);
+    net::post(state_->io_context, [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    std::vector<std::shared_ptr<internal::HttpConnection>> open;
+    {
+      std::unique_lock<std::mutex> lock(state_->mu);
+      state_->idle.wait_for(
+          lock, std::chrono::microseconds(absl::ToInt64Microseconds(grace)),
+          [this] { return state_->in_flight == 0; });
+      for (internal::HttpConnection* connection : state_->connections) {
+        if (auto alive = connection->weak_from_this().lock()) {
+          open.push_back(std::move(alive));
+        }
+      }
+    }
+    for (const auto& connection : open) connection->Close();
+    open.clear();
+    // Closed sockets complete their pending operations with errors, after
+    // which run() returns for lack of work. stop() is the backstop for a
+    // peer that does not let go.
+    const absl::Time deadline = absl::Now() + absl::Seconds(2);
+    while (running_threads_.load() > 0 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    state_->io_context.stop();
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+  int port() const { return port_; }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept(
+        net::make_strand(state_->io_context),
+        [this](beast::error_code ec, tcp::socket socket) {
+          if (ec) {
+            if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+            log::Warning("HTTP accept failed", {{"error", ec.message()}});
+          } else {
+            socket.set_option(tcp::no_delay(true), ec);
+            std::make_shared<internal::HttpConnection>(std::move(socket), state_)
+                ->Start();
+          }
+          Accept();
+        });
+  }
+
+  std::shared_ptr<internal::ServerState> state_;
+  tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<int> running_threads_{0};
+  int port_ = 0;
+};
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
+    const HttpServerOptions& options, std::shared_ptr<const HttpRouter> router) {
+  auto state = std::make_shared<internal::ServerState>(options, std::move(router));
+  auto impl = std::make_unique<Impl>(state);
+  if (absl::Status status = impl->Listen(); !status.ok()) return status;
+  impl->Run();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { impl_->Shutdown(absl::ZeroDuration()); }
+
+int HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::Shutdown(absl::Duration grace) { impl_->Shutdown(grace); }
+
+}  // namespace chainsync

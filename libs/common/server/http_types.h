@@ -1,0 +1,41 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace chainsync {
+
+// HttpRequest is a parsed HTTP/1.1 request as handlers see it. Header names
+// are lower case.
+struct HttpRequest {
+  std::string method;  // "GET"
+  std::string target;  // "/api/realtime/balances?address=0x..."
+  std::string path;    // "/api/realtime/balances" (still percent-encoded)
+  std::string query;   // "address=0x..." without the '?'
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_address;  // "127.0.0.1"
+
+  // Header returns the first value of `name` (lower case), or "".
+  absl::string_view Header(absl::string_view name) const;
+};
+
+// HttpResponse is what a handler answers.
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // Json answers `body` (already JSON) with the JSON content type.
+  static HttpResponse Json(int status, std::string body);
+  // Text answers plain text.
+  static HttpResponse Text(int status, std::string body);
+  // Error answers {"code": ..., "message": ..., "details": []} with `code`
+  // the canonical status name, for example "NOT_FOUND".
+  static HttpResponse Error(int status, absl::string_view code,
+                            absl::string_view message);
+};
+
+}  // namespace chainsync

@@ -1,0 +1,36 @@
+#include "libs/common/server/readiness.h"
+
+namespace chainsync {
+
+void Readiness::Set(bool ready, std::string reason) {
+  std::vector<std::function<void(bool)>> listeners;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ready_ = ready;
+    reason_ = ready ? "" : std::move(reason);
+    listeners = listeners_;
+  }
+  for (const auto& listener : listeners) listener(ready);
+}
+
+bool Readiness::ready() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ready_;
+}
+
+std::string Readiness::reason() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reason_;
+}
+
+void Readiness::OnChange(std::function<void(bool)> listener) {
+  bool ready;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    listeners_.push_back(listener);
+    ready = ready_;
+  }
+  listener(ready);
+}
+
+}  // namespace chainsync

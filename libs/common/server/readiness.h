@@ -1,0 +1,33 @@
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace chainsync {
+
+// Readiness says whether a service should receive traffic. It drives both
+// /readyz and the gRPC health status, so that Kubernetes probes and gRPC
+// load balancers see the same answer. A service is not ready until its
+// dependencies are up, and stops being ready when it starts draining.
+class Readiness {
+ public:
+  // Set changes the state; `reason` says why when not ready.
+  void Set(bool ready, std::string reason = "");
+
+  bool ready() const;
+  std::string reason() const;
+
+  // OnChange registers a listener called, under no lock of ours, with every
+  // new state, and once immediately with the current one.
+  void OnChange(std::function<void(bool ready)> listener);
+
+ private:
+  mutable std::mutex mu_;
+  bool ready_ = false;
+  std::string reason_ = "starting";
+  std::vector<std::function<void(bool)>> listeners_;
+};
+
+}  // namespace chainsync

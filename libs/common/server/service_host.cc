@@ -1,0 +1,101 @@
+#include "absl/strings/string_view.h"
+#include "libs/common/server/service_host.h"
+
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "libs/common/config/flags.h"
+#include "libs/common/logging/log.h"
+#include "libs/common/metrics/process_metrics.h"
+#include "libs/common/server/admin_routes.h"
+#include "libs/common/server/shutdown_signal.h"
+
+ABSL_FLAG(std::string, log_level, "info",
+          "Minimum level of log lines: debug, info, warning or error.");
+ABSL_FLAG(std::string, listen_host, "0.0.0.0",
+          "Address the servers listen on.");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
+          "How long calls in flight may take to finish after SIGTERM.");
+
+namespace chainsync {
+
+void InitProcess(absl::string_view service, int argc, char** argv,
+                 absl::string_view usage) {
+  BlockShutdownSignals();
+  log::Init(service, log::Level::kInfo);
+  absl::StatusOr<std::vector<std::string>> positional = ParseFlags(argc, argv, usage);
+  absl::StatusOr<log::Level> level =
+      positional.ok() ? log::ParseLevel(absl::GetFlag(FLAGS_log_level))
+                      : absl::StatusOr<log::Level>(positional.status());
+  if (!level.ok()) {
+    log::Error("invalid configuration", {{"error", level.status().message()}});
+    std::exit(2);
+  }
+  if (!positional->empty()) {
+    log::Error("invalid configuration",
+               {{"error", "unexpected argument \"" + positional->front() +
+                              "\"; flags are written --name=value"}});
+    std::exit(2);
+  }
+  log::Init(service, *level);
+}
+
+void OkOrExit(const absl::Status& status, absl::string_view what) {
+  if (status.ok()) return;
+  log::Error("cannot start", {{"step", what}, {"error", status.message()},
+                              {"code", std::string(absl::StatusCodeToString(status.code()))}});
+  std::exit(1);
+}
+
+absl::StatusOr<ServiceHostOptions> ServiceHostOptionsFromFlags(
+    absl::string_view service) {
+  ServiceHostOptions options;
+  options.service = std::string(service);
+  options.http.host = absl::GetFlag(FLAGS_listen_host);
+  options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  if (options.drain_timeout < absl::ZeroDuration()) {
+    return InvalidFlag("drain_timeout", absl::FormatDuration(options.drain_timeout),
+                       "must not be negative");
+  }
+  return options;
+}
+
+ServiceHost::ServiceHost(ServiceHostOptions options) : options_(std::move(options)) {}
+
+ServiceHost::~ServiceHost() = default;
+
+absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
+    ServiceHostOptions options, std::vector<grpc::Service*> services,
+    HttpRouter router, metrics::Registry& registry) {
+  std::unique_ptr<ServiceHost> host(new ServiceHost(std::move(options)));
+  metrics::AddProcessMetrics(registry);
+  if (host->options_.grpc.has_value()) {
+    absl::StatusOr<std::unique_ptr<GrpcServer>> grpc = GrpcServer::Start(
+        *host->options_.grpc, std::move(services), registry, host->readiness_);
+    if (!grpc.ok()) return grpc.status();
+    host->grpc_ = *std::move(grpc);
+  }
+  AddAdminRoutes(router, registry, host->readiness_);
+  absl::StatusOr<std::unique_ptr<HttpServer>> http = HttpServer::Start(
+      host->options_.http, std::make_shared<const HttpRouter>(std::move(router)));
+  if (!http.ok()) return http.status();
+  host->http_ = *std::move(http);
+  log::Info("serving", {{"grpc_port", host->grpc_port()},
+                        {"http_port", host->http_port()}});
+  return host;
+}
+
+void ServiceHost::WaitForShutdownSignal() {
+  const int signal = chainsync::WaitForShutdownSignal();
+  log::Info("shutdown requested; draining",
+            {{"signal", signal}, {"drain_timeout_seconds", options_.drain_timeout}});
+  readiness_.Set(false, "shutting down");
+}
+
+void ServiceHost::Drain() {
+  if (grpc_ != nullptr) grpc_->Shutdown(options_.drain_timeout);
+  http_->Shutdown(options_.drain_timeout);
+  log::Info("stopped");
+}
+
+}  // namespace chainsync

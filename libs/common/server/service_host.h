@@ -1,0 +1,89 @@
+#pragma once
+
+// ServiceHost is the process frame shared by the four chainsync binaries:
+// flags and logging, the gRPC server (backends), the HTTP server (admin
+// endpoints; the gateway's public API too), readiness, and the drain on
+// SIGTERM/SIGINT. A main builds its domain objects and hands their gRPC
+// services and HTTP routes to it; nothing else.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/common/metrics/registry.h"
+#include "libs/common/server/grpc_server.h"
+#include "libs/common/server/http_server.h"
+#include "libs/common/server/readiness.h"
+
+namespace chainsync {
+
+// InitProcess is the first call of a main: it blocks the shutdown signals,
+// parses flags (environment defaults, then the command line) and sets up
+// logging. A bad flag logs one error line naming it and exits with status 2.
+void InitProcess(absl::string_view service, int argc, char** argv,
+                 absl::string_view usage);
+
+// ValueOrExit returns the value, or logs one error line (`what` and the
+// status) and exits with status 1: start-up failures (database unreachable,
+// port taken, broken migration) end the process before it serves anything.
+template <typename T>
+T ValueOrExit(absl::StatusOr<T> value, absl::string_view what);
+void OkOrExit(const absl::Status& status, absl::string_view what);
+
+struct ServiceHostOptions {
+  std::string service;
+  // Absent for the gateway, which serves HTTP only.
+  std::optional<GrpcServerOptions> grpc;
+  HttpServerOptions http;
+  // How long in-flight calls may take to finish after SIGTERM.
+  absl::Duration drain_timeout = absl::Seconds(10);
+};
+
+// ServiceHostOptionsFromFlags reads the flags every binary shares
+// (--listen_host, --drain_timeout); ports are the caller's.
+absl::StatusOr<ServiceHostOptions> ServiceHostOptionsFromFlags(
+    absl::string_view service);
+
+class ServiceHost {
+ public:
+  // Start starts the servers, with the admin endpoints added to `router`.
+  // The service is not ready until readiness().Set(true).
+  static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
+      ServiceHostOptions options, std::vector<grpc::Service*> services,
+      HttpRouter router, metrics::Registry& registry);
+
+  ~ServiceHost();
+
+  Readiness& readiness() { return readiness_; }
+  int grpc_port() const { return grpc_ == nullptr ? 0 : grpc_->port(); }
+  int http_port() const { return http_->port(); }
+
+  // WaitForShutdownSignal blocks until SIGTERM or SIGINT, then reports not
+  // ready so that load balancers stop sending new work.
+  void WaitForShutdownSignal();
+
+  // Drain stops accepting, lets calls in flight finish within the drain
+  // timeout, and stops the servers.
+  void Drain();
+
+ private:
+  explicit ServiceHost(ServiceHostOptions options);
+
+  ServiceHostOptions options_;
+  Readiness readiness_;
+  std::unique_ptr<GrpcServer> grpc_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+template <typename T>
+T ValueOrExit(absl::StatusOr<T> value, absl::string_view what) {
+  OkOrExit(value.status(), what);
+  return *std::move(value);
+}
+
+}  // namespace chainsync

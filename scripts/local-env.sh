@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Starts and stops chainsync's local environment: a private PostgreSQL
+# cluster in a directory of the project (its own port and a unix socket in
+# that directory) and an anvil node. Nothing is installed system-wide and
+# nothing stays running after `stop`.
+#
+#   scripts/local-env.sh start [--dir DIR]   # default DIR: .local/env
+#   scripts/local-env.sh stop  [--dir DIR]   # stops both and removes DIR
+#   scripts/local-env.sh status [--dir DIR]
+#
+# `start` writes DIR/env, a shell file with the connection settings:
+#   CHAINSYNC_DATABASE_URL, CHAINSYNC_RPC_URL, CHAINSYNC_CHAIN_ID, PGPORT,
+#   PGHOST (the socket directory), ANVIL_PORT.
+# ANVIL_ARGS adds flags to anvil (for example --block-time 1).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+command=${1:-}
+shift || true
+dir="$root/.local/env"
+while (($#)); do
+  case $1 in
+    --dir) dir=$2; shift 2 ;;
+    *) echo "local-env: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+pg_bin=$(pg_config --bindir 2>/dev/null || true)
+[[ -x "$pg_bin/initdb" ]] || pg_bin=/usr/lib/postgresql/15/bin
+
+# PostgreSQL refuses to run as root; as root, run it as the postgres user.
+as_pg() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for() { # description, command...
+  local what=$1; shift
+  for _ in $(seq 1 300); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "local-env: $what did not come up" >&2
+  return 1
+}
+
+start() {
+  if [[ -f "$dir/env" ]]; then
+    echo "local-env: already running in $dir (run stop first)" >&2
+    exit 1
+  fi
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  local pgdata="$dir/pgdata" socket="$dir/run" logs="$dir/logs"
+  mkdir -p "$pgdata" "$socket" "$logs"
+  if [[ $(id -u) -eq 0 ]]; then
+    chown postgres: "$pgdata" "$socket" "$logs"
+    # The postgres user must be able to reach its directories.
+    local d="$dir"
+    while [[ "$d" != / ]]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
+  fi
+  as_pg "$pg_bin/initdb" -D "$pgdata" -U chainsync -A trust -E UTF8 --locale=C.UTF-8 >"$logs/initdb.log" 2>&1 \
+    || { cat "$logs/initdb.log" >&2; exit 1; }
+
+  local pg_port anvil_port
+  pg_port=$(free_port)
+  as_pg "$pg_bin/pg_ctl" -D "$pgdata" -l "$logs/postgres.log" -w -t 60 \
+    -o "-p $pg_port -k $socket -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null \
+    || { cat "$logs/postgres.log" >&2; exit 1; }
+  "$pg_bin/psql" -h "$socket" -p "$pg_port" -U chainsync -d postgres -qAt -c "CREATE DATABASE chainsync" >/dev/null
+
+  anvil_port=$(free_port)
+  # setsid: anvil leaves with `stop`, not with the shell that started it.
+  setsid "$root/node_modules/.bin/anvil" --host 127.0.0.1 --port "$anvil_port" \
+    ${ANVIL_ARGS:-} >"$logs/anvil.log" 2>&1 < /dev/null &
+  echo $! >"$dir/anvil.pid"
+  wait_for "anvil on port $anvil_port" curl -sf -X POST -H 'content-type: application/json' \
+    --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "http://127.0.0.1:$anvil_port"
+
+  cat >"$dir/env" <<ENV
+export CHAINSYNC_DATABASE_URL=postgresql://chainsync@127.0.0.1:$pg_port/chainsync
+export CHAINSYNC_RPC_URL=http://127.0.0.1:$anvil_port
+export CHAINSYNC_CHAIN_ID=31337
+export PGHOST=$socket
+export PGPORT=$pg_port
+export PGUSER=chainsync
+export ANVIL_PORT=$anvil_port
+ENV
+  echo "local-env: Postgres on 127.0.0.1:$pg_port (socket $socket), anvil on 127.0.0.1:$anvil_port; settings in $dir/env"
+}
+
+stop() {
+  [[ -d "$dir" ]] || return 0
+  if [[ -f "$dir/anvil.pid" ]]; then
+    kill "$(cat "$dir/anvil.pid")" 2>/dev/null || true
+  fi
+  if [[ -f "$dir/pgdata/postmaster.pid" ]]; then
+    as_pg "$pg_bin/pg_ctl" -D "$dir/pgdata" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir"
+}
+
+status() {
+  if [[ -f "$dir/env" ]]; then cat "$dir/env"; else echo "local-env: not running in $dir"; exit 1; fi
+}
+
+case $command in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status [--dir DIR]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,13 @@
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "libs/common/server/service_host.h"
+
+namespace chainsync::gateway {
+
+// GatewayHostOptionsFromFlags reads the gateway's HTTP flags (--http_port,
+// --http_threads, --max_body_bytes) on top of the shared ones. The gateway
+// serves its public API and /metrics, /healthz, /readyz on one port.
+absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags();
+
+}  // namespace chainsync::gateway
