@@ -1,4 +1,4 @@
-# Script mode helper of chainsync_migrations(): writes a header and a source
+# Script mode helper of chainsync_migrations() in chainsync_service.cmake: writes a header and a source
 # holding the SQL files as byte arrays (hex, so no quoting can break them).
 string(SUBSTRING "${SCHEMA}" 0 1 first)
 string(TOUPPER "${first}" first)

@@ -1,7 +1,8 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/status.h"
 
 #include <string>
+
+#include "absl/strings/string_view.h"
 
 namespace chainsync {
 

@@ -14,7 +14,8 @@ ABSL_FLAG(int64_t, max_body_bytes, 1 << 20,
 namespace chainsync::gateway {
 
 absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags() {
-  absl::StatusOr<ServiceHostOptions> options = ServiceHostOptionsFromFlags("gateway");
+  absl::StatusOr<ServiceHostOptions> options =
+      ServiceHostOptionsFromFlags("gateway");
   if (!options.ok()) return options;
   const int32_t port = absl::GetFlag(FLAGS_http_port);
   if (absl::Status status = ValidatePort("http_port", port); !status.ok()) {
@@ -22,7 +23,8 @@ absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags() {
   }
   const int32_t threads = absl::GetFlag(FLAGS_http_threads);
   if (threads < 1 || threads > 256) {
-    return InvalidFlag("http_threads", absl::StrCat(threads), "must be from 1 to 256");
+    return InvalidFlag("http_threads", absl::StrCat(threads),
+                       "must be from 1 to 256");
   }
   const int64_t max_body = absl::GetFlag(FLAGS_max_body_bytes);
   if (max_body < 1 || max_body > (int64_t{1} << 30)) {

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   chainsync::ServiceHostOptions options = chainsync::ValueOrExit(
       chainsync::gateway::GatewayHostOptionsFromFlags(), "configuration");
   std::unique_ptr<chainsync::ServiceHost> host = chainsync::ValueOrExit(
-      chainsync::ServiceHost::Start(std::move(options), {}, chainsync::HttpRouter(),
+      chainsync::ServiceHost::Start(std::move(options), {},
+                                    chainsync::HttpRouter(),
                                     chainsync::metrics::DefaultRegistry()),
       "servers");
   host->readiness().Set(true);

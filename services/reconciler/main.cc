@@ -1,4 +1,5 @@
-// chainsync-reconciler: compares chain, indexer and oracle, runs disputes, scores health and publishes proof of reserves.
+// chainsync-reconciler: compares chain, indexer and oracle, runs disputes,
+// scores health and publishes proof of reserves.
 #include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
 #include "libs/common/server/backend.h"
 #include "reconciler_migrations.h"
@@ -6,15 +7,16 @@
 int main(int argc, char** argv) {
   return chainsync::RunBackend(
       {.service = "reconciler",
-       .usage = "chainsync-reconciler: compares chain, indexer and oracle, runs disputes, scores health and publishes proof of reserves.",
+       .usage = "chainsync-reconciler: compares chain, indexer and oracle, "
+                "runs disputes, scores health and publishes proof of reserves.",
        .defaults = {.grpc_port = 50053, .admin_port = 9103},
        .migrations = &chainsync::reconciler::ReconcilerMigrations()},
       argc, argv, [](chainsync::PgPool&) {
-        // The generated base answers UNIMPLEMENTED until the reconciler's handlers
-        // land; the contract is served (and reflected) already.
-        std::vector<std::unique_ptr<grpc::Service>> services;
-        services.push_back(
-            std::make_unique<chainsync::reconciler::v1::ReconcilerService::Service>());
-        return services;
+        // The generated base answers UNIMPLEMENTED until the reconciler's
+        // handlers land; the contract is served (and reflected) already.
+        using chainsync::reconciler::v1::ReconcilerService;
+        return std::vector<chainsync::NamedService>{
+            {std::make_shared<ReconcilerService::Service>(),
+             ReconcilerService::service_full_name()}};
       });
 }

@@ -1,43 +1,54 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/config/flags.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <iostream>
+#include <utility>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace chainsync {
 namespace {
 
-// absl's own --help only lists flags defined in the main file; chainsync's
-// flags live in libraries, so --help lists every flag except absl's internals
-// (which --helpfull still shows).
+// absl's own flags (--flagfile, --fromenv, ...) are listed by --helpfull only.
 bool IsChainsyncFlagFile(absl::string_view file) {
   return !absl::StrContains(file, "absl/");
 }
 
 std::string ProgramVersion() { return "chainsync 0.1.0"; }
 
-bool IsUsageFlag(absl::string_view arg) {
-  arg = absl::StripPrefix(absl::StripPrefix(arg, "-"), "-");
-  arg = arg.substr(0, arg.find('='));
-  return arg == "help" || arg == "helpfull" || arg == "helpshort" ||
-         arg == "helppackage" || arg == "helpmatch" || arg == "helpon" ||
-         arg == "version" || arg == "only_check_args";
+// HelpText lists the binary's flags, sorted, each with its environment
+// variable and its value, which reflects the service's own default (set
+// before parsing) and the environment. absl's own --help exits 1 and lists
+// only flags of the main file; chainsync's flags live in libraries.
+std::string HelpText(absl::string_view usage, bool all) {
+  std::vector<std::pair<absl::string_view, absl::CommandLineFlag*>> flags;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (all || IsChainsyncFlagFile(flag->Filename()))
+      flags.emplace_back(name, flag);
+  }
+  std::sort(flags.begin(), flags.end());
+  std::string text =
+      absl::StrCat(usage, "\n\nFlags (each also settable as ",
+                   kEnvironmentPrefix, "<NAME>; the command line wins):\n");
+  for (const auto& [name, flag] : flags) {
+    absl::StrAppend(&text, "  --", name, "  [",
+                    EnvironmentVariableForFlag(name), "]\n      ", flag->Help(),
+                    "\n      value: \"", flag->CurrentValue(), "\"\n");
+  }
+  return text;
 }
 
 // ParseArguments sets the flags named on the command line. absl's
 // ParseCommandLine would print a plain-text error and exit 1 on a bad flag;
 // this reports it, so that the binary logs it as one structured line.
-absl::StatusOr<std::vector<std::string>> ParseArguments(int argc,
-                                                        char** argv) {
+absl::StatusOr<std::vector<std::string>> ParseArguments(int argc, char** argv) {
   std::vector<std::string> positional;
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
@@ -70,8 +81,9 @@ absl::StatusOr<std::vector<std::string>> ParseArguments(int argc,
       value = argv[++i];
     }
     if (flag == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown flag --", name, "; see --help for the flags of this binary"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name,
+                       "; see --help for the flags of this binary"));
     }
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
@@ -95,9 +107,8 @@ absl::Status ApplyEnvironmentDefaults() {
     if (value == nullptr) continue;
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid ", variable, "=\"",
-                                                     value, "\" for --", name,
-                                                     ": ", error));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid ", variable, "=\"", value, "\" for --", name, ": ", error));
     }
   }
   return absl::OkStatus();
@@ -105,23 +116,19 @@ absl::Status ApplyEnvironmentDefaults() {
 
 absl::StatusOr<std::vector<std::string>> ParseFlags(int argc, char** argv,
                                                     absl::string_view usage) {
-  absl::FlagsUsageConfig config;
-  config.contains_help_flags = IsChainsyncFlagFile;
-  config.contains_helpshort_flags = IsChainsyncFlagFile;
-  config.version_string = ProgramVersion;
-  absl::SetFlagsUsageConfig(config);
-  absl::SetProgramUsageMessage(absl::StrCat(
-      usage, "\n\nEvery flag --name can also be set through the environment "
-             "variable ",
-      kEnvironmentPrefix, "NAME (upper case); the command line wins."));
-
   if (absl::Status status = ApplyEnvironmentDefaults(); !status.ok()) {
     return status;
   }
   for (int i = 1; i < argc; ++i) {
-    if (IsUsageFlag(argv[i])) {
-      // Prints the requested help or version text and exits 0.
-      absl::ParseCommandLine(argc, argv);
+    const absl::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-help" || arg == "-h" ||
+        arg == "--helpfull") {
+      std::cout << HelpText(usage, /*all=*/arg == "--helpfull");
+      std::exit(0);
+    }
+    if (arg == "--version") {
+      std::cout << ProgramVersion() << "\n";
+      std::exit(0);
     }
   }
   return ParseArguments(argc, argv);
@@ -135,8 +142,9 @@ absl::Status InvalidFlag(absl::string_view flag, absl::string_view value,
 
 absl::Status ValidatePort(absl::string_view flag, int32_t port) {
   if (port < 0 || port > 65535) {
-    return InvalidFlag(flag, absl::StrCat(port),
-                       "must be a TCP port from 0 to 65535 (0 picks a free one)");
+    return InvalidFlag(
+        flag, absl::StrCat(port),
+        "must be a TCP port from 0 to 65535 (0 picks a free one)");
   }
   return absl::OkStatus();
 }

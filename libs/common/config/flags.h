@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace chainsync {
 
@@ -30,9 +30,10 @@ std::string EnvironmentVariableForFlag(absl::string_view flag);
 absl::Status ApplyEnvironmentDefaults();
 
 // ParseFlags applies environment defaults, then parses the command line.
-// `--help` lists every flag of the binary with its environment variable and
-// exits. Returns the positional arguments, or INVALID_ARGUMENT for an unknown
-// flag or a bad value.
+// `--help` prints `usage` and every flag of the binary with its environment
+// variable and value, and exits 0 (`--helpfull` adds absl's own flags,
+// `--version` prints the version). Returns the positional arguments, or
+// INVALID_ARGUMENT for an unknown flag or a bad value.
 absl::StatusOr<std::vector<std::string>> ParseFlags(int argc, char** argv,
                                                     absl::string_view usage);
 

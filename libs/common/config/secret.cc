@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/config/secret.h"
 
 #include <cerrno>
@@ -8,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "libs/common/config/flags.h"
 

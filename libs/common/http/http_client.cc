@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/http/http_client.h"
 
 #include <curl/curl.h>
@@ -8,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "libs/common/logging/log.h"
 
@@ -30,7 +30,8 @@ size_t AppendHeader(char* data, size_t size, size_t count, void* out) {
   const size_t colon = line.find(':');
   if (colon != absl::string_view::npos) {
     response->headers.emplace_back(
-        absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon))),
+        absl::AsciiStrToLower(
+            absl::StripAsciiWhitespace(line.substr(0, colon))),
         std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
   }
   return size * count;
@@ -96,7 +97,8 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(
       new HttpClient(std::move(options), std::make_unique<Handles>()));
 }
 
-HttpClient::HttpClient(HttpClientOptions options, std::unique_ptr<Handles> handles)
+HttpClient::HttpClient(HttpClientOptions options,
+                       std::unique_ptr<Handles> handles)
     : options_(std::move(options)),
       handles_(std::move(handles)),
       requests_(options_.registry->AddCounter(
@@ -126,7 +128,8 @@ absl::StatusOr<HttpClientResponse> HttpClient::SendOnce(
     }
   }
   if (handle == nullptr) handle = curl_easy_init();
-  if (handle == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
+  if (handle == nullptr)
+    return absl::ResourceExhaustedError("curl_easy_init failed");
   // Reset clears the options of the previous request but keeps the handle's
   // connection cache: that is how connections are reused.
   curl_easy_reset(handle);
@@ -134,12 +137,14 @@ absl::StatusOr<HttpClientResponse> HttpClient::SendOnce(
   HttpClientResponse response;
   curl_slist* headers = nullptr;
   for (const auto& [name, value] : request.headers) {
-    headers = curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
+    headers =
+        curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
   }
   // Without this, curl waits up to a second for "100 Continue" before
   // sending a body over 1 KiB.
   headers = curl_slist_append(headers, "Expect:");
-  const absl::Duration timeout = request.timeout.value_or(options_.request_timeout);
+  const absl::Duration timeout =
+      request.timeout.value_or(options_.request_timeout);
   curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
@@ -148,11 +153,13 @@ absl::StatusOr<HttpClientResponse> HttpClient::SendOnce(
   curl_easy_setopt(handle, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(handle, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
+  curl_easy_setopt(
+      handle, CURLOPT_CONNECTTIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
   curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(timeout)));
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
+  if (!request.body.empty() || request.method == "POST" ||
+      request.method == "PUT") {
     curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
@@ -176,14 +183,16 @@ absl::StatusOr<HttpClientResponse> HttpClient::SendOnce(
   }
 
   if (code != CURLE_OK) {
-    requests_.WithLabels({options_.name, host, curl_easy_strerror(code)}).Increment();
+    requests_.WithLabels({options_.name, host, curl_easy_strerror(code)})
+        .Increment();
     // A refused connection never reached the server; anything later might
     // have, so only idempotent requests are sent again.
-    *may_retry = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
-                 request.idempotent;
+    *may_retry = code == CURLE_COULDNT_CONNECT ||
+                 code == CURLE_COULDNT_RESOLVE_HOST || request.idempotent;
     const std::string message = absl::StrCat(request.method, " ", request.url,
                                              ": ", curl_easy_strerror(code));
-    if (code == CURLE_OPERATION_TIMEDOUT) return absl::DeadlineExceededError(message);
+    if (code == CURLE_OPERATION_TIMEDOUT)
+      return absl::DeadlineExceededError(message);
     return absl::UnavailableError(message);
   }
   response.status = static_cast<int>(status);
@@ -193,7 +202,8 @@ absl::StatusOr<HttpClientResponse> HttpClient::SendOnce(
   return response;
 }
 
-absl::StatusOr<HttpClientResponse> HttpClient::Send(const HttpClientRequest& request) {
+absl::StatusOr<HttpClientResponse> HttpClient::Send(
+    const HttpClientRequest& request) {
   Backoff backoff(options_.retry.backoff);
   const int attempts = std::max(1, options_.retry.max_attempts);
   for (int attempt = 1;; ++attempt) {
@@ -204,8 +214,8 @@ absl::StatusOr<HttpClientResponse> HttpClient::Send(const HttpClientRequest& req
 
     absl::Duration delay = backoff.NextDelay();
     if (response.ok()) {
-      const std::optional<absl::Duration> retry_after =
-          ParseRetryAfter(response->Header("retry-after"), options_.clock->Now());
+      const std::optional<absl::Duration> retry_after = ParseRetryAfter(
+          response->Header("retry-after"), options_.clock->Now());
       if (retry_after.has_value()) {
         if (*retry_after > options_.max_retry_after) return response;
         delay = std::max(delay, *retry_after);

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "libs/common/backoff.h"
 #include "libs/common/clock.h"
@@ -65,7 +65,8 @@ struct HttpClientOptions {
 // HttpClient is thread-safe; share one per upstream.
 class HttpClient {
  public:
-  static absl::StatusOr<std::unique_ptr<HttpClient>> Create(HttpClientOptions options);
+  static absl::StatusOr<std::unique_ptr<HttpClient>> Create(
+      HttpClientOptions options);
   ~HttpClient();
 
   // Send performs the request with retries. Any HTTP status is a response

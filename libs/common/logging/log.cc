@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/logging/log.h"
 
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "grpc/support/log.h"
 
 namespace chainsync::log {

@@ -15,9 +15,9 @@
 #include <string_view>
 #include <type_traits>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace chainsync::log {

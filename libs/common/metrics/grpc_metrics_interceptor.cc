@@ -1,9 +1,9 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/metrics/grpc_metrics_interceptor.h"
 
 #include <string>
 #include <string_view>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "libs/common/status.h"
 
@@ -42,12 +42,14 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
     service_ = std::string(full.substr(1, slash - 1));
     method_ = std::string(full.substr(slash + 1));
     started.WithLabels({type_, service_, method_}).Increment();
-    handling_seconds_ = &handling_seconds.WithLabels({type_, service_, method_});
+    handling_seconds_ =
+        &handling_seconds.WithLabels({type_, service_, method_});
     received_ = &received.WithLabels({type_, service_, method_});
     sent_ = &sent.WithLabels({type_, service_, method_});
   }
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_MESSAGE)) {
       received_->Increment();
@@ -81,10 +83,10 @@ class GrpcMetricsInterceptor final : public grpc::experimental::Interceptor {
 }  // namespace
 
 GrpcMetricsInterceptorFactory::GrpcMetricsInterceptorFactory(Registry& registry)
-    : started_(registry.AddCounter(
-          "grpc_server_started_total",
-          "Total number of RPCs started on the server.",
-          {"grpc_type", "grpc_service", "grpc_method"})),
+    : started_(
+          registry.AddCounter("grpc_server_started_total",
+                              "Total number of RPCs started on the server.",
+                              {"grpc_type", "grpc_service", "grpc_method"})),
       handled_(registry.AddCounter(
           "grpc_server_handled_total",
           "Total number of RPCs completed on the server, regardless of "

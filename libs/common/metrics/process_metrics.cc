@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/metrics/process_metrics.h"
 
 #include <dirent.h>
@@ -13,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 
 namespace chainsync::metrics {
 namespace {
@@ -29,7 +29,8 @@ double BootTimeSeconds() {
   std::string line;
   while (std::getline(stat, line)) {
     double value;
-    if (line.rfind("btime ", 0) == 0 && absl::SimpleAtod(line.substr(6), &value)) {
+    if (line.rfind("btime ", 0) == 0 &&
+        absl::SimpleAtod(line.substr(6), &value)) {
       return value;
     }
   }
@@ -47,8 +48,8 @@ int CountOpenFds() {
   return count - 1;  // the descriptor of the directory being read
 }
 
-void AppendGauge(std::string* out, absl::string_view name, absl::string_view help,
-                 MetricType type, double value) {
+void AppendGauge(std::string* out, absl::string_view name,
+                 absl::string_view help, MetricType type, double value) {
   AppendHeader(out, name, help, type);
   absl::StrAppend(out, name);
   out->push_back(' ');

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/metrics/registry.h"
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "libs/common/logging/log.h"
 
 namespace chainsync::metrics {
@@ -64,8 +64,7 @@ void Counter::Increment(double amount) {
 }
 
 Histogram::Histogram(const std::vector<double>& bounds)
-    : bounds_(bounds),
-      buckets_(new std::atomic<uint64_t>[bounds.size() + 1]) {
+    : bounds_(bounds), buckets_(new std::atomic<uint64_t>[bounds.size() + 1]) {
   for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0);
 }
 
@@ -173,7 +172,8 @@ FamilyBase* Registry::Find(absl::string_view name, MetricType type,
     if (!IsValidName(label, /*allow_colon=*/false) ||
         label.rfind("__", 0) == 0 ||
         (type == MetricType::kHistogram && label == "le")) {
-      Misconfigured(absl::StrCat("invalid label name \"", label, "\" on ", name));
+      Misconfigured(
+          absl::StrCat("invalid label name \"", label, "\" on ", name));
     }
   }
   for (const auto& family : families_) {
@@ -203,7 +203,8 @@ Family<Counter>& Registry::AddCounter(absl::string_view name,
   return result;
 }
 
-Family<Gauge>& Registry::AddGauge(absl::string_view name, absl::string_view help,
+Family<Gauge>& Registry::AddGauge(absl::string_view name,
+                                  absl::string_view help,
                                   std::vector<std::string> label_names) {
   std::lock_guard<std::mutex> lock(mu_);
   if (FamilyBase* found = Find(name, MetricType::kGauge, label_names)) {
@@ -262,8 +263,7 @@ std::vector<double> LatencyBuckets() {
           0.1,    0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
 }
 
-std::vector<double> ExponentialBuckets(double start, double factor,
-                                       int count) {
+std::vector<double> ExponentialBuckets(double start, double factor, int count) {
   std::vector<double> bounds;
   double bound = start;
   for (int i = 0; i < count; ++i, bound *= factor) bounds.push_back(bound);

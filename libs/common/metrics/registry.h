@@ -26,7 +26,6 @@
 
 namespace chainsync::metrics {
 
-
 // Counter is a monotonically increasing value.
 class Counter {
  public:
@@ -156,7 +155,8 @@ class Registry {
                               std::vector<std::string> label_names = {});
   Family<Gauge>& AddGauge(absl::string_view name, absl::string_view help,
                           std::vector<std::string> label_names = {});
-  Family<Histogram>& AddHistogram(absl::string_view name, absl::string_view help,
+  Family<Histogram>& AddHistogram(absl::string_view name,
+                                  absl::string_view help,
                                   std::vector<std::string> label_names,
                                   std::vector<double> bounds);
 

@@ -1,15 +1,14 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/postgres/connection.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
 
 #include <cerrno>
-
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
@@ -43,8 +42,8 @@ void AppendCopyField(std::string* out, const PgParam& value) {
 }
 
 std::string LibpqMessage(const PGconn* connection) {
-  return std::string(absl::StripTrailingAsciiWhitespace(
-      PQerrorMessage(connection)));
+  return std::string(
+      absl::StripTrailingAsciiWhitespace(PQerrorMessage(connection)));
 }
 
 }  // namespace
@@ -57,7 +56,8 @@ absl::StatusCode StatusCodeFromSqlState(absl::string_view sqlstate) {
     // resources: the server, not the statement, is at fault.
     return absl::StatusCode::kUnavailable;
   }
-  if (sqlstate == "40001" || sqlstate == "40P01") return absl::StatusCode::kAborted;
+  if (sqlstate == "40001" || sqlstate == "40P01")
+    return absl::StatusCode::kAborted;
   if (sqlstate == "23505") return absl::StatusCode::kAlreadyExists;
   if (sql_class == "23") return absl::StatusCode::kFailedPrecondition;
   if (sql_class == "22") return absl::StatusCode::kInvalidArgument;
@@ -106,8 +106,9 @@ bool PgResult::IsNull(int row, int column) const {
   return PQgetisnull(result_, row, column) != 0;
 }
 absl::string_view PgResult::Get(int row, int column) const {
-  return absl::string_view(PQgetvalue(result_, row, column),
-                          static_cast<size_t>(PQgetlength(result_, row, column)));
+  return absl::string_view(
+      PQgetvalue(result_, row, column),
+      static_cast<size_t>(PQgetlength(result_, row, column)));
 }
 absl::StatusOr<int64_t> PgResult::GetInt64(int row, int column) const {
   int64_t value;
@@ -126,25 +127,26 @@ int64_t PgResult::affected_rows() const {
 
 absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
     const PgConnectOptions& options) {
-  const std::string timeout =
-      absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(options.connect_timeout)));
+  const std::string timeout = absl::StrCat(
+      std::max<int64_t>(1, absl::ToInt64Seconds(options.connect_timeout)));
   // libpq reads the password from the parameters, never from the URL we log.
   const char* keys[] = {"dbname",     "application_name", "connect_timeout",
                         "keepalives", "password",         nullptr};
-  const char* values[] = {options.url.c_str(),
-                          options.application_name.c_str(),
-                          timeout.c_str(),
-                          "1",
-                          options.password.empty() ? nullptr
-                                                   : options.password.value().c_str(),
-                          nullptr};
+  const char* values[] = {
+      options.url.c_str(),
+      options.application_name.c_str(),
+      timeout.c_str(),
+      "1",
+      options.password.empty() ? nullptr : options.password.value().c_str(),
+      nullptr};
   PGconn* connection = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (connection == nullptr) {
-    return absl::ResourceExhaustedError("libpq could not allocate a connection");
+    return absl::ResourceExhaustedError(
+        "libpq could not allocate a connection");
   }
   if (PQstatus(connection) != CONNECTION_OK) {
-    absl::Status status = absl::UnavailableError(absl::StrCat(
-        "cannot connect to Postgres: ", LibpqMessage(connection)));
+    absl::Status status = absl::UnavailableError(
+        absl::StrCat("cannot connect to Postgres: ", LibpqMessage(connection)));
     PQfinish(connection);
     return status;
   }
@@ -156,14 +158,17 @@ PgConnection::PgConnection(PgConnectOptions options, pg_conn* connection)
 
 PgConnection::~PgConnection() { PQfinish(connection_); }
 
-bool PgConnection::broken() const { return PQstatus(connection_) != CONNECTION_OK; }
+bool PgConnection::broken() const {
+  return PQstatus(connection_) != CONNECTION_OK;
+}
 
 absl::Status PgConnection::Error(absl::string_view what) const {
   return absl::UnavailableError(
       absl::StrCat(what, ": ", LibpqMessage(connection_)));
 }
 
-absl::StatusOr<PgResult> PgConnection::Check(pg_result* raw, absl::string_view what) {
+absl::StatusOr<PgResult> PgConnection::Check(pg_result* raw,
+                                             absl::string_view what) {
   PgResult result(raw);
   if (raw == nullptr) return Error(what);
   const ExecStatusType status = PQresultStatus(raw);
@@ -185,22 +190,22 @@ absl::StatusOr<PgResult> PgConnection::Check(pg_result* raw, absl::string_view w
                    " [SQLSTATE ", sqlstate, "]"));
 }
 
-absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql,
-                                            const std::vector<PgParam>& params) {
+absl::StatusOr<PgResult> PgConnection::Exec(
+    absl::string_view sql, const std::vector<PgParam>& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const PgParam& param : params) {
     values.push_back(param.has_value() ? param->c_str() : nullptr);
   }
   const std::string text(sql);
-  return Check(PQexecParams(connection_, text.c_str(),
-                            static_cast<int>(values.size()), nullptr,
-                            values.data(), nullptr, nullptr, 0),
-               "postgres");
+  return Check(
+      PQexecParams(connection_, text.c_str(), static_cast<int>(values.size()),
+                   nullptr, values.data(), nullptr, nullptr, 0),
+      "postgres");
 }
 
-absl::StatusOr<PgResult> PgConnection::Exec(const PgStatement& statement,
-                                            const std::vector<PgParam>& params) {
+absl::StatusOr<PgResult> PgConnection::Exec(
+    const PgStatement& statement, const std::vector<PgParam>& params) {
   const std::string name(statement.name);
   if (prepared_.find(name) == prepared_.end()) {
     const std::string sql(statement.sql);
@@ -215,10 +220,10 @@ absl::StatusOr<PgResult> PgConnection::Exec(const PgStatement& statement,
   for (const PgParam& param : params) {
     values.push_back(param.has_value() ? param->c_str() : nullptr);
   }
-  return Check(PQexecPrepared(connection_, name.c_str(),
-                              static_cast<int>(values.size()), values.data(),
-                              nullptr, nullptr, 0),
-               name);
+  return Check(
+      PQexecPrepared(connection_, name.c_str(), static_cast<int>(values.size()),
+                     values.data(), nullptr, nullptr, 0),
+      name);
 }
 
 absl::Status PgConnection::ExecScript(absl::string_view sql) {
@@ -230,7 +235,8 @@ absl::Status PgConnection::ExecScript(absl::string_view sql) {
 absl::StatusOr<int64_t> PgConnection::CopyFrom(
     absl::string_view copy_sql, const std::vector<std::vector<PgParam>>& rows) {
   const std::string text(copy_sql);
-  absl::StatusOr<PgResult> started = Check(PQexec(connection_, text.c_str()), "COPY");
+  absl::StatusOr<PgResult> started =
+      Check(PQexec(connection_, text.c_str()), "COPY");
   if (!started.ok()) return started.status();
   std::string buffer;
   constexpr size_t kFlushBytes = 1 << 20;
@@ -241,14 +247,15 @@ absl::StatusOr<int64_t> PgConnection::CopyFrom(
     }
     buffer.push_back('\n');
     if (buffer.size() >= kFlushBytes) {
-      if (PQputCopyData(connection_, buffer.data(), static_cast<int>(buffer.size())) != 1) {
+      if (PQputCopyData(connection_, buffer.data(),
+                        static_cast<int>(buffer.size())) != 1) {
         return Error("COPY data");
       }
       buffer.clear();
     }
   }
-  if (!buffer.empty() &&
-      PQputCopyData(connection_, buffer.data(), static_cast<int>(buffer.size())) != 1) {
+  if (!buffer.empty() && PQputCopyData(connection_, buffer.data(),
+                                       static_cast<int>(buffer.size())) != 1) {
     return Error("COPY data");
   }
   if (PQputCopyEnd(connection_, nullptr) != 1) return Error("COPY end");
@@ -293,8 +300,8 @@ absl::StatusOr<std::optional<PgNotification>> PgConnection::WaitForNotification(
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) return std::nullopt;
     pollfd descriptor{PQsocket(connection_), POLLIN, 0};
-    const int ready = poll(&descriptor, 1,
-                           static_cast<int>(absl::ToInt64Milliseconds(left) + 1));
+    const int ready = poll(
+        &descriptor, 1, static_cast<int>(absl::ToInt64Milliseconds(left) + 1));
     if (ready < 0 && errno != EINTR) return Error("poll");
   }
 }
@@ -302,8 +309,8 @@ absl::StatusOr<std::optional<PgNotification>> PgConnection::WaitForNotification(
 absl::Status PgConnection::Reconnect() {
   PQreset(connection_);
   if (PQstatus(connection_) != CONNECTION_OK) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot reconnect to Postgres: ", LibpqMessage(connection_)));
+    return absl::UnavailableError(absl::StrCat("cannot reconnect to Postgres: ",
+                                               LibpqMessage(connection_)));
   }
   prepared_.clear();
   const std::vector<std::string> channels = std::move(channels_);

@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "libs/common/config/secret.h"
 
@@ -32,7 +32,9 @@ class PgParams {
  public:
   PgParams& Add(absl::string_view value);
   PgParams& Add(const char* value) { return Add(absl::string_view(value)); }
-  PgParams& Add(const std::string& value) { return Add(absl::string_view(value)); }
+  PgParams& Add(const std::string& value) {
+    return Add(absl::string_view(value));
+  }
   PgParams& Add(int64_t value);
   PgParams& Add(int value) { return Add(static_cast<int64_t>(value)); }
   PgParams& Add(uint64_t value);
@@ -124,8 +126,9 @@ class PgConnection {
   // CopyFrom runs `copy_sql` (COPY table (columns) FROM STDIN) and streams
   // `rows` in the text format. Either every row is written or, on error,
   // none (the COPY is one statement).
-  absl::StatusOr<int64_t> CopyFrom(absl::string_view copy_sql,
-                                   const std::vector<std::vector<PgParam>>& rows);
+  absl::StatusOr<int64_t> CopyFrom(
+      absl::string_view copy_sql,
+      const std::vector<std::vector<PgParam>>& rows);
 
   // Listen subscribes this connection to a NOTIFY channel.
   absl::Status Listen(absl::string_view channel);

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/postgres/migrations.h"
 
 #include <openssl/evp.h>
@@ -8,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "libs/common/logging/log.h"
 #include "libs/common/postgres/pool.h"
 #include "re2/re2.h"
@@ -39,14 +39,14 @@ absl::StatusOr<std::vector<Pending>> CheckFiles(
     int version = 0;
     if (!RE2::FullMatch(migration.name, *kName, &digits) ||
         !absl::SimpleAtoi(digits, &version) || version == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "migration file \"", migration.name,
-          "\" is not named NNNN_<what>.sql with NNNN from 0001"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("migration file \"", migration.name,
+                       "\" is not named NNNN_<what>.sql with NNNN from 0001"));
     }
     if (version <= previous) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "migration ", migration.name, " is out of order or repeats version ",
-          version));
+      return absl::InvalidArgumentError(
+          absl::StrCat("migration ", migration.name,
+                       " is out of order or repeats version ", version));
     }
     previous = version;
     files.push_back({version, &migration, Sha256Hex(migration.sql)});
@@ -60,7 +60,8 @@ absl::StatusOr<MigrationReport> ApplyMigrations(
     PgConnection& connection, absl::string_view schema,
     const std::vector<Migration>& migrations) {
   static const LazyRE2 kSchema = {R"([a-z_][a-z0-9_]{0,62})"};
-  if (!RE2::FullMatch(re2::StringPiece(schema.data(), schema.size()), *kSchema)) {
+  if (!RE2::FullMatch(re2::StringPiece(schema.data(), schema.size()),
+                      *kSchema)) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid schema name \"", schema, "\""));
   }
@@ -74,21 +75,23 @@ absl::StatusOr<MigrationReport> ApplyMigrations(
   // finds the files applied.
   absl::Status status =
       connection
-          .Exec("SELECT pg_advisory_xact_lock(hashtext('chainsync.migrations'), "
-                "hashtext($1))",
-                PgParams().Add(schema))
+          .Exec(
+              "SELECT pg_advisory_xact_lock(hashtext('chainsync.migrations'), "
+              "hashtext($1))",
+              PgParams().Add(schema))
           .status();
   if (!status.ok()) return status;
   status = connection.ExecScript(absl::StrCat(
-      "CREATE SCHEMA IF NOT EXISTS ", quoted,
-      "; CREATE TABLE IF NOT EXISTS ", quoted,
+      "CREATE SCHEMA IF NOT EXISTS ", quoted, "; CREATE TABLE IF NOT EXISTS ",
+      quoted,
       ".schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
-      "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"));
+      "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT "
+      "now())"));
   if (!status.ok()) return status;
 
-  absl::StatusOr<PgResult> applied = connection.Exec(absl::StrCat(
-      "SELECT version, name, checksum FROM ", quoted,
-      ".schema_migrations ORDER BY version"));
+  absl::StatusOr<PgResult> applied = connection.Exec(
+      absl::StrCat("SELECT version, name, checksum FROM ", quoted,
+                   ".schema_migrations ORDER BY version"));
   if (!applied.ok()) return applied.status();
   std::map<int, const Pending*> by_version;
   for (const Pending& file : *files) by_version[file.version] = &file;
@@ -116,17 +119,19 @@ absl::StatusOr<MigrationReport> ApplyMigrations(
     ++report.already_applied;
   }
 
-  status = connection.Exec(absl::StrCat("SET LOCAL search_path TO ", quoted, ", public"))
-               .status();
+  status =
+      connection
+          .Exec(absl::StrCat("SET LOCAL search_path TO ", quoted, ", public"))
+          .status();
   if (!status.ok()) return status;
   for (const Pending& file : *files) {
     if (done.count(file.version) > 0) continue;
     status = connection.ExecScript(file.migration->sql);
     if (!status.ok()) {
-      return absl::Status(status.code(),
-                          absl::StrCat("migration ", file.migration->name,
-                                       " of schema ", schema,
-                                       " failed: ", status.message()));
+      return absl::Status(
+          status.code(),
+          absl::StrCat("migration ", file.migration->name, " of schema ",
+                       schema, " failed: ", status.message()));
     }
     status = connection
                  .Exec(absl::StrCat("INSERT INTO ", quoted,

@@ -4,14 +4,14 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "libs/common/postgres/connection.h"
 
 namespace chainsync {
 
 // Migration is one numbered SQL file of a service, `NNNN_<what>.sql`,
-// embedded in the binary at build time (cmake/chainsync_migrations.cmake).
+// embedded in the binary at build time (cmake/chainsync_service.cmake).
 struct Migration {
   std::string name;
   std::string sql;
@@ -19,8 +19,8 @@ struct Migration {
 
 // MigrationReport says what ApplyMigrations did.
 struct MigrationReport {
-  int applied = 0;         // files applied by this call
-  int already_applied = 0; // files found applied before
+  int applied = 0;          // files applied by this call
+  int already_applied = 0;  // files found applied before
 };
 
 // ApplyMigrations brings `schema` up to date with `migrations`:

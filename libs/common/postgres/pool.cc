@@ -15,7 +15,8 @@ absl::StatusOr<PgTransaction> PgTransaction::Begin(PgConnection& connection) {
 }
 
 PgTransaction::PgTransaction(PgTransaction&& other) noexcept
-    : connection_(other.connection_), open_(std::exchange(other.open_, false)) {}
+    : connection_(other.connection_),
+      open_(std::exchange(other.open_, false)) {}
 
 PgTransaction::~PgTransaction() {
   if (open_ && !connection_->broken()) {
@@ -43,7 +44,8 @@ absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(PgPoolOptions options) {
   absl::StatusOr<std::unique_ptr<PgConnection>> first =
       PgConnection::Connect(options.connect);
   if (!first.ok()) return first.status();
-  return std::unique_ptr<PgPool>(new PgPool(std::move(options), *std::move(first)));
+  return std::unique_ptr<PgPool>(
+      new PgPool(std::move(options), *std::move(first)));
 }
 
 PgPool::PgPool(PgPoolOptions options, std::unique_ptr<PgConnection> first)
@@ -96,13 +98,14 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
     std::unique_lock<std::mutex> lock(mu_);
     const bool got = available_.wait_for(
         lock,
-        std::chrono::microseconds(absl::ToInt64Microseconds(options_.acquire_timeout)),
+        std::chrono::microseconds(
+            absl::ToInt64Microseconds(options_.acquire_timeout)),
         [this] { return !idle_.empty() || open_ < options_.size; });
     if (!got) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "no Postgres connection free within ",
-          absl::FormatDuration(options_.acquire_timeout), " (pool size ",
-          options_.size, ")"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("no Postgres connection free within ",
+                       absl::FormatDuration(options_.acquire_timeout),
+                       " (pool size ", options_.size, ")"));
     }
     if (!idle_.empty()) {
       connection = std::move(idle_.back());

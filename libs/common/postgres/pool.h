@@ -82,7 +82,8 @@ class PgPool {
   // connection, per options.retry; `work` must therefore only act on the
   // database. A connection lost during COMMIT is UNAVAILABLE saying that the
   // outcome is unknown, since retrying could apply the work twice.
-  absl::Status InTransaction(const std::function<absl::Status(PgConnection&)>& work);
+  absl::Status InTransaction(
+      const std::function<absl::Status(PgConnection&)>& work);
 
  private:
   PgPool(PgPoolOptions options, std::unique_ptr<PgConnection> first);

@@ -1,8 +1,8 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/server/backend.h"
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/config/secret.h"
 #include "libs/common/logging/log.h"
@@ -29,14 +29,17 @@ namespace {
 
 absl::StatusOr<ServiceHostOptions> BackendHostOptionsFromFlags(
     absl::string_view service) {
-  absl::StatusOr<ServiceHostOptions> options = ServiceHostOptionsFromFlags(service);
+  absl::StatusOr<ServiceHostOptions> options =
+      ServiceHostOptionsFromFlags(service);
   if (!options.ok()) return options;
   const int32_t grpc_port = absl::GetFlag(FLAGS_grpc_port);
   const int32_t admin_port = absl::GetFlag(FLAGS_admin_port);
-  if (absl::Status status = ValidatePort("grpc_port", grpc_port); !status.ok()) {
+  if (absl::Status status = ValidatePort("grpc_port", grpc_port);
+      !status.ok()) {
     return status;
   }
-  if (absl::Status status = ValidatePort("admin_port", admin_port); !status.ok()) {
+  if (absl::Status status = ValidatePort("admin_port", admin_port);
+      !status.ok()) {
     return status;
   }
   options->grpc.emplace();
@@ -48,7 +51,8 @@ absl::StatusOr<ServiceHostOptions> BackendHostOptionsFromFlags(
 
 }  // namespace
 
-absl::StatusOr<PgPoolOptions> PgPoolOptionsFromFlags(absl::string_view service) {
+absl::StatusOr<PgPoolOptions> PgPoolOptionsFromFlags(
+    absl::string_view service) {
   PgPoolOptions options;
   options.connect.url = absl::GetFlag(FLAGS_database_url);
   if (options.connect.url.empty()) {
@@ -82,23 +86,24 @@ absl::StatusOr<std::unique_ptr<PgPool>> OpenDatabase(
     absl::string_view service, const std::vector<Migration>& migrations) {
   absl::StatusOr<PgPoolOptions> options = PgPoolOptionsFromFlags(service);
   if (!options.ok()) return options.status();
-  absl::StatusOr<std::unique_ptr<PgPool>> pool = PgPool::Create(*std::move(options));
+  absl::StatusOr<std::unique_ptr<PgPool>> pool =
+      PgPool::Create(*std::move(options));
   if (!pool.ok()) return pool.status();
   absl::StatusOr<PgPool::Lease> connection = (*pool)->Acquire();
   if (!connection.ok()) return connection.status();
   absl::StatusOr<MigrationReport> report =
       ApplyMigrations(**connection, service, migrations);
   if (!report.ok()) return report.status();
-  log::Info("database schema up to date", {{"schema", service},
-                                           {"applied", report->applied},
-                                           {"already_applied", report->already_applied}});
+  log::Info("database schema up to date",
+            {{"schema", service},
+             {"applied", report->applied},
+             {"already_applied", report->already_applied}});
   return pool;
 }
 
 int RunBackend(
     const BackendSpec& spec, int argc, char** argv,
-    const std::function<std::vector<std::unique_ptr<grpc::Service>>(PgPool&)>&
-        make_services) {
+    const std::function<std::vector<NamedService>(PgPool&)>& make_services) {
   absl::SetFlag(&FLAGS_grpc_port, spec.defaults.grpc_port);
   absl::SetFlag(&FLAGS_admin_port, spec.defaults.admin_port);
   InitProcess(spec.service, argc, argv, spec.usage);
@@ -106,14 +111,10 @@ int RunBackend(
       ValueOrExit(BackendHostOptionsFromFlags(spec.service), "configuration");
   std::unique_ptr<PgPool> database =
       ValueOrExit(OpenDatabase(spec.service, *spec.migrations), "database");
-  const std::vector<std::unique_ptr<grpc::Service>> services =
-      make_services(*database);
-  std::vector<grpc::Service*> registered;
-  for (const auto& service : services) registered.push_back(service.get());
-  std::unique_ptr<ServiceHost> host =
-      ValueOrExit(ServiceHost::Start(std::move(options), std::move(registered),
-                                     HttpRouter(), metrics::DefaultRegistry()),
-                  "servers");
+  std::unique_ptr<ServiceHost> host = ValueOrExit(
+      ServiceHost::Start(std::move(options), make_services(*database),
+                         HttpRouter(), metrics::DefaultRegistry()),
+      "servers");
   host->readiness().Set(true);
   host->WaitForShutdownSignal();
   host->Drain();

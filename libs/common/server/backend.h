@@ -5,9 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
-#include "grpcpp/impl/codegen/service_type.h"
+#include "absl/strings/string_view.h"
 #include "libs/common/postgres/migrations.h"
 #include "libs/common/postgres/pool.h"
 #include "libs/common/server/service_host.h"
@@ -39,8 +38,7 @@ struct BackendSpec {
 // log line. Returns the exit status.
 int RunBackend(
     const BackendSpec& spec, int argc, char** argv,
-    const std::function<std::vector<std::unique_ptr<grpc::Service>>(PgPool&)>&
-        make_services);
+    const std::function<std::vector<NamedService>(PgPool&)>& make_services);
 
 // PgPoolOptionsFromFlags reads --database_url, --database_pool_size and the
 // secret database_password (CHAINSYNC_DATABASE_PASSWORD[_FILE]).

@@ -17,7 +17,7 @@ struct GrpcServer::HealthLink {
 };
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const GrpcServerOptions& options, std::vector<grpc::Service*> services,
+    const GrpcServerOptions& options, std::vector<NamedService> services,
     metrics::Registry& registry, Readiness& readiness) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -27,7 +27,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   int selected_port = 0;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
                            &selected_port);
-  for (grpc::Service* service : services) builder.RegisterService(service);
+  for (const NamedService& named : services) {
+    builder.RegisterService(named.service.get());
+  }
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_send_message_bytes);
   // SO_REUSEPORT would let a second process bind the same port silently and
@@ -44,7 +46,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
       static_cast<int>(
           absl::ToInt64Milliseconds(options.min_client_ping_interval)));
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(
       std::make_unique<metrics::GrpcMetricsInterceptorFactory>(registry));
@@ -52,23 +55,34 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen for gRPC on ", address, ": the address is in use or "
-        "not available"));
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ",
+                                               address,
+                                               ": the address is in use or "
+                                               "not available"));
   }
   auto health = std::make_shared<HealthLink>();
   health->health = server->GetHealthCheckService();
-  readiness.OnChange([health](bool ready) {
+  std::vector<std::string> names = {""};  // "" is the whole server
+  for (const NamedService& named : services) names.push_back(named.name);
+  readiness.OnChange([health, names](bool ready) {
     std::lock_guard<std::mutex> lock(health->mu);
-    if (health->health != nullptr) health->health->SetServingStatus(ready);
+    if (health->health == nullptr) return;
+    for (const std::string& name : names) {
+      health->health->SetServingStatus(name, ready);
+    }
   });
   return std::unique_ptr<GrpcServer>(
-      new GrpcServer(std::move(server), selected_port, std::move(health)));
+      new GrpcServer(std::move(services), std::move(server), selected_port,
+                     std::move(health)));
 }
 
-GrpcServer::GrpcServer(std::unique_ptr<grpc::Server> server, int port,
+GrpcServer::GrpcServer(std::vector<NamedService> services,
+                       std::unique_ptr<grpc::Server> server, int port,
                        std::shared_ptr<HealthLink> health)
-    : server_(std::move(server)), port_(port), health_(std::move(health)) {}
+    : services_(std::move(services)),
+      server_(std::move(server)),
+      port_(port),
+      health_(std::move(health)) {}
 
 GrpcServer::~GrpcServer() { Shutdown(absl::ZeroDuration()); }
 

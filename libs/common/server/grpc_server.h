@@ -27,17 +27,25 @@ struct GrpcServerOptions {
   absl::Duration min_client_ping_interval = absl::Seconds(10);
 };
 
+// NamedService is a gRPC service with its full name (for example
+// "chainsync.indexer.v1.IndexerService", the generated
+// `IndexerService::service_full_name()`), under which grpc.health.v1 reports
+// it.
+struct NamedService {
+  std::shared_ptr<grpc::Service> service;
+  std::string name;
+};
+
 // GrpcServer runs a gRPC server with everything a chainsync service needs
 // around its own services: grpc.health.v1 (SERVING while `readiness` says
 // ready), server reflection (grpcurl works without .proto files), the
 // Prometheus interceptor, keepalive and message size limits.
 class GrpcServer {
  public:
-  // Start binds and starts serving `services`, which must outlive the
-  // server. UNAVAILABLE naming the address when it cannot bind (the port is
-  // taken).
+  // Start binds and starts serving `services`. UNAVAILABLE naming the
+  // address when it cannot bind (the port is taken).
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
-      const GrpcServerOptions& options, std::vector<grpc::Service*> services,
+      const GrpcServerOptions& options, std::vector<NamedService> services,
       metrics::Registry& registry, Readiness& readiness);
 
   ~GrpcServer();
@@ -51,9 +59,12 @@ class GrpcServer {
 
  private:
   struct HealthLink;
-  GrpcServer(std::unique_ptr<grpc::Server> server, int port,
+  GrpcServer(std::vector<NamedService> services,
+             std::unique_ptr<grpc::Server> server, int port,
              std::shared_ptr<HealthLink> health);
 
+  // Declared before server_, so that they outlive it.
+  std::vector<NamedService> services_;
   std::unique_ptr<grpc::Server> server_;
   // Shared with the readiness listener, which may outlive the server.
   std::shared_ptr<HealthLink> health_;

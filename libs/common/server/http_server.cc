@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/server/http_server.h"
 
 #include <atomic>
@@ -11,8 +10,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "boost/asio/dispatch.hpp"
+#include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
@@ -43,7 +44,8 @@ struct ServerState {
   int in_flight = 0;
   std::set<HttpConnection*> connections;
 
-  ServerState(HttpServerOptions options, std::shared_ptr<const HttpRouter> router)
+  ServerState(HttpServerOptions options,
+              std::shared_ptr<const HttpRouter> router)
       : options(std::move(options)),
         router(std::move(router)),
         io_context(this->options.threads) {}
@@ -75,10 +77,11 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   // Respond may be called from any thread; the write runs on the strand.
   void Respond(HttpResponse response) {
-    net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this(), response = std::move(response)]() mutable {
-                    self->Write(std::move(response), /*counted=*/true);
-                  });
+    net::dispatch(
+        stream_.get_executor(),
+        [self = shared_from_this(), response = std::move(response)]() mutable {
+          self->Write(std::move(response), /*counted=*/true);
+        });
   }
 
   // Close ends the connection from the server side (at shutdown).
@@ -94,7 +97,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void ReadHeader() {
     parser_.emplace();
     parser_->body_limit(state_->options.max_body_bytes);
-    parser_->header_limit(static_cast<uint32_t>(state_->options.max_header_bytes));
+    parser_->header_limit(
+        static_cast<uint32_t>(state_->options.max_header_bytes));
     stream_.expires_after(std::chrono::microseconds(
         absl::ToInt64Microseconds(state_->options.read_timeout)));
     http::async_read_header(
@@ -112,12 +116,12 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
       // curl and other clients wait for this before sending a large body.
       auto interim = std::make_shared<http::response<http::empty_body>>(
           http::status::continue_, header.version());
-      http::async_write(stream_, *interim,
-                        [self = shared_from_this(), interim](beast::error_code ec,
-                                                             size_t) {
-                          if (ec) return self->stream_.close();
-                          self->ReadBody();
-                        });
+      http::async_write(
+          stream_, *interim,
+          [self = shared_from_this(), interim](beast::error_code ec, size_t) {
+            if (ec) return self->stream_.close();
+            self->ReadBody();
+          });
       return;
     }
     ReadBody();
@@ -141,19 +145,21 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     }
     if (ec == http::error::header_limit) {
       keep_alive_ = false;
-      return Write(HttpResponse::Error(
-                       431, "RESOURCE_EXHAUSTED",
-                       absl::StrCat("request headers exceed ",
-                                    state_->options.max_header_bytes, " bytes")),
-                   /*counted=*/false);
+      return Write(
+          HttpResponse::Error(
+              431, "RESOURCE_EXHAUSTED",
+              absl::StrCat("request headers exceed ",
+                           state_->options.max_header_bytes, " bytes")),
+          /*counted=*/false);
     }
     if (ec.category() ==
             beast::error_code(http::error::end_of_stream).category() &&
-        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        ec != http::error::end_of_stream &&
+        ec != http::error::partial_message) {
       keep_alive_ = false;
-      return Write(HttpResponse::Error(400, "INVALID_ARGUMENT",
-                                       absl::StrCat("malformed HTTP request: ",
-                                                    ec.message())),
+      return Write(HttpResponse::Error(
+                       400, "INVALID_ARGUMENT",
+                       absl::StrCat("malformed HTTP request: ", ec.message())),
                    /*counted=*/false);
     }
     // End of stream, timeout, reset: nothing to answer.
@@ -178,13 +184,18 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     }
     request.headers.reserve(std::distance(message.begin(), message.end()));
     for (const auto& field : message) {
-      request.headers.emplace_back(absl::AsciiStrToLower(std::string(field.name_string())),
-                                   std::string(field.value()));
+      request.headers.emplace_back(
+          absl::AsciiStrToLower(std::string(field.name_string())),
+          std::string(field.value()));
     }
     request.body = std::move(message.body());
     beast::error_code endpoint_error;
-    const tcp::endpoint remote = stream_.socket().remote_endpoint(endpoint_error);
-    if (!endpoint_error) request.remote_address = remote.address().to_string();
+    const tcp::endpoint remote =
+        stream_.socket().remote_endpoint(endpoint_error);
+    if (!endpoint_error) {
+      request.remote_address = remote.address().to_string();
+      request.remote_port = remote.port();
+    }
 
     {
       std::lock_guard<std::mutex> lock(state_->mu);
@@ -204,18 +215,18 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     message->prepare_payload();
     stream_.expires_after(std::chrono::microseconds(
         absl::ToInt64Microseconds(state_->options.read_timeout)));
-    http::async_write(
-        stream_, *message,
-        [self = shared_from_this(), message, keep_alive, counted](
-            beast::error_code ec, size_t) {
-          if (counted) self->state_->RequestDone();
-          if (ec || !keep_alive) {
-            beast::error_code ignored;
-            self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-            return;
-          }
-          self->ReadHeader();
-        });
+    http::async_write(stream_, *message,
+                      [self = shared_from_this(), message, keep_alive, counted](
+                          beast::error_code ec, size_t) {
+                        if (counted) self->state_->RequestDone();
+                        if (ec || !keep_alive) {
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(
+                              tcp::socket::shutdown_send, ignored);
+                          return;
+                        }
+                        self->ReadHeader();
+                      });
   }
 
   beast::tcp_stream stream_;
@@ -236,8 +247,8 @@ HttpReply& HttpReply::operator=(HttpReply&&) noexcept = default;
 HttpReply::~HttpReply() {
   if (connection_ != nullptr) {
     log::Error("HTTP handler dropped a request without answering");
-    connection_->Respond(HttpResponse::Error(500, "INTERNAL",
-                                             "the request was not answered"));
+    connection_->Respond(
+        HttpResponse::Error(500, "INTERNAL", "the request was not answered"));
   }
 }
 
@@ -297,9 +308,9 @@ class HttpServer::Impl {
     const tcp::endpoint endpoint(address,
                                  static_cast<uint16_t>(state_->options.port));
     const auto fail = [&](absl::string_view step) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot listen on ", state_->options.host, ":", state_->options.port,
-          " (", step, "): ", ec.message()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", state_->options.host, ":",
+                       state_->options.port, " (", step, "): ", ec.message()));
     };
     if (acceptor_.open(endpoint.protocol(), ec)) return fail("open");
     if (acceptor_.set_option(net::socket_base::reuse_address(true), ec)) {
@@ -314,6 +325,7 @@ class HttpServer::Impl {
   }
 
   void Run() {
+    work_.emplace(state_->io_context.get_executor());
     Accept();
     for (int i = 0; i < state_->options.threads; ++i) {
       running_threads_.fetch_add(1);
@@ -345,6 +357,7 @@ class HttpServer::Impl {
     }
     for (const auto& connection : open) connection->Close();
     open.clear();
+    work_.reset();
     // Closed sockets complete their pending operations with errors, after
     // which run() returns for lack of work. stop() is the backstop for a
     // peer that does not let go.
@@ -365,11 +378,13 @@ class HttpServer::Impl {
         net::make_strand(state_->io_context),
         [this](beast::error_code ec, tcp::socket socket) {
           if (ec) {
-            if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+            if (ec == net::error::operation_aborted || !acceptor_.is_open())
+              return;
             log::Warning("HTTP accept failed", {{"error", ec.message()}});
           } else {
             socket.set_option(tcp::no_delay(true), ec);
-            std::make_shared<internal::HttpConnection>(std::move(socket), state_)
+            std::make_shared<internal::HttpConnection>(std::move(socket),
+                                                       state_)
                 ->Start();
           }
           Accept();
@@ -379,14 +394,20 @@ class HttpServer::Impl {
   std::shared_ptr<internal::ServerState> state_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
+  // Keeps the threads running while a reply is still awaited: a connection
+  // waiting for its handler has no operation pending, and once the acceptor
+  // closes at shutdown nothing else would keep run() from returning.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::atomic<bool> stopped_{false};
   std::atomic<int> running_threads_{0};
   int port_ = 0;
 };
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
-    const HttpServerOptions& options, std::shared_ptr<const HttpRouter> router) {
-  auto state = std::make_shared<internal::ServerState>(options, std::move(router));
+    const HttpServerOptions& options,
+    std::shared_ptr<const HttpRouter> router) {
+  auto state =
+      std::make_shared<internal::ServerState>(options, std::move(router));
   auto impl = std::make_unique<Impl>(state);
   if (absl::Status status = impl->Listen(); !status.ok()) return status;
   impl->Run();

@@ -74,7 +74,8 @@ class HttpServer {
   // Start binds the port and starts serving. UNAVAILABLE with the address and
   // the reason when the port cannot be bound (for example in use).
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
-      const HttpServerOptions& options, std::shared_ptr<const HttpRouter> router);
+      const HttpServerOptions& options,
+      std::shared_ptr<const HttpRouter> router);
 
   ~HttpServer();
 

@@ -1,6 +1,6 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/server/http_types.h"
 
+#include "absl/strings/string_view.h"
 #include "libs/common/logging/log.h"
 
 namespace chainsync {

@@ -1,9 +1,10 @@
 #pragma once
 
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace chainsync {
 
@@ -17,6 +18,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string remote_address;  // "127.0.0.1"
+  int remote_port = 0;
 
   // Header returns the first value of `name` (lower case), or "".
   absl::string_view Header(absl::string_view name) const;

@@ -1,9 +1,9 @@
-#include "absl/strings/string_view.h"
 #include "libs/common/server/service_host.h"
 
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/string_view.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/logging/log.h"
 #include "libs/common/metrics/process_metrics.h"
@@ -23,7 +23,8 @@ void InitProcess(absl::string_view service, int argc, char** argv,
                  absl::string_view usage) {
   BlockShutdownSignals();
   log::Init(service, log::Level::kInfo);
-  absl::StatusOr<std::vector<std::string>> positional = ParseFlags(argc, argv, usage);
+  absl::StatusOr<std::vector<std::string>> positional =
+      ParseFlags(argc, argv, usage);
   absl::StatusOr<log::Level> level =
       positional.ok() ? log::ParseLevel(absl::GetFlag(FLAGS_log_level))
                       : absl::StatusOr<log::Level>(positional.status());
@@ -42,8 +43,10 @@ void InitProcess(absl::string_view service, int argc, char** argv,
 
 void OkOrExit(const absl::Status& status, absl::string_view what) {
   if (status.ok()) return;
-  log::Error("cannot start", {{"step", what}, {"error", status.message()},
-                              {"code", std::string(absl::StatusCodeToString(status.code()))}});
+  log::Error("cannot start",
+             {{"step", what},
+              {"error", status.message()},
+              {"code", std::string(absl::StatusCodeToString(status.code()))}});
   std::exit(1);
 }
 
@@ -54,18 +57,20 @@ absl::StatusOr<ServiceHostOptions> ServiceHostOptionsFromFlags(
   options.http.host = absl::GetFlag(FLAGS_listen_host);
   options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   if (options.drain_timeout < absl::ZeroDuration()) {
-    return InvalidFlag("drain_timeout", absl::FormatDuration(options.drain_timeout),
+    return InvalidFlag("drain_timeout",
+                       absl::FormatDuration(options.drain_timeout),
                        "must not be negative");
   }
   return options;
 }
 
-ServiceHost::ServiceHost(ServiceHostOptions options) : options_(std::move(options)) {}
+ServiceHost::ServiceHost(ServiceHostOptions options)
+    : options_(std::move(options)) {}
 
 ServiceHost::~ServiceHost() = default;
 
 absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
-    ServiceHostOptions options, std::vector<grpc::Service*> services,
+    ServiceHostOptions options, std::vector<NamedService> services,
     HttpRouter router, metrics::Registry& registry) {
   std::unique_ptr<ServiceHost> host(new ServiceHost(std::move(options)));
   metrics::AddProcessMetrics(registry);
@@ -76,8 +81,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     host->grpc_ = *std::move(grpc);
   }
   AddAdminRoutes(router, registry, host->readiness_);
-  absl::StatusOr<std::unique_ptr<HttpServer>> http = HttpServer::Start(
-      host->options_.http, std::make_shared<const HttpRouter>(std::move(router)));
+  absl::StatusOr<std::unique_ptr<HttpServer>> http =
+      HttpServer::Start(host->options_.http,
+                        std::make_shared<const HttpRouter>(std::move(router)));
   if (!http.ok()) return http.status();
   host->http_ = *std::move(http);
   log::Info("serving", {{"grpc_port", host->grpc_port()},
@@ -87,8 +93,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
 
 void ServiceHost::WaitForShutdownSignal() {
   const int signal = chainsync::WaitForShutdownSignal();
-  log::Info("shutdown requested; draining",
-            {{"signal", signal}, {"drain_timeout_seconds", options_.drain_timeout}});
+  log::Info(
+      "shutdown requested; draining",
+      {{"signal", signal}, {"drain_timeout_seconds", options_.drain_timeout}});
   readiness_.Set(false, "shutting down");
 }
 

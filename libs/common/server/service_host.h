@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/grpc_server.h"
@@ -54,7 +54,7 @@ class ServiceHost {
   // Start starts the servers, with the admin endpoints added to `router`.
   // The service is not ready until readiness().Set(true).
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
-      ServiceHostOptions options, std::vector<grpc::Service*> services,
+      ServiceHostOptions options, std::vector<NamedService> services,
       HttpRouter router, metrics::Registry& registry);
 
   ~ServiceHost();

@@ -23,3 +23,18 @@ function(chainsync_migrations target schema dir)
   target_sources(${target} PRIVATE "${source}" "${header}")
   target_include_directories(${target} PUBLIC "${out_dir}")
 endfunction()
+
+# chainsync_backend(<name>)
+#
+# A backend service: the library `<name>` (alias chainsync::<name>) with its
+# embedded migrations for the schema `<name>` and its gRPC contract, and the
+# binary chainsync-<name> from main.cc. Add the service's logic to the library
+# with target_sources().
+function(chainsync_backend name)
+  add_library(${name} STATIC)
+  add_library(chainsync::${name} ALIAS ${name})
+  chainsync_migrations(${name} ${name} "${CMAKE_CURRENT_SOURCE_DIR}/migrations")
+  target_link_libraries(${name} PUBLIC chainsync::common chainsync::${name}_v1_proto)
+  add_executable(chainsync-${name} main.cc)
+  target_link_libraries(chainsync-${name} PRIVATE chainsync::${name})
+endfunction()

@@ -1,0 +1,157 @@
+#include "libs/common/server/http_server.h"
+
+#include <catch2/catch.hpp>
+#include <future>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "libs/common/http/http_client.h"
+#include "tests/support/http_test_server.h"
+
+namespace chainsync {
+namespace {
+
+using testing::SendRaw;
+using testing::StartHttpServer;
+using testing::UrlOf;
+
+std::unique_ptr<HttpClient> Client() {
+  HttpClientOptions options;
+  options.retry.max_attempts = 1;
+  return *HttpClient::Create(options);
+}
+
+HttpRouter EchoRouter() {
+  HttpRouter router;
+  router.Handle("GET", "/echo", [](HttpRequest request, HttpReply reply) {
+    std::move(reply).Send(HttpResponse::Text(
+        200,
+        absl::StrCat(request.method, " ", request.path, " ", request.query, " ",
+                     request.Header("x-test"), " ", request.remote_port)));
+  });
+  router.Handle("POST", "/echo", [](HttpRequest request, HttpReply reply) {
+    std::move(reply).Send(HttpResponse::Text(200, request.body));
+  });
+  return router;
+}
+
+TEST_CASE("requests reach their route with path, query and headers",
+          "[http_server]") {
+  auto server = StartHttpServer(EchoRouter());
+  auto response = Client()->Send(
+      {.url = UrlOf(*server, "/echo?a=1&b=2"), .headers = {{"X-Test", "yes"}}});
+  REQUIRE(response.ok());
+  CHECK(response->status == 200);
+  CHECK(response->body.rfind("GET /echo a=1&b=2 yes ", 0) == 0);
+
+  auto posted = Client()->Send({.method = "POST",
+                                .url = UrlOf(*server, "/echo"),
+                                .body = std::string(5000, 'x')});
+  REQUIRE(posted.ok());
+  CHECK(posted->body == std::string(5000, 'x'));
+}
+
+TEST_CASE("unknown paths are 404 and wrong methods 405, as JSON",
+          "[http_server]") {
+  auto server = StartHttpServer(EchoRouter());
+  auto missing = Client()->Send({.url = UrlOf(*server, "/nope")});
+  REQUIRE(missing.ok());
+  CHECK(missing->status == 404);
+  CHECK(missing->Header("content-type") == "application/json");
+  CHECK(missing->body ==
+        R"({"code":"NOT_FOUND","message":"no route for /nope","details":[]})");
+
+  auto wrong =
+      Client()->Send({.method = "DELETE", .url = UrlOf(*server, "/echo")});
+  REQUIRE(wrong.ok());
+  CHECK(wrong->status == 405);
+  CHECK(wrong->Header("allow") == "GET, POST");
+}
+
+TEST_CASE("keep-alive connections are reused", "[http_server]") {
+  auto server = StartHttpServer(EchoRouter());
+  auto client = Client();
+  auto first = client->Send({.url = UrlOf(*server, "/echo")});
+  auto second = client->Send({.url = UrlOf(*server, "/echo")});
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  // The client's source port, echoed last, is the same: one connection.
+  CHECK(first->body.substr(first->body.rfind(' ')) ==
+        second->body.substr(second->body.rfind(' ')));
+}
+
+TEST_CASE("a handler may answer later from another thread", "[http_server]") {
+  HttpRouter router;
+  router.Handle("GET", "/later", [](HttpRequest, HttpReply reply) {
+    std::thread([reply = std::move(reply)]() mutable {
+      absl::SleepFor(absl::Milliseconds(50));
+      std::move(reply).Send(HttpResponse::Text(202, "done"));
+    }).detach();
+  });
+  router.Handle("GET", "/dropped", [](HttpRequest, HttpReply) {});
+  auto server = StartHttpServer(std::move(router));
+  auto later = Client()->Send({.url = UrlOf(*server, "/later")});
+  REQUIRE(later.ok());
+  CHECK(later->status == 202);
+  CHECK(later->body == "done");
+
+  auto dropped = Client()->Send({.url = UrlOf(*server, "/dropped")});
+  REQUIRE(dropped.ok());
+  CHECK(dropped->status == 500);
+}
+
+TEST_CASE("oversized bodies get 413 and malformed requests 400",
+          "[http_server]") {
+  HttpServerOptions options;
+  options.max_body_bytes = 100;
+  auto server = StartHttpServer(EchoRouter(), options);
+  auto large = Client()->Send({.method = "POST",
+                               .url = UrlOf(*server, "/echo"),
+                               .body = std::string(1000, 'x')});
+  REQUIRE(large.ok());
+  CHECK(large->status == 413);
+  CHECK(large->body.find("exceeds 100 bytes") != std::string::npos);
+
+  const std::string garbage = SendRaw(*server, "NOT HTTP AT ALL\r\n\r\n");
+  CHECK(garbage.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(garbage.find("malformed HTTP request") != std::string::npos);
+}
+
+TEST_CASE("shutdown lets a request in flight finish", "[http_server]") {
+  HttpRouter router;
+  router.Handle("GET", "/slow", [](HttpRequest, HttpReply reply) {
+    std::thread([reply = std::move(reply)]() mutable {
+      absl::SleepFor(absl::Milliseconds(300));
+      std::move(reply).Send(HttpResponse::Text(200, "finished"));
+    }).detach();
+  });
+  auto server = StartHttpServer(std::move(router));
+  const std::string url = UrlOf(*server, "/slow");
+  auto pending = std::async(std::launch::async,
+                            [url] { return Client()->Send({.url = url}); });
+  absl::SleepFor(absl::Milliseconds(100));
+  server->Shutdown(absl::Seconds(5));
+  auto response = pending.get();
+  REQUIRE(response.ok());
+  CHECK(response->body == "finished");
+  CHECK(response->Header("connection") == "close");
+  // No longer accepting.
+  CHECK_FALSE(Client()->Send({.url = url}).ok());
+}
+
+TEST_CASE("a port in use is an error naming it", "[http_server]") {
+  auto first = StartHttpServer(EchoRouter());
+  HttpServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = first->port();
+  auto second =
+      HttpServer::Start(options, std::make_shared<const HttpRouter>());
+  REQUIRE(absl::IsUnavailable(second.status()));
+  CHECK(std::string(second.status().message())
+            .find(absl::StrCat("127.0.0.1:", first->port())) !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace chainsync

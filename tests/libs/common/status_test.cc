@@ -1,0 +1,47 @@
+#include "libs/common/status.h"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "simdjson.h"
+
+namespace chainsync {
+namespace {
+
+// The table of tests/testdata/vectors.json (grpc-gateway's mapping), which
+// frontends already rely on.
+TEST_CASE("HTTP status of every canonical code follows the reference table",
+          "[status]") {
+  std::ifstream in(CHAINSYNC_TESTDATA_DIR "/vectors.json");
+  REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  simdjson::dom::parser parser;
+  simdjson::dom::element root = parser.parse(text.str());
+  simdjson::dom::object table = root["grpc_to_http_status"].get_object();
+  int checked = 0;
+  for (int code = 0; code <= 16; ++code) {
+    const auto status_code = static_cast<absl::StatusCode>(code);
+    const std::string name(StatusCodeName(status_code));
+    int64_t expected = 0;
+    REQUIRE(table[name].get(expected) == simdjson::SUCCESS);
+    INFO(name);
+    CHECK(HttpStatusFromCode(status_code) == expected);
+    ++checked;
+  }
+  CHECK(checked == 17);
+}
+
+TEST_CASE("gRPC conversion keeps code and message", "[status]") {
+  const absl::Status original =
+      absl::InvalidArgumentError("address 0x12 is not 20 bytes");
+  const grpc::Status converted = ToGrpcStatus(original);
+  CHECK(converted.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(converted.error_message() == "address 0x12 is not 20 bytes");
+  CHECK(FromGrpcStatus(converted) == original);
+  CHECK(ToGrpcStatus(absl::OkStatus()).ok());
+}
+
+}  // namespace
+}  // namespace chainsync

@@ -1,0 +1,256 @@
+// Starts each chainsync binary as a real process against the fixture
+// Postgres and checks what an operator relies on: migrations applied,
+// health and reflection over gRPC, /metrics accepted by promtool, a clean
+// exit on SIGTERM, and one clear log line when it cannot start.
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "libs/common/http/http_client.h"
+#include "simdjson.h"
+#include "tests/support/grpc_probe.h"
+#include "tests/support/promtool.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_env.h"
+
+namespace chainsync {
+namespace {
+
+using testing::ScopedDatabase;
+using testing::Subprocess;
+
+// An idle gRPC client notices a server's GOAWAY only when its backup poller
+// runs (every 5 s by default), and a draining server waits for the client to
+// close the connection. Polling often keeps each SIGTERM case from waiting
+// 5 s; gRPC reads the variable when it initialises, after this.
+const bool kFastGrpcPolling =
+    setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", 0) == 0;
+
+struct Backend {
+  const char* binary;
+  const char* schema;
+  const char* grpc_service;
+};
+
+const Backend kBackends[] = {
+    {CHAINSYNC_INDEXER_BIN, "indexer", "chainsync.indexer.v1.IndexerService"},
+    {CHAINSYNC_ORACLE_BIN, "oracle", "chainsync.oracle.v1.OracleService"},
+    {CHAINSYNC_RECONCILER_BIN, "reconciler",
+     "chainsync.reconciler.v1.ReconcilerService"},
+};
+
+struct Ports {
+  int64_t grpc = 0;
+  int64_t http = 0;
+};
+
+// WaitUntilServing reads the log until the "serving" line and returns the
+// ports it reports.
+Ports WaitUntilServing(Subprocess& process) {
+  auto line = process.WaitForLine(R"("message":"serving")", absl::Seconds(30));
+  if (!line.has_value()) {
+    for (const auto& earlier : process.lines()) UNSCOPED_INFO(earlier);
+    FAIL("the process did not report serving");
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element json = parser.parse(*line);
+  return {json["grpc_port"].get_int64().value(),
+          json["http_port"].get_int64().value()};
+}
+
+std::unique_ptr<Subprocess> StartBackend(const Backend& backend,
+                                         const std::string& url,
+                                         std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {backend.binary, "--listen_host=127.0.0.1",
+                                   "--grpc_port=0", "--admin_port=0"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto process = Subprocess::Start(argv, {{"CHAINSYNC_DATABASE_URL", url}});
+  REQUIRE(process.ok());
+  return *std::move(process);
+}
+
+std::string Scrape(int64_t port) {
+  auto client = *HttpClient::Create({});
+  auto response = client->Send(
+      {.url = absl::StrCat("http://127.0.0.1:", port, "/metrics")});
+  REQUIRE(response.ok());
+  REQUIRE(response->status == 200);
+  return response->body;
+}
+
+// The last log line, parsed, for the start-up failure cases.
+std::string LastErrorMessage(Subprocess& process) {
+  REQUIRE_FALSE(process.lines().empty());
+  simdjson::dom::parser parser;
+  simdjson::dom::element json;
+  REQUIRE(parser.parse(process.lines().back()).get(json) == simdjson::SUCCESS);
+  CHECK(std::string(json["level"].get_string().value()) == "error");
+  return std::string(json["error"].get_string().value());
+}
+
+TEST_CASE(
+    "each backend migrates, serves health, reflection and metrics, and "
+    "drains on SIGTERM",
+    "[binaries]") {
+  for (const Backend& backend : kBackends) {
+    DYNAMIC_SECTION(backend.schema) {
+      ScopedDatabase database;
+      auto process = StartBackend(backend, database.url());
+      const Ports ports = WaitUntilServing(*process);
+
+      auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", ports.grpc),
+                                         grpc::InsecureChannelCredentials());
+      CHECK(*testing::CheckHealth(channel) == testing::HealthStatus::kServing);
+      auto services = testing::ListServices(channel);
+      REQUIRE(services.ok());
+      CHECK_THAT(*services, Catch::Matchers::VectorContains(
+                                std::string(backend.grpc_service)));
+      CHECK_THAT(*services, Catch::Matchers::VectorContains(
+                                std::string("grpc.health.v1.Health")));
+
+      const std::string metrics = Scrape(ports.http);
+      CHECK(
+          metrics.find(
+              R"(grpc_server_handled_total{grpc_type="unary",grpc_service="grpc.health.v1.Health",grpc_method="Check",grpc_code="OK"} 1)") !=
+          std::string::npos);
+      CHECK(metrics.find("process_resident_memory_bytes ") !=
+            std::string::npos);
+      CHECK(metrics.find("chainsync_postgres_pool_connections{") !=
+            std::string::npos);
+      const auto lint = testing::CheckMetrics(metrics);
+      INFO(lint.output);
+      CHECK(lint.exit_code == 0);
+
+      auto applied = database.Connect()->Exec(absl::StrCat(
+          "SELECT count(*) FROM ", backend.schema, ".schema_migrations"));
+      REQUIRE(applied.ok());
+      CHECK(*applied->GetInt64(0, 0) >= 1);
+
+      process->Signal(SIGTERM);
+      auto status = process->Wait(absl::Seconds(20));
+      REQUIRE(status.ok());
+      CHECK(*status == 0);
+      CHECK(process->lines().back().find(R"("message":"stopped")") !=
+            std::string::npos);
+
+      // A second start finds the schema up to date.
+      auto restarted = StartBackend(backend, database.url());
+      REQUIRE(restarted->WaitForLine(R"("applied":0)", absl::Seconds(30))
+                  .has_value());
+      WaitUntilServing(*restarted);
+      restarted->Signal(SIGINT);
+      CHECK(*restarted->Wait(absl::Seconds(20)) == 0);
+    }
+  }
+}
+
+TEST_CASE("the gateway serves health, readiness and metrics on its HTTP port",
+          "[binaries]") {
+  auto process = Subprocess::Start(
+      {CHAINSYNC_GATEWAY_BIN, "--listen_host=127.0.0.1", "--http_port=0"});
+  REQUIRE(process.ok());
+  const Ports ports = WaitUntilServing(**process);
+  CHECK(ports.grpc == 0);
+  auto client = *HttpClient::Create({});
+  for (const char* path : {"/healthz", "/readyz"}) {
+    auto response = client->Send(
+        {.url = absl::StrCat("http://127.0.0.1:", ports.http, path)});
+    REQUIRE(response.ok());
+    CHECK(response->status == 200);
+  }
+  const auto lint = testing::CheckMetrics(Scrape(ports.http));
+  CHECK(lint.exit_code == 0);
+  (*process)->Signal(SIGTERM);
+  CHECK(*(*process)->Wait(absl::Seconds(20)) == 0);
+}
+
+TEST_CASE("--help lists the flags with their environment variables",
+          "[binaries]") {
+  auto process = Subprocess::Start({CHAINSYNC_INDEXER_BIN, "--help"});
+  REQUIRE(process.ok());
+  REQUIRE(*(*process)->Wait(absl::Seconds(20)) == 0);
+  std::string output;
+  for (const auto& line : (*process)->lines())
+    absl::StrAppend(&output, line, "\n");
+  for (const char* expected :
+       {"--database_url", "--database_pool_size", "--grpc_port", "--admin_port",
+        "--log_level", "--drain_timeout", "CHAINSYNC_"}) {
+    INFO(expected);
+    CHECK(output.find(expected) != std::string::npos);
+  }
+}
+
+TEST_CASE("bad configuration exits non-zero with one line naming the problem",
+          "[binaries]") {
+  ScopedDatabase database;
+  SECTION("a flag with a bad value") {
+    auto process =
+        StartBackend(kBackends[0], database.url(), {"--grpc_port=abc"});
+    CHECK(*process->Wait(absl::Seconds(20)) == 2);
+    CHECK(LastErrorMessage(*process).find("--grpc_port") != std::string::npos);
+    CHECK(process->lines().size() == 1);
+  }
+  SECTION("an unknown flag") {
+    auto process =
+        StartBackend(kBackends[1], database.url(), {"--no_such_flag=1"});
+    CHECK(*process->Wait(absl::Seconds(20)) == 2);
+    CHECK(LastErrorMessage(*process).find("--no_such_flag") !=
+          std::string::npos);
+  }
+  SECTION("a bad environment value") {
+    auto process = Subprocess::Start(
+        {kBackends[2].binary}, {{"CHAINSYNC_DATABASE_POOL_SIZE", "many"}});
+    REQUIRE(process.ok());
+    CHECK(*(*process)->Wait(absl::Seconds(20)) == 2);
+    CHECK(LastErrorMessage(**process).find("CHAINSYNC_DATABASE_POOL_SIZE") !=
+          std::string::npos);
+  }
+  SECTION("no database configured") {
+    auto process = Subprocess::Start({kBackends[0].binary},
+                                     {{"CHAINSYNC_DATABASE_URL", ""}});
+    REQUIRE(process.ok());
+    CHECK(*(*process)->Wait(absl::Seconds(20)) == 1);
+    CHECK(LastErrorMessage(**process).find("--database_url") !=
+          std::string::npos);
+  }
+  SECTION("an unreachable database") {
+    auto process =
+        StartBackend(kBackends[0], "postgresql://chainsync@127.0.0.1:1/none");
+    CHECK(*process->Wait(absl::Seconds(30)) == 1);
+    CHECK(LastErrorMessage(*process).find("cannot connect to Postgres") !=
+          std::string::npos);
+    CHECK(process->lines().size() == 1);
+  }
+  SECTION("a gRPC port in use") {
+    auto holder = StartBackend(kBackends[0], database.url());
+    const Ports taken = WaitUntilServing(*holder);
+    auto process = StartBackend(kBackends[0], database.url(),
+                                {absl::StrCat("--grpc_port=", taken.grpc)});
+    CHECK(*process->Wait(absl::Seconds(30)) == 1);
+    CHECK(LastErrorMessage(*process).find(absl::StrCat(":", taken.grpc)) !=
+          std::string::npos);
+  }
+  SECTION("an applied migration that was edited") {
+    auto first = StartBackend(kBackends[1], database.url());
+    WaitUntilServing(*first);
+    first->Signal(SIGTERM);
+    REQUIRE(*first->Wait(absl::Seconds(20)) == 0);
+    REQUIRE(
+        database.Connect()
+            ->Exec("UPDATE oracle.schema_migrations SET checksum = 'edited'")
+            .ok());
+    auto process = StartBackend(kBackends[1], database.url());
+    CHECK(*process->Wait(absl::Seconds(30)) == 1);
+    CHECK(LastErrorMessage(*process).find("changed after it was applied") !=
+          std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace chainsync

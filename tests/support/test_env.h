@@ -1,0 +1,41 @@
+#pragma once
+
+// Access to the local environment that the CTest fixture `local_env`
+// (scripts/local-env.sh) starts for integration tests: a private Postgres
+// cluster and an anvil node.
+
+#include <memory>
+#include <string>
+
+#include "libs/common/postgres/connection.h"
+
+namespace chainsync::testing {
+
+struct TestEnvironment {
+  std::string pg_host = "127.0.0.1";
+  int pg_port = 0;
+  std::string rpc_url;
+};
+
+// GetTestEnvironment reads the file named by CHAINSYNC_TEST_ENV; it aborts
+// the test binary with a message when the fixture did not run.
+const TestEnvironment& GetTestEnvironment();
+
+// ScopedDatabase is a fresh, empty database for one test, dropped (with
+// every connection to it) when the object goes away.
+class ScopedDatabase {
+ public:
+  ScopedDatabase();
+  ~ScopedDatabase();
+
+  const std::string& name() const { return name_; }
+  // url is a libpq URI of the database.
+  std::string url() const;
+  // Connect opens a new connection to it.
+  std::unique_ptr<PgConnection> Connect() const;
+
+ private:
+  std::string name_;
+};
+
+}  // namespace chainsync::testing
