@@ -81,8 +81,8 @@ GrpcServer::GrpcServer(std::vector<NamedService> services,
                        std::shared_ptr<HealthLink> health)
     : services_(std::move(services)),
       server_(std::move(server)),
-      port_(port),
-      health_(std::move(health)) {}
+      health_(std::move(health)),
+      port_(port) {}
 
 GrpcServer::~GrpcServer() { Shutdown(absl::ZeroDuration()); }
 
