@@ -51,10 +51,10 @@ start reconciler reconciler/chainsync-reconciler \
   --grpc_port="${RECONCILER_GRPC_PORT:-50053}" --admin_port="${RECONCILER_ADMIN_PORT:-9103}"
 start gateway api-gateway/chainsync-gateway --http_port="${GATEWAY_HTTP_PORT:-8080}"
 
-# Each service logs one "serving" line with its ports once it is up.
+# Each service logs "ready" once it serves with its schema up to date.
 for name in indexer oracle reconciler gateway; do
-  for _ in $(seq 1 100); do
-    grep -q '"message":"serving"' "$log_dir/$name.log" 2>/dev/null && break
+  for _ in $(seq 1 300); do
+    grep -q '"message":"ready"' "$log_dir/$name.log" 2>/dev/null && break
     if ! kill -0 "${pids[@]}" 2>/dev/null; then
       echo "a service failed to start:" >&2
       tail -n 3 "$log_dir"/*.log >&2

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -50,13 +51,14 @@ struct Ports {
   int64_t http = 0;
 };
 
-// WaitUntilServing reads the log until the "serving" line and returns the
-// ports it reports.
-Ports WaitUntilServing(Subprocess& process) {
+// WaitUntilReady reads the log until the service is ready and returns the
+// ports its "serving" line reported.
+Ports WaitUntilReady(Subprocess& process) {
   auto line = process.WaitForLine(R"("message":"serving")", absl::Seconds(30));
-  if (!line.has_value()) {
+  if (!line.has_value() ||
+      !process.WaitForLine(R"("message":"ready")", absl::Seconds(30))) {
     for (const auto& earlier : process.lines()) UNSCOPED_INFO(earlier);
-    FAIL("the process did not report serving");
+    FAIL("the process did not become ready");
   }
   simdjson::dom::parser parser;
   simdjson::dom::element json = parser.parse(*line);
@@ -102,7 +104,7 @@ TEST_CASE(
     DYNAMIC_SECTION(backend.schema) {
       ScopedDatabase database;
       auto process = StartBackend(backend, database.url());
-      const Ports ports = WaitUntilServing(*process);
+      const Ports ports = WaitUntilReady(*process);
 
       auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", ports.grpc),
                                          grpc::InsecureChannelCredentials());
@@ -141,9 +143,12 @@ TEST_CASE(
 
       // A second start finds the schema up to date.
       auto restarted = StartBackend(backend, database.url());
-      REQUIRE(restarted->WaitForLine(R"("applied":0)", absl::Seconds(30))
-                  .has_value());
-      WaitUntilServing(*restarted);
+      WaitUntilReady(*restarted);
+      CHECK(std::any_of(restarted->lines().begin(), restarted->lines().end(),
+                        [](const std::string& line) {
+                          return line.find(R"("applied":0)") !=
+                                 std::string::npos;
+                        }));
       restarted->Signal(SIGINT);
       CHECK(*restarted->Wait(absl::Seconds(20)) == 0);
     }
@@ -155,7 +160,7 @@ TEST_CASE("the gateway serves health, readiness and metrics on its HTTP port",
   auto process = Subprocess::Start(
       {CHAINSYNC_GATEWAY_BIN, "--listen_host=127.0.0.1", "--http_port=0"});
   REQUIRE(process.ok());
-  const Ports ports = WaitUntilServing(**process);
+  const Ports ports = WaitUntilReady(**process);
   CHECK(ports.grpc == 0);
   auto client = *HttpClient::Create({});
   for (const char* path : {"/healthz", "/readyz"}) {
@@ -228,17 +233,24 @@ TEST_CASE("bad configuration exits non-zero with one line naming the problem",
     CHECK(process->lines().size() == 1);
   }
   SECTION("a gRPC port in use") {
-    auto holder = StartBackend(kBackends[0], database.url());
-    const Ports taken = WaitUntilServing(*holder);
+    ScopedDatabase other;
+    auto holder = StartBackend(kBackends[0], other.url());
+    const Ports taken = WaitUntilReady(*holder);
     auto process = StartBackend(kBackends[0], database.url(),
                                 {absl::StrCat("--grpc_port=", taken.grpc)});
     CHECK(*process->Wait(absl::Seconds(30)) == 1);
     CHECK(LastErrorMessage(*process).find(absl::StrCat(":", taken.grpc)) !=
           std::string::npos);
+    CHECK(process->lines().size() == 1);
+    // Nothing was written: the schema was never created.
+    CHECK(*database.Connect()
+               ->Exec("SELECT count(*) FROM information_schema.schemata "
+                      "WHERE schema_name = 'indexer'")
+               ->GetInt64(0, 0) == 0);
   }
   SECTION("an applied migration that was edited") {
     auto first = StartBackend(kBackends[1], database.url());
-    WaitUntilServing(*first);
+    WaitUntilReady(*first);
     first->Signal(SIGTERM);
     REQUIRE(*first->Wait(absl::Seconds(20)) == 0);
     REQUIRE(

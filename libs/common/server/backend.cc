@@ -82,14 +82,9 @@ absl::StatusOr<PgPoolOptions> PgPoolOptionsFromFlags(
   return options;
 }
 
-absl::StatusOr<std::unique_ptr<PgPool>> OpenDatabase(
-    absl::string_view service, const std::vector<Migration>& migrations) {
-  absl::StatusOr<PgPoolOptions> options = PgPoolOptionsFromFlags(service);
-  if (!options.ok()) return options.status();
-  absl::StatusOr<std::unique_ptr<PgPool>> pool =
-      PgPool::Create(*std::move(options));
-  if (!pool.ok()) return pool.status();
-  absl::StatusOr<PgPool::Lease> connection = (*pool)->Acquire();
+absl::Status MigrateSchema(PgPool& pool, absl::string_view service,
+                           const std::vector<Migration>& migrations) {
+  absl::StatusOr<PgPool::Lease> connection = pool.Acquire();
   if (!connection.ok()) return connection.status();
   absl::StatusOr<MigrationReport> report =
       ApplyMigrations(**connection, service, migrations);
@@ -98,7 +93,7 @@ absl::StatusOr<std::unique_ptr<PgPool>> OpenDatabase(
             {{"schema", service},
              {"applied", report->applied},
              {"already_applied", report->already_applied}});
-  return pool;
+  return absl::OkStatus();
 }
 
 int RunBackend(
@@ -109,12 +104,19 @@ int RunBackend(
   InitProcess(spec.service, argc, argv, spec.usage);
   ServiceHostOptions options =
       ValueOrExit(BackendHostOptionsFromFlags(spec.service), "configuration");
+  PgPoolOptions database_options =
+      ValueOrExit(PgPoolOptionsFromFlags(spec.service), "configuration");
   std::unique_ptr<PgPool> database =
-      ValueOrExit(OpenDatabase(spec.service, *spec.migrations), "database");
+      ValueOrExit(PgPool::Create(std::move(database_options)), "database");
+  // The ports are bound before the schema is touched, so that a start that
+  // fails on a taken port changes nothing; the service is not ready (health
+  // NOT_SERVING) until its schema is up to date.
   std::unique_ptr<ServiceHost> host = ValueOrExit(
       ServiceHost::Start(std::move(options), make_services(*database),
                          HttpRouter(), metrics::DefaultRegistry()),
       "servers");
+  OkOrExit(MigrateSchema(*database, spec.service, *spec.migrations),
+           "database migrations");
   host->readiness().Set(true);
   host->WaitForShutdownSignal();
   host->Drain();

@@ -32,10 +32,10 @@ struct BackendSpec {
 };
 
 // RunBackend is the whole life of a backend process: flags, logging, the
-// database pool with the schema migrated, the gRPC services returned by
-// `make_services` served with health, reflection and metrics, ready, and on
-// SIGTERM a drain and exit status 0. Start-up errors exit non-zero with one
-// log line. Returns the exit status.
+// database pool, the gRPC services returned by `make_services` served with
+// health, reflection and metrics, the schema migrated, ready, and on SIGTERM
+// a drain and exit status 0. Start-up errors exit non-zero with one log line
+// and leave the database as it was. Returns the exit status.
 int RunBackend(
     const BackendSpec& spec, int argc, char** argv,
     const std::function<std::vector<NamedService>(PgPool&)>& make_services);
@@ -44,9 +44,8 @@ int RunBackend(
 // secret database_password (CHAINSYNC_DATABASE_PASSWORD[_FILE]).
 absl::StatusOr<PgPoolOptions> PgPoolOptionsFromFlags(absl::string_view service);
 
-// OpenDatabase connects the pool and applies the service's migrations to its
-// schema.
-absl::StatusOr<std::unique_ptr<PgPool>> OpenDatabase(
-    absl::string_view service, const std::vector<Migration>& migrations);
+// MigrateSchema applies the service's migrations to its schema.
+absl::Status MigrateSchema(PgPool& pool, absl::string_view service,
+                           const std::vector<Migration>& migrations);
 
 }  // namespace chainsync

@@ -1,5 +1,12 @@
 #include "libs/common/server/grpc_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +18,44 @@
 
 namespace chainsync {
 
+namespace {
+
+// CheckAddressFree binds the address briefly, so that a taken port is
+// reported with the system's reason in one line; gRPC would log its own
+// multi-level error and answer only that no address was added.
+absl::Status CheckAddressFree(const std::string& host, int port) {
+  if (port == 0) return absl::OkStatus();
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    length = sizeof(sockaddr_in6);
+  } else {
+    return absl::OkStatus();  // a host name: gRPC resolves and reports it
+  }
+  const int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::OkStatus();
+  const int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  const int result = bind(fd, reinterpret_cast<sockaddr*>(&address), length);
+  const int error = errno;
+  close(fd);
+  if (result != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for gRPC on ", host, ":", port, ": ", strerror(error)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 struct GrpcServer::HealthLink {
   std::mutex mu;
   grpc::HealthCheckServiceInterface* health;  // null once shut down
@@ -19,6 +64,10 @@ struct GrpcServer::HealthLink {
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const GrpcServerOptions& options, std::vector<NamedService> services,
     metrics::Registry& registry, Readiness& readiness) {
+  if (absl::Status free = CheckAddressFree(options.host, options.port);
+      !free.ok()) {
+    return free;
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 

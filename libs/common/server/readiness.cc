@@ -1,14 +1,19 @@
 #include "libs/common/server/readiness.h"
 
+#include "libs/common/logging/log.h"
+
 namespace chainsync {
 
 void Readiness::Set(bool ready, std::string reason) {
   std::vector<std::function<void(bool)>> listeners;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    const bool changed = ready_ != ready || reason_ != reason;
     ready_ = ready;
     reason_ = ready ? "" : std::move(reason);
     listeners = listeners_;
+    if (changed && ready) log::Info("ready");
+    if (changed && !ready) log::Info("not ready", {{"reason", reason_}});
   }
   for (const auto& listener : listeners) listener(ready);
 }

@@ -13,7 +13,8 @@ namespace chainsync {
 // dependencies are up, and stops being ready when it starts draining.
 class Readiness {
  public:
-  // Set changes the state; `reason` says why when not ready.
+  // Set changes the state, and logs a change; `reason` says why when not
+  // ready.
   void Set(bool ready, std::string reason = "");
 
   bool ready() const;
