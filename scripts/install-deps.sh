@@ -38,5 +38,9 @@ if ((${#missing[@]})); then
 fi
 
 if [[ ! -x node_modules/.bin/anvil || ! -x node_modules/.bin/solcjs ]]; then
-  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+  # `npm install` follows package-lock.json. `npm ci` would be stricter, but
+  # npm 11 rejects a lock without entries for the optional per-platform anvil
+  # packages that a Linux install never records. anvil needs no install
+  # scripts: its binary ships inside the package.
+  npm install --no-audit --no-fund --ignore-scripts --loglevel=error
 fi
