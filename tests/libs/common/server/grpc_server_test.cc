@@ -1,8 +1,11 @@
 #include "libs/common/server/grpc_server.h"
 
 #include <catch2/catch.hpp>
+#include <future>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -20,17 +23,30 @@ std::vector<NamedService> IndexerServices() {
            indexer::v1::IndexerService::service_full_name()}};
 }
 
+// SlowIndexer answers GetBalances after 300 ms, like a call that is busy when
+// the server is asked to stop.
+class SlowIndexer final : public indexer::v1::IndexerService::Service {
+ public:
+  grpc::Status GetBalances(
+      grpc::ServerContext*, const indexer::v1::GetBalancesRequest* request,
+      indexer::v1::GetBalancesResponse* response) override {
+    absl::SleepFor(absl::Milliseconds(300));
+    response->set_address(request->address());
+    return grpc::Status::OK;
+  }
+};
+
 struct TestServer {
   metrics::Registry registry;
   Readiness readiness;
   std::unique_ptr<GrpcServer> server;
   std::shared_ptr<grpc::Channel> channel;
 
-  TestServer() {
-    GrpcServerOptions options;
+  explicit TestServer(std::vector<NamedService> services = IndexerServices(),
+                      GrpcServerOptions options = {}) {
     options.host = "127.0.0.1";
     auto started =
-        GrpcServer::Start(options, IndexerServices(), registry, readiness);
+        GrpcServer::Start(options, std::move(services), registry, readiness);
     REQUIRE(started.ok());
     server = *std::move(started);
     channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()),
@@ -84,6 +100,38 @@ TEST_CASE("every call is counted by method and code", "[grpc_server]") {
   const auto lint = testing::CheckMetrics(text);
   INFO(lint.output);
   CHECK(lint.exit_code == 0);
+}
+
+TEST_CASE("shutdown lets a call in flight finish", "[grpc_server]") {
+  TestServer test({{std::make_shared<SlowIndexer>(),
+                    indexer::v1::IndexerService::service_full_name()}});
+  auto stub = indexer::v1::IndexerService::NewStub(test.channel);
+  auto call = std::async(std::launch::async, [&] {
+    grpc::ClientContext context;
+    indexer::v1::GetBalancesRequest request;
+    request.set_address("0xabc");
+    indexer::v1::GetBalancesResponse response;
+    const grpc::Status status = stub->GetBalances(&context, request, &response);
+    return std::make_pair(status.error_code(), response.address());
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  test.server->Shutdown(absl::Seconds(5));
+  const auto [code, address] = call.get();
+  CHECK(code == grpc::StatusCode::OK);
+  CHECK(address == "0xabc");
+}
+
+TEST_CASE("messages over the size limit are refused", "[grpc_server]") {
+  GrpcServerOptions options;
+  options.max_receive_message_bytes = 1024;
+  TestServer test(IndexerServices(), options);
+  auto stub = indexer::v1::IndexerService::NewStub(test.channel);
+  grpc::ClientContext context;
+  indexer::v1::GetBalancesRequest request;
+  request.set_address(std::string(4096, 'a'));
+  indexer::v1::GetBalancesResponse response;
+  CHECK(stub->GetBalances(&context, request, &response).error_code() ==
+        grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 TEST_CASE("a gRPC port in use is an error naming the address",
