@@ -6,16 +6,19 @@ namespace chainsync {
 
 void Readiness::Set(bool ready, std::string reason) {
   std::vector<std::function<void(bool)>> listeners;
+  bool changed;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const bool changed = ready_ != ready || reason_ != reason;
+    changed = ready_ != ready || reason_ != reason;
     ready_ = ready;
-    reason_ = ready ? "" : std::move(reason);
+    reason_ = ready ? "" : reason;
     listeners = listeners_;
-    if (changed && ready) log::Info("ready");
-    if (changed && !ready) log::Info("not ready", {{"reason", reason_}});
   }
   for (const auto& listener : listeners) listener(ready);
+  // Logged once every listener (gRPC health) reflects the change, so that a
+  // reader of the log never sees the old state afterwards.
+  if (changed && ready) log::Info("ready");
+  if (changed && !ready) log::Info("not ready", {{"reason", reason}});
 }
 
 bool Readiness::ready() const {
