@@ -8,8 +8,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace chainsync::testing {
 
@@ -28,6 +30,14 @@ std::unique_ptr<HttpServer> StartHttpServer(HttpRouter router,
 
 std::string UrlOf(const HttpServer& server, const std::string& path) {
   return absl::StrCat("http://127.0.0.1:", server.port(), path);
+}
+
+void ReplyAfter(HttpReply reply, absl::Duration delay, HttpResponse response) {
+  std::thread([reply = std::move(reply), delay,
+               response = std::move(response)]() mutable {
+    absl::SleepFor(delay);
+    std::move(reply).Send(std::move(response));
+  }).detach();
 }
 
 std::string SendRaw(const HttpServer& server, const std::string& bytes) {

@@ -2,10 +2,8 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/http_test_server.h"
 
@@ -133,10 +131,8 @@ TEST_CASE("an unreachable server is UNAVAILABLE naming the URL",
 TEST_CASE("a slow server is DEADLINE_EXCEEDED", "[http_client]") {
   HttpRouter router;
   router.Handle("GET", "/slow", [](HttpRequest, HttpReply reply) {
-    std::thread([reply = std::move(reply)]() mutable {
-      absl::SleepFor(absl::Milliseconds(500));
-      std::move(reply).Send(HttpResponse::Text(200, "late"));
-    }).detach();
+    testing::ReplyAfter(std::move(reply), absl::Milliseconds(500),
+                        HttpResponse::Text(200, "late"));
   });
   auto server = StartHttpServer(std::move(router));
   FakeClock clock;

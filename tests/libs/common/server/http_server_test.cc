@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 #include <future>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -84,10 +83,8 @@ TEST_CASE("keep-alive connections are reused", "[http_server]") {
 TEST_CASE("a handler may answer later from another thread", "[http_server]") {
   HttpRouter router;
   router.Handle("GET", "/later", [](HttpRequest, HttpReply reply) {
-    std::thread([reply = std::move(reply)]() mutable {
-      absl::SleepFor(absl::Milliseconds(50));
-      std::move(reply).Send(HttpResponse::Text(202, "done"));
-    }).detach();
+    testing::ReplyAfter(std::move(reply), absl::Milliseconds(50),
+                        HttpResponse::Text(202, "done"));
   });
   router.Handle("GET", "/dropped", [](HttpRequest, HttpReply) {});
   auto server = StartHttpServer(std::move(router));
@@ -121,10 +118,8 @@ TEST_CASE("oversized bodies get 413 and malformed requests 400",
 TEST_CASE("shutdown lets a request in flight finish", "[http_server]") {
   HttpRouter router;
   router.Handle("GET", "/slow", [](HttpRequest, HttpReply reply) {
-    std::thread([reply = std::move(reply)]() mutable {
-      absl::SleepFor(absl::Milliseconds(300));
-      std::move(reply).Send(HttpResponse::Text(200, "finished"));
-    }).detach();
+    testing::ReplyAfter(std::move(reply), absl::Milliseconds(300),
+                        HttpResponse::Text(200, "finished"));
   });
   auto server = StartHttpServer(std::move(router));
   const std::string url = UrlOf(*server, "/slow");
