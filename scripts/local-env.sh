@@ -7,6 +7,7 @@
 #   scripts/local-env.sh start [--dir DIR]   # default DIR: .local/env
 #   scripts/local-env.sh stop  [--dir DIR]   # stops both and removes DIR
 #   scripts/local-env.sh status [--dir DIR]
+#   scripts/local-env.sh restart-postgres [--dir DIR]  # a fast restart, same port
 #
 # `start` writes DIR/env, a shell file with the connection settings:
 #   CHAINSYNC_DATABASE_URL, CHAINSYNC_RPC_URL, CHAINSYNC_CHAIN_ID, PGPORT,
@@ -103,6 +104,12 @@ stop() {
   rm -rf "$dir"
 }
 
+restart_postgres() {
+  [[ -f "$dir/env" ]] || { echo "local-env: not running in $dir" >&2; exit 1; }
+  as_pg "$pg_bin/pg_ctl" -D "$dir/pgdata" -l "$dir/logs/postgres.log" -m fast -w -t 60 restart >/dev/null \
+    || { cat "$dir/logs/postgres.log" >&2; exit 1; }
+}
+
 status() {
   if [[ -f "$dir/env" ]]; then cat "$dir/env"; else echo "local-env: not running in $dir"; exit 1; fi
 }
@@ -111,5 +118,6 @@ case $command in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status [--dir DIR]" >&2; exit 2 ;;
+  restart-postgres) restart_postgres ;;
+  *) echo "usage: $0 start|stop|status|restart-postgres [--dir DIR]" >&2; exit 2 ;;
 esac

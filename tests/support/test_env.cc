@@ -33,6 +33,35 @@ std::string AdminUrl() {
                       "/postgres");
 }
 
+// Reads the env file that scripts/local-env.sh writes.
+TestEnvironment LoadEnvironment(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) Fail(absl::StrCat("cannot read ", path));
+  TestEnvironment env;
+  std::string line;
+  while (std::getline(in, line)) {
+    absl::string_view entry = line;
+    absl::ConsumePrefix(&entry, "export ");
+    const size_t equals = entry.find('=');
+    if (equals == absl::string_view::npos) continue;
+    const absl::string_view key = entry.substr(0, equals);
+    const absl::string_view value = entry.substr(equals + 1);
+    if (key == "PGPORT" && !absl::SimpleAtoi(value, &env.pg_port)) {
+      Fail(absl::StrCat("bad PGPORT in ", path));
+    }
+    if (key == "CHAINSYNC_RPC_URL") env.rpc_url = std::string(value);
+  }
+  if (env.pg_port == 0) Fail(absl::StrCat("no PGPORT in ", path));
+  return env;
+}
+
+void RunLocalEnv(const std::string& command, const std::string& directory) {
+  const std::string line =
+      absl::StrCat(CHAINSYNC_SOURCE_DIR "/scripts/local-env.sh ", command,
+                   " --dir ", directory, " >/dev/null");
+  if (std::system(line.c_str()) != 0) Fail(absl::StrCat("failed: ", line));
+}
+
 }  // namespace
 
 const TestEnvironment& GetTestEnvironment() {
@@ -43,26 +72,30 @@ const TestEnvironment& GetTestEnvironment() {
           "CHAINSYNC_TEST_ENV is not set; run the test through ctest, whose "
           "local_env fixture starts Postgres and anvil");
     }
-    std::ifstream in(path);
-    if (!in) Fail(absl::StrCat("cannot read ", path));
-    auto* env = new TestEnvironment;
-    std::string line;
-    while (std::getline(in, line)) {
-      absl::string_view entry = line;
-      absl::ConsumePrefix(&entry, "export ");
-      const size_t equals = entry.find('=');
-      if (equals == absl::string_view::npos) continue;
-      const absl::string_view key = entry.substr(0, equals);
-      const absl::string_view value = entry.substr(equals + 1);
-      if (key == "PGPORT" && !absl::SimpleAtoi(value, &env->pg_port)) {
-        Fail(absl::StrCat("bad PGPORT in ", path));
-      }
-      if (key == "CHAINSYNC_RPC_URL") env->rpc_url = std::string(value);
-    }
-    if (env->pg_port == 0) Fail(absl::StrCat("no PGPORT in ", path));
-    return env;
+    return new TestEnvironment(LoadEnvironment(path));
   }();
   return *environment;
+}
+
+PrivateEnvironment::PrivateEnvironment() {
+  char directory[] = "/tmp/chainsync_env_XXXXXX";
+  if (mkdtemp(directory) == nullptr) Fail("mkdtemp failed");
+  // local-env.sh creates the directory itself.
+  rmdir(directory);
+  directory_ = directory;
+  RunLocalEnv("start", directory_);
+  environment_ = LoadEnvironment(directory_ + "/env");
+}
+
+PrivateEnvironment::~PrivateEnvironment() { RunLocalEnv("stop", directory_); }
+
+std::string PrivateEnvironment::database_url() const {
+  return absl::StrCat("postgresql://chainsync@", environment_.pg_host, ":",
+                      environment_.pg_port, "/chainsync");
+}
+
+void PrivateEnvironment::RestartPostgres() {
+  RunLocalEnv("restart-postgres", directory_);
 }
 
 ScopedDatabase::ScopedDatabase() {

@@ -21,6 +21,26 @@ struct TestEnvironment {
 // the test binary with a message when the fixture did not run.
 const TestEnvironment& GetTestEnvironment();
 
+// PrivateEnvironment is a Postgres cluster and anvil node of one test's own
+// (scripts/local-env.sh in a temporary directory), for tests that restart or
+// break them and must not disturb the tests sharing the fixture.
+class PrivateEnvironment {
+ public:
+  PrivateEnvironment();
+  ~PrivateEnvironment();
+
+  const TestEnvironment& environment() const { return environment_; }
+  // database_url is the cluster's `chainsync` database.
+  std::string database_url() const;
+  // RestartPostgres stops Postgres (fast: sessions are terminated) and starts
+  // it again on the same port; returns when it accepts connections.
+  void RestartPostgres();
+
+ private:
+  std::string directory_;
+  TestEnvironment environment_;
+};
+
 // ScopedDatabase is a fresh, empty database for one test, dropped (with
 // every connection to it) when the object goes away.
 class ScopedDatabase {

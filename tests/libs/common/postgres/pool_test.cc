@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
+#include "absl/time/clock.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/test_env.h"
 
@@ -108,6 +110,44 @@ TEST_CASE("an idle connection killed by the server is replaced transparently",
               })
               .ok());
   CHECK(new_pid != pid);
+}
+
+TEST_CASE("the pool rides out a Postgres restart", "[postgres]") {
+  testing::PrivateEnvironment own;
+  PgPoolOptions options;
+  options.connect.url = own.database_url();
+  options.size = 2;
+  options.retry = {.max_attempts = 50,
+                   .backoff = {.initial_delay = absl::Milliseconds(50),
+                               .max_delay = absl::Milliseconds(500)}};
+  auto pool = PgPool::Create(options);
+  REQUIRE(pool.ok());
+  const auto insert = [&](int value) {
+    return (*pool)->InTransaction([value](PgConnection& c) {
+      return c.Exec("INSERT INTO t VALUES ($1)", PgParams().Add(value))
+          .status();
+    });
+  };
+  REQUIRE((*pool)
+              ->InTransaction([](PgConnection& c) {
+                return c.ExecScript("CREATE TABLE t (v int)");
+              })
+              .ok());
+  REQUIRE(insert(1).ok());
+
+  // While Postgres is down and coming back, a transaction waits and retries.
+  std::thread restart([&] { own.RestartPostgres(); });
+  absl::SleepFor(absl::Milliseconds(20));
+  const absl::Status during = insert(2);
+  restart.join();
+  CHECK(during.ok());
+  REQUIRE(insert(3).ok());
+
+  auto lease = (*pool)->Acquire();
+  REQUIRE(lease.ok());
+  CHECK((*lease)
+            ->Exec("SELECT string_agg(v::text, ',' ORDER BY v) FROM t")
+            ->Get(0, 0) == "1,2,3");
 }
 
 TEST_CASE("Acquire times out when every connection is lent", "[postgres]") {
