@@ -79,7 +79,8 @@ TEST_CASE("malformed RLP is rejected with its offset", "[rlp]") {
         std::string::npos);
   CHECK(message("0xc3836f") == "rlp: length 3 exceeds the input at offset 0");
   // The string inside overruns its list, though not the input.
-  CHECK(message("0xc3836f6f6f") == "rlp: length 3 exceeds the input at offset 1");
+  CHECK(message("0xc3836f6f6f") ==
+        "rlp: length 3 exceeds the input at offset 1");
   CHECK(message("0x83646f6700") == "rlp: trailing bytes at offset 4");
   // 100 lists, each holding the next: deeper than the decoder follows.
   Bytes deep = RlpList().Encode();
