@@ -8,6 +8,7 @@
 #   scripts/local-env.sh stop  [--dir DIR]   # stops both and removes DIR
 #   scripts/local-env.sh status [--dir DIR]
 #   scripts/local-env.sh restart-postgres [--dir DIR]  # a fast restart, same port
+#   scripts/local-env.sh restart-anvil [--dir DIR]     # a fresh chain, same port
 #
 # `start` writes DIR/env, a shell file with the connection settings:
 #   CHAINSYNC_DATABASE_URL, CHAINSYNC_RPC_URL, CHAINSYNC_CHAIN_ID, PGPORT,
@@ -74,12 +75,8 @@ start() {
   "$pg_bin/psql" -h "$socket" -p "$pg_port" -U chainsync -d postgres -qAt -c "CREATE DATABASE chainsync" >/dev/null
 
   anvil_port=$(free_port)
-  # setsid: anvil leaves with `stop`, not with the shell that started it.
-  setsid "$root/node_modules/.bin/anvil" --host 127.0.0.1 --port "$anvil_port" \
-    ${ANVIL_ARGS:-} >"$logs/anvil.log" 2>&1 < /dev/null &
-  echo $! >"$dir/anvil.pid"
-  wait_for "anvil on port $anvil_port" curl -sf -X POST -H 'content-type: application/json' \
-    --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "http://127.0.0.1:$anvil_port"
+  echo "$anvil_port ${ANVIL_ARGS:-}" >"$dir/anvil.args"
+  start_anvil
 
   cat >"$dir/env" <<ENV
 export CHAINSYNC_DATABASE_URL=postgresql://chainsync@127.0.0.1:$pg_port/chainsync
@@ -93,11 +90,31 @@ ENV
   echo "local-env: Postgres on 127.0.0.1:$pg_port (socket $socket), anvil on 127.0.0.1:$anvil_port; settings in $dir/env"
 }
 
+# start_anvil starts anvil with the port and arguments of anvil.args.
+start_anvil() {
+  local port args
+  read -r port args <"$dir/anvil.args"
+  # setsid: anvil leaves with `stop`, not with the shell that started it.
+  # shellcheck disable=SC2086
+  setsid "$root/node_modules/.bin/anvil" --host 127.0.0.1 --port "$port" \
+    $args >>"$dir/logs/anvil.log" 2>&1 </dev/null &
+  echo $! >"$dir/anvil.pid"
+  wait_for "anvil on port $port" curl -sf -X POST -H 'content-type: application/json' \
+    --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "http://127.0.0.1:$port"
+}
+
+stop_anvil() {
+  [[ -f "$dir/anvil.pid" ]] || return 0
+  local pid
+  pid=$(cat "$dir/anvil.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  rm -f "$dir/anvil.pid"
+}
+
 stop() {
   [[ -d "$dir" ]] || return 0
-  if [[ -f "$dir/anvil.pid" ]]; then
-    kill "$(cat "$dir/anvil.pid")" 2>/dev/null || true
-  fi
+  stop_anvil
   if [[ -f "$dir/pgdata/postmaster.pid" ]]; then
     as_pg "$pg_bin/pg_ctl" -D "$dir/pgdata" -m fast -w -t 60 stop >/dev/null 2>&1 || true
   fi
@@ -119,5 +136,6 @@ case $command in
   stop) stop ;;
   status) status ;;
   restart-postgres) restart_postgres ;;
-  *) echo "usage: $0 start|stop|status|restart-postgres [--dir DIR]" >&2; exit 2 ;;
+  restart-anvil) stop_anvil; start_anvil ;;
+  *) echo "usage: $0 start|stop|status|restart-postgres|restart-anvil [--dir DIR]" >&2; exit 2 ;;
 esac

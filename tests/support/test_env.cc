@@ -98,6 +98,10 @@ void PrivateEnvironment::RestartPostgres() {
   RunLocalEnv("restart-postgres", directory_);
 }
 
+void PrivateEnvironment::RestartAnvil() {
+  RunLocalEnv("restart-anvil", directory_);
+}
+
 ScopedDatabase::ScopedDatabase() {
   static std::atomic<int> counter{0};
   name_ = absl::StrCat("test_", getpid(), "_", counter.fetch_add(1));

@@ -35,6 +35,8 @@ class PrivateEnvironment {
   // RestartPostgres stops Postgres (fast: sessions are terminated) and starts
   // it again on the same port; returns when it accepts connections.
   void RestartPostgres();
+  // RestartAnvil stops anvil and starts a fresh chain on the same port.
+  void RestartAnvil();
 
  private:
   std::string directory_;

@@ -51,6 +51,15 @@ std::string HostOf(absl::string_view url) {
   return std::string(rest.substr(0, rest.find_first_of("/?#")));
 }
 
+// Providers put API keys in paths and query strings; errors and logs name
+// the scheme and host only.
+std::string RedactedUrl(absl::string_view url) {
+  const size_t scheme = url.find("://");
+  const absl::string_view prefix =
+      scheme == absl::string_view::npos ? "" : url.substr(0, scheme + 3);
+  return absl::StrCat(prefix, HostOf(url));
+}
+
 }  // namespace
 
 struct HttpClient::Handles {
@@ -189,8 +198,9 @@ absl::StatusOr<HttpClientResponse> HttpClient::SendOnce(
     // have, so only idempotent requests are sent again.
     *may_retry = code == CURLE_COULDNT_CONNECT ||
                  code == CURLE_COULDNT_RESOLVE_HOST || request.idempotent;
-    const std::string message = absl::StrCat(request.method, " ", request.url,
-                                             ": ", curl_easy_strerror(code));
+    const std::string message =
+        absl::StrCat(request.method, " ", RedactedUrl(request.url), ": ",
+                     curl_easy_strerror(code));
     if (code == CURLE_OPERATION_TIMEDOUT)
       return absl::DeadlineExceededError(message);
     return absl::UnavailableError(message);
@@ -223,7 +233,7 @@ absl::StatusOr<HttpClientResponse> HttpClient::Send(
     }
     retries_.WithLabels({options_.name, HostOf(request.url)}).Increment();
     log::Debug("retrying HTTP request",
-               {{"url", request.url},
+               {{"url", RedactedUrl(request.url)},
                 {"attempt", attempt},
                 {"delay_seconds", delay},
                 {"outcome", response.ok() ? absl::StrCat(response->status)

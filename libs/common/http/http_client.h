@@ -72,7 +72,8 @@ class HttpClient {
   // Send performs the request with retries. Any HTTP status is a response
   // (the caller decides what a 404 means); retryable statuses are returned
   // once the retries are spent. Transport failures after the last attempt
-  // are UNAVAILABLE, timeouts DEADLINE_EXCEEDED, naming method and URL.
+  // are UNAVAILABLE, timeouts DEADLINE_EXCEEDED, naming the method and the
+  // URL's scheme and host (never its path or query, which may hold keys).
   absl::StatusOr<HttpClientResponse> Send(const HttpClientRequest& request);
 
  private:
