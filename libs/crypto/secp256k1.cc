@@ -120,6 +120,23 @@ absl::StatusOr<PublicKey> ParsePublicKey(absl::Span<const uint8_t> serialized) {
   return Serialize(key);
 }
 
+absl::StatusOr<std::vector<uint8_t>> SignDer(const PrivateKey& key,
+                                             const Digest32& digest) {
+  if (absl::Status status = ValidatePrivateKey(key); !status.ok())
+    return status;
+  secp256k1_ecdsa_signature signature;
+  if (secp256k1_ecdsa_sign(Context(), &signature, digest.data(), key.data(),
+                           nullptr, nullptr) != 1) {
+    return absl::InternalError("secp256k1 signing failed");
+  }
+  std::vector<uint8_t> der(72);
+  size_t length = der.size();
+  secp256k1_ecdsa_signature_serialize_der(Context(), der.data(), &length,
+                                          &signature);
+  der.resize(length);
+  return der;
+}
+
 bool VerifyDerSignature(absl::Span<const uint8_t> der, const Digest32& digest,
                         const PublicKey& key) {
   secp256k1_ecdsa_signature signature;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -45,6 +46,11 @@ std::array<uint8_t, 33> CompressPublicKey(const PublicKey& key);
 
 // ParsePublicKey reads a 33-byte compressed or 65-byte uncompressed key.
 absl::StatusOr<PublicKey> ParsePublicKey(absl::Span<const uint8_t> serialized);
+
+// SignDer signs a digest deterministically and returns the DER encoding, as
+// Bitcoin witnesses carry it.
+absl::StatusOr<std::vector<uint8_t>> SignDer(const PrivateKey& key,
+                                             const Digest32& digest);
 
 // VerifySignature checks a DER-encoded ECDSA signature (as in Bitcoin
 // witnesses) over `digest`. Non-low-s signatures are normalized first, as
