@@ -1,0 +1,99 @@
+#pragma once
+
+// A client for Esplora's HTTP API (Blockstream's and mempool.space's
+// explorers, or a self-hosted instance): address balances, UTXOs,
+// transactions and the tip. Public instances answer 429 without
+// Retry-After; the common HTTP client backs off with jitter.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/bitcoin/address.h"
+#include "libs/common/http/http_client.h"
+
+namespace chainsync::bitcoin {
+
+struct EsploraOptions {
+  // Base URL of the API, for example https://blockstream.info/api.
+  std::string base_url;
+  absl::Duration timeout = absl::Seconds(10);
+  RetryPolicy retry = {.max_attempts = 6,
+                       .backoff = {.initial_delay = absl::Milliseconds(200),
+                                   .max_delay = absl::Seconds(10)}};
+  metrics::Registry* registry = &metrics::DefaultRegistry();
+  Clock* clock = &SystemClock();
+};
+
+// AddressStats are an address's totals, in satoshis.
+struct AddressStats {
+  int64_t chain_funded_sats = 0;
+  int64_t chain_spent_sats = 0;
+  int64_t chain_tx_count = 0;
+  int64_t mempool_funded_sats = 0;
+  int64_t mempool_spent_sats = 0;
+  int64_t mempool_tx_count = 0;
+
+  // The confirmed balance: funded minus spent in mined transactions.
+  int64_t confirmed_balance() const {
+    return chain_funded_sats - chain_spent_sats;
+  }
+  // What unconfirmed transactions add (negative when they spend).
+  int64_t mempool_delta() const {
+    return mempool_funded_sats - mempool_spent_sats;
+  }
+};
+
+struct TransactionStatus {
+  bool confirmed = false;
+  std::optional<uint64_t> block_height;
+  std::string block_hash;
+  std::optional<int64_t> block_time;
+};
+
+struct Utxo {
+  std::string txid;
+  uint32_t vout = 0;
+  int64_t value_sats = 0;
+  TransactionStatus status;
+};
+
+struct EsploraTransaction {
+  std::string txid;
+  TransactionStatus status;
+  int64_t fee_sats = 0;
+};
+
+class EsploraClient {
+ public:
+  static absl::StatusOr<std::unique_ptr<EsploraClient>> Create(
+      EsploraOptions options);
+
+  // Errors: INVALID_ARGUMENT when the API refuses the address (400),
+  // NOT_FOUND for an unknown transaction, RESOURCE_EXHAUSTED when 429s
+  // outlast the retries, UNAVAILABLE when the API fails or answers what is
+  // not Esplora's JSON; each names the request.
+  absl::StatusOr<AddressStats> GetAddressStats(const Address& address);
+  absl::StatusOr<std::vector<Utxo>> GetUtxos(const Address& address);
+  // GetChainTransactions returns one page (25) of confirmed transactions,
+  // newest first, after `last_seen_txid` when given.
+  absl::StatusOr<std::vector<EsploraTransaction>> GetChainTransactions(
+      const Address& address, absl::string_view last_seen_txid = "");
+  absl::StatusOr<uint64_t> GetTipHeight();
+  absl::StatusOr<TransactionStatus> GetTransactionStatus(
+      absl::string_view txid);
+
+ private:
+  EsploraClient(EsploraOptions options, std::unique_ptr<HttpClient> http)
+      : options_(std::move(options)), http_(std::move(http)) {}
+
+  // Get fetches `path` and returns the body of a 200 answer.
+  absl::StatusOr<std::string> Get(const std::string& path);
+
+  EsploraOptions options_;
+  std::unique_ptr<HttpClient> http_;
+};
+
+}  // namespace chainsync::bitcoin
