@@ -1,0 +1,116 @@
+// The reference contracts on anvil: every event of the scripted workload
+// decodes to exactly the values that were sent, and every balance can be
+// rebuilt from events alone.
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "tests/support/protocol_workload.h"
+#include "tests/support/test_env.h"
+
+namespace chainsync::contracts {
+namespace {
+
+TEST_CASE(
+    "the workload's events decode to the values sent, and rebuild every "
+    "balance",
+    "[contracts]") {
+  auto workload =
+      testing::ProtocolWorkload::Deploy(testing::GetTestEnvironment().rpc_url);
+  const std::vector<testing::ExpectedEvent> expected = workload->Run();
+  const Deployment& deployment = workload->deployment();
+  evm::JsonRpcClient& client = workload->client();
+
+  std::map<evm::Address, std::pair<std::string, evm::ContractAbi>> contracts;
+  evm::LogFilter filter{.from_block = UINT64_MAX};
+  for (const DeployedContract& contract : deployment.contracts) {
+    contracts.emplace(contract.address,
+                      std::make_pair(contract.name, *evm::ContractAbi::FromJson(
+                                                        contract.abi_json)));
+    filter.addresses.push_back(contract.address);
+    filter.from_block = std::min(filter.from_block, contract.start_block);
+  }
+  filter.to_block = *client.BlockNumber();
+  const auto logs = client.GetLogs(filter);
+  REQUIRE(logs.ok());
+
+  // Every log decodes, and the sequence is exactly the one sent.
+  std::map<std::string, std::map<evm::Address, evm::Uint256>> rebuilt;
+  std::vector<testing::ExpectedEvent> actual;
+  for (const evm::Log& log : *logs) {
+    const auto& [name, abi] = contracts.at(log.address);
+    REQUIRE_FALSE(log.topics.empty());
+    const evm::AbiEvent* event = abi.FindEvent(log.topics[0]);
+    REQUIRE(event != nullptr);
+    const auto values = event->Decode(log.topics, log.data);
+    REQUIRE(values.ok());
+    std::string json;
+    event->AppendArgumentsJson(&json, *values);
+    actual.push_back({name, event->name(), json});
+    if (event->name() == "Transfer") {
+      const auto& from = std::get<evm::Address>((*values)[0].value);
+      const auto& to = std::get<evm::Address>((*values)[1].value);
+      const auto& amount = std::get<evm::Uint256>((*values)[2].value);
+      if (from != evm::Address()) rebuilt[name][from] -= amount;
+      if (to != evm::Address()) rebuilt[name][to] += amount;
+    }
+  }
+  REQUIRE(actual.size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    INFO("event " << i);
+    CHECK(actual[i].contract == expected[i].contract);
+    CHECK(actual[i].event == expected[i].event);
+    CHECK(actual[i].arguments_json == expected[i].arguments_json);
+  }
+
+  // balanceOf and totalSupply on chain equal what the events add up to.
+  const auto balance_of =
+      *evm::AbiFunction::Parse("balanceOf(address) returns (uint256)");
+  const auto total_supply =
+      *evm::AbiFunction::Parse("totalSupply() returns (uint256)");
+  const auto call = [&](const evm::Address& token,
+                        const evm::AbiFunction& function,
+                        const std::vector<evm::AbiValue>& arguments) {
+    const auto output =
+        client.EthCall({.to = token, .data = *function.EncodeCall(arguments)},
+                       evm::BlockRef::Number(filter.to_block));
+    REQUIRE(output.ok());
+    return std::get<evm::Uint256>(
+        function.DecodeOutput(*output)->front().value);
+  };
+  for (const char* token : {"RBTCSynth", "WrappedRBTC"}) {
+    const evm::Address address = deployment.Find(token)->address;
+    evm::Uint256 sum = 0;
+    for (const evm::Address& holder : workload->holders()) {
+      INFO(token << " " << holder.ToChecksumHex());
+      CHECK(call(address, balance_of, {holder}) == rebuilt[token][holder]);
+      sum += rebuilt[token][holder];
+    }
+    CHECK(call(address, total_supply, {}) == sum);
+  }
+  CHECK(rebuilt["RBTCSynth"][workload->holders()[0]] == 80000);
+  CHECK(rebuilt["WrappedRBTC"][workload->holders()[1]] == 5000);
+}
+
+TEST_CASE("the deployment configuration round-trips", "[contracts]") {
+  auto workload =
+      testing::ProtocolWorkload::Deploy(testing::GetTestEnvironment().rpc_url);
+  const Deployment& deployment = workload->deployment();
+  const auto parsed = Deployment::FromJson(deployment.ToJson());
+  REQUIRE(parsed.ok());
+  CHECK(parsed->chain_id == 31337);
+  CHECK(parsed->committee == deployment.committee);
+  REQUIRE(parsed->contracts.size() == 5);
+  for (const DeployedContract& contract : deployment.contracts) {
+    const DeployedContract* found = parsed->Find(contract.name);
+    REQUIRE(found != nullptr);
+    CHECK(found->address == contract.address);
+    CHECK(found->start_block == contract.start_block);
+    CHECK(evm::ContractAbi::FromJson(found->abi_json)->events().size() ==
+          evm::ContractAbi::FromJson(contract.abi_json)->events().size());
+  }
+  CHECK(absl::IsInvalidArgument(
+      Deployment::FromJson(R"({"chain_id":1})").status()));
+}
+
+}  // namespace
+}  // namespace chainsync::contracts
