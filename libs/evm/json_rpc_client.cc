@@ -273,6 +273,22 @@ bool IsRetryable(const absl::Status& status) {
          (absl::IsResourceExhausted(status) && !IsRangeLimit(status));
 }
 
+// HttpTransport posts JSON over the common HTTP client.
+class HttpTransport final : public JsonRpcTransport {
+ public:
+  explicit HttpTransport(std::unique_ptr<HttpClient> http) : http_(std::move(http)) {}
+  absl::StatusOr<HttpClientResponse> Post(const std::string& url,
+                                          const std::string& body) override {
+    return http_->Send({.method = "POST",
+                        .url = url,
+                        .headers = {{"content-type", "application/json"}},
+                        .body = body});
+  }
+
+ private:
+  std::unique_ptr<HttpClient> http_;
+};
+
 }  // namespace
 
 struct JsonRpcClient::Metrics {
@@ -319,7 +335,7 @@ std::string BlockRef::Param() const {
 }
 
 absl::StatusOr<std::unique_ptr<JsonRpcClient>> JsonRpcClient::Create(
-    JsonRpcOptions options) {
+    JsonRpcOptions options, std::unique_ptr<JsonRpcTransport> transport) {
   if (options.endpoints.empty()) {
     return absl::InvalidArgumentError(
         "JSON-RPC client needs at least one endpoint");
@@ -332,24 +348,28 @@ absl::StatusOr<std::unique_ptr<JsonRpcClient>> JsonRpcClient::Create(
                        "\" is not an http(s) URL"));
     }
   }
-  HttpClientOptions http;
-  http.connect_timeout = options.connect_timeout;
-  http.request_timeout = options.request_timeout;
-  // Retries, with fail-over, happen here, where the endpoints are known.
-  http.retry.max_attempts = 1;
-  http.clock = options.clock;
-  http.registry = options.registry;
-  http.name = "jsonrpc";
-  absl::StatusOr<std::unique_ptr<HttpClient>> client = HttpClient::Create(http);
-  if (!client.ok()) return client.status();
+  if (transport == nullptr) {
+    HttpClientOptions http;
+    http.connect_timeout = options.connect_timeout;
+    http.request_timeout = options.request_timeout;
+    // Retries, with fail-over, happen here, where the endpoints are known.
+    http.retry.max_attempts = 1;
+    http.clock = options.clock;
+    http.registry = options.registry;
+    http.name = "jsonrpc";
+    absl::StatusOr<std::unique_ptr<HttpClient>> client =
+        HttpClient::Create(http);
+    if (!client.ok()) return client.status();
+    transport = std::make_unique<HttpTransport>(*std::move(client));
+  }
   return std::unique_ptr<JsonRpcClient>(
-      new JsonRpcClient(std::move(options), *std::move(client)));
+      new JsonRpcClient(std::move(options), std::move(transport)));
 }
 
 JsonRpcClient::JsonRpcClient(JsonRpcOptions options,
-                             std::unique_ptr<HttpClient> http)
+                             std::unique_ptr<JsonRpcTransport> transport)
     : options_(std::move(options)),
-      http_(std::move(http)),
+      transport_(std::move(transport)),
       metrics_(std::make_unique<Metrics>(*options_.registry)) {
   if (options_.rate_limit > 0) {
     rate_limit_ = std::make_unique<TokenBucket>(
@@ -398,11 +418,7 @@ std::vector<absl::Status> JsonRpcClient::Execute(
     if (rate_limit_ != nullptr) rate_limit_->Take();
     const size_t endpoint = (preferred + attempt) % endpoints;
     const std::string& url = options_.endpoints[endpoint];
-    absl::StatusOr<HttpClientResponse> response =
-        http_->Send({.method = "POST",
-                     .url = url,
-                     .headers = {{"content-type", "application/json"}},
-                     .body = body});
+    absl::StatusOr<HttpClientResponse> response = transport_->Post(url, body);
     std::string reason;
     if (!response.ok()) {
       failure = absl::Status(

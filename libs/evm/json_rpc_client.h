@@ -60,10 +60,22 @@ bool IsRangeLimit(const absl::Status& status);
 std::optional<std::pair<uint64_t, uint64_t>> SuggestedRange(
     const absl::Status& status);
 
+// JsonRpcTransport posts a request body to an endpoint and returns the
+// answer. The production transport is the common HTTP client; fuzzers and
+// tests may pass their own.
+class JsonRpcTransport {
+ public:
+  virtual ~JsonRpcTransport() = default;
+  virtual absl::StatusOr<HttpClientResponse> Post(const std::string& url,
+                                                  const std::string& body) = 0;
+};
+
 class JsonRpcClient {
  public:
+  // Create makes a client; without `transport`, it speaks HTTP.
   static absl::StatusOr<std::unique_ptr<JsonRpcClient>> Create(
-      JsonRpcOptions options);
+      JsonRpcOptions options,
+      std::unique_ptr<JsonRpcTransport> transport = nullptr);
   ~JsonRpcClient();
 
   // Call sends one request with `params` (a JSON array) and returns the
@@ -108,7 +120,7 @@ class JsonRpcClient {
     std::function<absl::Status(const simdjson::dom::element& result)> parse;
   };
   struct Metrics;
-  JsonRpcClient(JsonRpcOptions options, std::unique_ptr<HttpClient> http);
+  JsonRpcClient(JsonRpcOptions options, std::unique_ptr<JsonRpcTransport> transport);
 
   // Execute sends the requests (as a batch when more than one) and returns
   // each one's outcome: its node error, or what its parser returned.
@@ -120,7 +132,7 @@ class JsonRpcClient {
       std::function<absl::Status(const simdjson::dom::element&)> parse);
 
   JsonRpcOptions options_;
-  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<JsonRpcTransport> transport_;
   std::unique_ptr<TokenBucket> rate_limit_;
   std::unique_ptr<Metrics> metrics_;
   std::mutex mu_;
