@@ -276,7 +276,8 @@ bool IsRetryable(const absl::Status& status) {
 // HttpTransport posts JSON over the common HTTP client.
 class HttpTransport final : public JsonRpcTransport {
  public:
-  explicit HttpTransport(std::unique_ptr<HttpClient> http) : http_(std::move(http)) {}
+  explicit HttpTransport(std::unique_ptr<HttpClient> http)
+      : http_(std::move(http)) {}
   absl::StatusOr<HttpClientResponse> Post(const std::string& url,
                                           const std::string& body) override {
     return http_->Send({.method = "POST",
@@ -309,6 +310,10 @@ struct JsonRpcClient::Metrics {
                                     "JSON-RPC exchanges sent again, by reason.",
                                     {"reason"})) {}
 };
+
+absl::StatusOr<BlockHeader> BlockHeaderFromJson(const element& block) {
+  return ParseHeader(block);
+}
 
 bool IsRangeLimit(const absl::Status& status) {
   return status.GetPayload(kRangeLimitPayload).has_value();

@@ -51,6 +51,11 @@ struct JsonRpcOptions {
   Clock* clock = &SystemClock();
 };
 
+// BlockHeaderFromJson reads a block object as nodes send it (eth_getBlock*,
+// newHeads notifications).
+absl::StatusOr<BlockHeader> BlockHeaderFromJson(
+    const simdjson::dom::element& block);
+
 // IsRangeLimit tells whether a status is a provider's refusal of an
 // eth_getLogs range (too many results, too many blocks).
 bool IsRangeLimit(const absl::Status& status);
@@ -120,7 +125,8 @@ class JsonRpcClient {
     std::function<absl::Status(const simdjson::dom::element& result)> parse;
   };
   struct Metrics;
-  JsonRpcClient(JsonRpcOptions options, std::unique_ptr<JsonRpcTransport> transport);
+  JsonRpcClient(JsonRpcOptions options,
+                std::unique_ptr<JsonRpcTransport> transport);
 
   // Execute sends the requests (as a batch when more than one) and returns
   // each one's outcome: its node error, or what its parser returned.
