@@ -14,7 +14,8 @@ root=$(pwd)
 
 scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target chainsync-indexer chainsync-oracle chainsync-reconciler chainsync-gateway
+cmake --build build --target chainsync-indexer chainsync-oracle chainsync-reconciler \
+  chainsync-gateway chainsync-deploy
 
 env_dir="$root/.local/env"
 log_dir="$root/.local/logs"
@@ -23,6 +24,15 @@ scripts/local-env.sh stop --dir "$env_dir"
 scripts/local-env.sh start --dir "$env_dir"
 # shellcheck source=/dev/null
 source "$env_dir/env"
+
+# The reference protocol on the local chain, with a fresh key for the oracle
+# (the committee that may call sync); the services read deployment.json.
+python3 -c 'import secrets; print(secrets.token_hex(32))' >"$env_dir/oracle.key"
+chmod 600 "$env_dir/oracle.key"
+"$root/build/contracts/deploy/chainsync-deploy" --rpc_url="$CHAINSYNC_RPC_URL" \
+  --committee_key_file="$env_dir/oracle.key" --dev_fund_deployer \
+  --output="$env_dir/deployment.json" 2>"$log_dir/deploy.log" \
+  || { echo "deploying the contracts failed:" >&2; tail -n 3 "$log_dir/deploy.log" >&2; exit 1; }
 
 pids=()
 stop_all() {
@@ -75,7 +85,8 @@ chainsync is running (Ctrl-C stops everything):
   gateway     HTTP API and admin on http://127.0.0.1:${GATEWAY_HTTP_PORT:-8080}
 
   Postgres    ${CHAINSYNC_DATABASE_URL}
-  anvil       ${CHAINSYNC_RPC_URL} (chain id ${CHAINSYNC_CHAIN_ID})
+  anvil       ${CHAINSYNC_RPC_URL} (chain id ${CHAINSYNC_CHAIN_ID}), WebSocket ${CHAINSYNC_RPC_URL/http/ws}
+  contracts   $env_dir/deployment.json (the reference protocol; oracle key in $env_dir/oracle.key)
   logs        $log_dir/<service>.log (JSON lines)
 
 TABLE

@@ -18,9 +18,14 @@ ABSL_FLAG(
     "Directory of the solcjs artifacts (<Name>_sol_<Name>.abi and .bin).");
 ABSL_FLAG(std::string, output, "deployment.json",
           "Where to write the configuration.");
-ABSL_FLAG(std::string, committee_address, "",
-          "The oracle's signing address, allowed to call "
-          "OracleAggregator.sync. Required.");
+ABSL_FLAG(
+    std::string, committee_address, "",
+    "The oracle's signing address, allowed to call OracleAggregator.sync. "
+    "This or --committee_key_file is required.");
+ABSL_FLAG(
+    std::string, committee_key_file, "",
+    "A file holding the oracle's private key (hex); its address becomes the "
+    "committee. The key itself is neither used nor copied.");
 ABSL_FLAG(
     uint64_t, yield_minimum_sats, 10000,
     "rBTC balance, in satoshis, from which a holder may join the yield pool.");
@@ -28,6 +33,31 @@ ABSL_FLAG(
     bool, dev_fund_deployer, false,
     "Local chains only: when no deployer key is set, make one and fund it with "
     "anvil_setBalance.");
+
+namespace {
+
+absl::StatusOr<chainsync::evm::Address> CommitteeFromFlags() {
+  const std::string key_file = absl::GetFlag(FLAGS_committee_key_file);
+  if (key_file.empty()) {
+    return chainsync::evm::Address::Parse(
+        absl::GetFlag(FLAGS_committee_address), "--committee_address");
+  }
+  std::ifstream in(key_file);
+  std::string key;
+  if (!(in >> key)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--committee_key_file: cannot read ", key_file));
+  }
+  absl::StatusOr<std::unique_ptr<chainsync::evm::LocalKeySigner>> signer =
+      chainsync::evm::LocalKeySigner::Create(chainsync::Secret(key));
+  if (!signer.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--committee_key_file ", key_file, ": ", signer.status().message()));
+  }
+  return (*signer)->address();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   chainsync::InitProcess(
@@ -37,10 +67,8 @@ int main(int argc, char** argv) {
       "CHAINSYNC_DEPLOYER_KEY or the file named by "
       "CHAINSYNC_DEPLOYER_KEY_FILE.");
   using chainsync::ValueOrExit;
-  const chainsync::evm::Address committee = ValueOrExit(
-      chainsync::evm::Address::Parse(absl::GetFlag(FLAGS_committee_address),
-                                     "--committee_address"),
-      "configuration");
+  const chainsync::evm::Address committee =
+      ValueOrExit(CommitteeFromFlags(), "configuration");
   auto client = ValueOrExit(chainsync::evm::JsonRpcClient::Create(
                                 {.endpoints = {absl::GetFlag(FLAGS_rpc_url)}}),
                             "configuration");
