@@ -47,6 +47,25 @@ absl::StatusOr<TransactionStatus> StatusOf(const element& status,
   return result;
 }
 
+// TxidAndStatus reads the "txid" and "status" members that UTXOs and
+// transactions share.
+absl::Status TxidAndStatus(const element& item, absl::string_view path,
+                           std::string* txid, TransactionStatus* status) {
+  std::string_view text;
+  if (item["txid"].get(text) != simdjson::SUCCESS) {
+    return Malformed(path, "missing txid");
+  }
+  *txid = std::string(text);
+  element object;
+  if (item["status"].get(object) != simdjson::SUCCESS) {
+    return Malformed(path, "missing status");
+  }
+  absl::StatusOr<TransactionStatus> parsed = StatusOf(object, path);
+  if (!parsed.ok()) return parsed.status();
+  *status = *parsed;
+  return absl::OkStatus();
+}
+
 absl::Status CheckTxid(absl::string_view txid) {
   static const LazyRE2 kTxid = {"[0-9a-fA-F]{64}"};
   if (!RE2::FullMatch(re2::StringPiece(txid.data(), txid.size()), *kTxid)) {
@@ -157,22 +176,17 @@ absl::StatusOr<std::vector<Utxo>> EsploraClient::GetUtxos(
   std::vector<Utxo> utxos;
   for (element item : list) {
     Utxo utxo;
-    std::string_view txid;
-    if (item["txid"].get(txid) != simdjson::SUCCESS)
-      return Malformed(path, "missing txid");
-    utxo.txid = std::string(txid);
+    if (absl::Status status =
+            TxidAndStatus(item, path, &utxo.txid, &utxo.status);
+        !status.ok()) {
+      return status;
+    }
     absl::StatusOr<int64_t> vout = Int(item, "vout", path);
     if (!vout.ok()) return vout.status();
     utxo.vout = static_cast<uint32_t>(*vout);
     absl::StatusOr<int64_t> value = Int(item, "value", path);
     if (!value.ok()) return value.status();
     utxo.value_sats = *value;
-    element status;
-    if (item["status"].get(status) != simdjson::SUCCESS)
-      return Malformed(path, "missing status");
-    absl::StatusOr<TransactionStatus> parsed = StatusOf(status, path);
-    if (!parsed.ok()) return parsed.status();
-    utxo.status = *parsed;
     utxos.push_back(std::move(utxo));
   }
   return utxos;
@@ -197,18 +211,13 @@ EsploraClient::GetChainTransactions(const Address& address,
   std::vector<EsploraTransaction> transactions;
   for (element item : list) {
     EsploraTransaction transaction;
-    std::string_view txid;
-    if (item["txid"].get(txid) != simdjson::SUCCESS)
-      return Malformed(path, "missing txid");
-    transaction.txid = std::string(txid);
+    if (absl::Status status =
+            TxidAndStatus(item, path, &transaction.txid, &transaction.status);
+        !status.ok()) {
+      return status;
+    }
     int64_t fee = 0;
     if (item["fee"].get(fee) == simdjson::SUCCESS) transaction.fee_sats = fee;
-    element status;
-    if (item["status"].get(status) != simdjson::SUCCESS)
-      return Malformed(path, "missing status");
-    absl::StatusOr<TransactionStatus> parsed = StatusOf(status, path);
-    if (!parsed.ok()) return parsed.status();
-    transaction.status = *parsed;
     transactions.push_back(std::move(transaction));
   }
   return transactions;

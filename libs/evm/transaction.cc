@@ -10,12 +10,16 @@ ByteSpan Destination(const std::optional<Address>& to) {
   return to.has_value() ? ByteSpan(to->bytes()) : ByteSpan();
 }
 
-absl::Status CheckChainId(uint64_t chain_id) {
-  if (chain_id == 0) {
+// SignPayload signs the hash of a transaction's signing payload, refusing a
+// chain id of 0.
+template <typename Transaction>
+absl::StatusOr<crypto::RecoverableSignature> SignPayload(
+    const Transaction& transaction, Signer& signer) {
+  if (transaction.chain_id == 0) {
     return absl::InvalidArgumentError(
         "transaction chain_id is 0: refusing to sign a replayable transaction");
   }
-  return absl::OkStatus();
+  return signer.Sign(Keccak256(ByteSpan(SigningPayload(transaction))));
 }
 
 // Strips leading zero bytes, as RLP integers require.
@@ -74,11 +78,8 @@ Bytes SigningPayload(const Eip1559Transaction& transaction) {
 
 absl::StatusOr<SignedTransaction> Sign(const LegacyTransaction& transaction,
                                        Signer& signer) {
-  if (absl::Status status = CheckChainId(transaction.chain_id); !status.ok()) {
-    return status;
-  }
   absl::StatusOr<crypto::RecoverableSignature> signature =
-      signer.Sign(Keccak256(ByteSpan(SigningPayload(transaction))));
+      SignPayload(transaction, signer);
   if (!signature.ok()) return signature.status();
   // EIP-155: v = recovery id + 35 + 2 * chain id.
   const Uint256 v =
@@ -92,11 +93,8 @@ absl::StatusOr<SignedTransaction> Sign(const LegacyTransaction& transaction,
 
 absl::StatusOr<SignedTransaction> Sign(const Eip1559Transaction& transaction,
                                        Signer& signer) {
-  if (absl::Status status = CheckChainId(transaction.chain_id); !status.ok()) {
-    return status;
-  }
   absl::StatusOr<crypto::RecoverableSignature> signature =
-      signer.Sign(Keccak256(ByteSpan(SigningPayload(transaction))));
+      SignPayload(transaction, signer);
   if (!signature.ok()) return signature.status();
   Bytes raw = {0x02};
   const Bytes list = Eip1559Fields(transaction)
