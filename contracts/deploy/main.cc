@@ -60,7 +60,7 @@ absl::StatusOr<chainsync::evm::Address> CommitteeFromFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  chainsync::InitProcess(
+  chainsync::InitTool(
       "deploy", argc, argv,
       "chainsync-deploy: deploys the reference protocol and writes the "
       "configuration the services read. The deployer key comes from "

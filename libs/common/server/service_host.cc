@@ -19,10 +19,11 @@ ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
 
 namespace chainsync {
 
-void InitProcess(absl::string_view service, int argc, char** argv,
-                 absl::string_view usage) {
-  BlockShutdownSignals();
-  log::Init(service, log::Level::kInfo);
+namespace {
+
+void ParseFlagsAndInitLogging(absl::string_view name, int argc, char** argv,
+                              absl::string_view usage) {
+  log::Init(name, log::Level::kInfo);
   absl::StatusOr<std::vector<std::string>> positional =
       ParseFlags(argc, argv, usage);
   absl::StatusOr<log::Level> level =
@@ -38,7 +39,20 @@ void InitProcess(absl::string_view service, int argc, char** argv,
                               "\"; flags are written --name=value"}});
     std::exit(2);
   }
-  log::Init(service, *level);
+  log::Init(name, *level);
+}
+
+}  // namespace
+
+void InitProcess(absl::string_view service, int argc, char** argv,
+                 absl::string_view usage) {
+  BlockShutdownSignals();
+  ParseFlagsAndInitLogging(service, argc, argv, usage);
+}
+
+void InitTool(absl::string_view tool, int argc, char** argv,
+              absl::string_view usage) {
+  ParseFlagsAndInitLogging(tool, argc, argv, usage);
 }
 
 void OkOrExit(const absl::Status& status, absl::string_view what) {

@@ -28,6 +28,11 @@ namespace chainsync {
 void InitProcess(absl::string_view service, int argc, char** argv,
                  absl::string_view usage);
 
+// InitTool is InitProcess for command-line tools, which do not drain: it
+// leaves SIGINT and SIGTERM alone, so that Ctrl-C stops them.
+void InitTool(absl::string_view tool, int argc, char** argv,
+              absl::string_view usage);
+
 // ValueOrExit returns the value, or logs one error line (`what` and the
 // status) and exits with status 1: start-up failures (database unreachable,
 // port taken, broken migration) end the process before it serves anything.
