@@ -1,0 +1,307 @@
+#include "services/indexer/chain_store.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "libs/common/logging/log.h"
+
+namespace chainsync::indexer {
+namespace {
+
+constexpr PgStatement kLoadCursor = {
+    "indexer_load_cursor",
+    "SELECT indexed_block, encode(indexed_hash, 'hex') FROM indexer.chains "
+    "WHERE chain_id = $1"};
+constexpr PgStatement kLockCursor = {
+    "indexer_lock_cursor",
+    "SELECT indexed_block FROM indexer.chains WHERE chain_id = $1 FOR UPDATE"};
+constexpr PgStatement kSaveCursor = {
+    "indexer_save_cursor",
+    "INSERT INTO indexer.chains (chain_id, indexed_block, indexed_hash, "
+    "updated_at) "
+    "VALUES ($1, $2, decode($3, 'hex'), now()) ON CONFLICT (chain_id) DO "
+    "UPDATE SET "
+    "indexed_block = EXCLUDED.indexed_block, indexed_hash = "
+    "EXCLUDED.indexed_hash, "
+    "updated_at = now()"};
+constexpr PgStatement kReadBalances = {
+    "indexer_read_balances",
+    "SELECT encode(b.token, 'hex'), encode(b.holder, 'hex'), b.balance::text "
+    "FROM indexer.token_balances b JOIN unnest($2::text[], $3::text[]) AS "
+    "k(token, holder) "
+    "ON b.token = decode(k.token, 'hex') AND b.holder = decode(k.holder, "
+    "'hex') "
+    "WHERE b.chain_id = $1"};
+constexpr PgStatement kWriteBalances = {
+    "indexer_write_balances",
+    "INSERT INTO indexer.token_balances (chain_id, token, holder, balance, "
+    "last_change_block) "
+    "SELECT $1, decode(t, 'hex'), decode(h, 'hex'), b::numeric, n "
+    "FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS k(t, h, "
+    "b, n) "
+    "ON CONFLICT (chain_id, token, holder) DO UPDATE SET balance = "
+    "EXCLUDED.balance, "
+    "last_change_block = EXCLUDED.last_change_block"};
+// The stream rows of the batch's events, in chain order, so that sequences
+// follow the chain.
+constexpr PgStatement kPublish = {
+    "indexer_publish",
+    "INSERT INTO indexer.event_stream (chain_id, block_number, log_index, "
+    "removed, event) "
+    "SELECT e.chain_id, e.block_number, e.log_index, false, jsonb_build_object("
+    "'chain_id', e.chain_id, 'block_number', e.block_number, "
+    "'block_hash', '0x' || encode(l.block_hash, 'hex'), 'log_index', "
+    "e.log_index, "
+    "'transaction_hash', '0x' || encode(l.transaction_hash, 'hex'), "
+    "'transaction_index', l.transaction_index, "
+    "'contract_address', '0x' || encode(e.contract_address, 'hex'), "
+    "'contract_name', e.contract_name, 'event_name', e.event_name, "
+    "'signature', e.signature, 'args', e.args, 'decode_error', e.decode_error, "
+    "'accounts', (SELECT coalesce(jsonb_agg('0x' || encode(a, 'hex')), "
+    "'[]'::jsonb) "
+    "             FROM unnest(e.accounts) AS a), "
+    "'block_time', b.block_time) "
+    "FROM indexer.events e "
+    "JOIN indexer.logs l USING (chain_id, block_number, log_index) "
+    "JOIN indexer.blocks b ON b.chain_id = e.chain_id AND b.number = "
+    "e.block_number "
+    "WHERE e.chain_id = $1 AND e.block_number BETWEEN $2 AND $3 "
+    "ORDER BY e.block_number, e.log_index"};
+
+// Values in COPY's text format: bytea as \x hex, arrays as literals.
+std::string Bytea(evm::ByteSpan bytes) {
+  return "\\x" + evm::ToHex(bytes).substr(2);
+}
+std::string HexOf(evm::ByteSpan bytes) { return evm::ToHex(bytes).substr(2); }
+
+std::string ByteaArray(const std::vector<evm::ByteSpan>& items) {
+  // Inside an array literal a backslash is escaped, so \x becomes \\x.
+  return absl::StrCat("{",
+                      absl::StrJoin(items, ",",
+                                    [](std::string* out, evm::ByteSpan item) {
+                                      absl::StrAppend(out, "\"\\\\x",
+                                                      HexOf(item), "\"");
+                                    }),
+                      "}");
+}
+
+std::string TextArray(const std::vector<std::string>& items) {
+  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+}
+
+std::string Timestamp(uint64_t seconds) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                          absl::FromUnixSeconds(static_cast<int64_t>(seconds)),
+                          absl::UTCTimeZone());
+}
+
+absl::Status WriteBalances(PgConnection& connection, const Batch& batch) {
+  // Start from the stored balances of every holder the batch touches.
+  std::map<std::pair<std::string, std::string>, evm::Uint256> balances;
+  std::vector<std::string> tokens, holders;
+  for (const BalanceDelta& delta : batch.deltas) {
+    const auto key =
+        std::make_pair(HexOf(delta.token.bytes()), HexOf(delta.holder.bytes()));
+    if (balances.emplace(key, 0).second) {
+      tokens.push_back(key.first);
+      holders.push_back(key.second);
+    }
+  }
+  if (balances.empty()) return absl::OkStatus();
+  absl::StatusOr<PgResult> stored =
+      connection.Exec(kReadBalances, PgParams()
+                                         .Add(batch.chain_id)
+                                         .Add(TextArray(tokens))
+                                         .Add(TextArray(holders)));
+  if (!stored.ok()) return stored.status();
+  for (int row = 0; row < stored->rows(); ++row) {
+    balances[{std::string(stored->Get(row, 0)),
+              std::string(stored->Get(row, 1))}] =
+        *evm::ParseUint256(stored->Get(row, 2), "balance");
+  }
+  // Apply the deltas in chain order, with a history row at every change.
+  std::vector<std::vector<PgParam>> history;
+  std::map<std::pair<std::string, std::string>, uint64_t> last_change;
+  for (const BalanceDelta& delta : batch.deltas) {
+    const auto key =
+        std::make_pair(HexOf(delta.token.bytes()), HexOf(delta.holder.bytes()));
+    evm::Uint256& balance = balances[key];
+    if (!delta.credit && balance < delta.amount) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "block ", delta.block_number, " log ", delta.log_index, " debits ",
+          evm::ToDecimal(delta.amount), " from ", delta.holder.ToChecksumHex(),
+          " of token ", delta.token.ToChecksumHex(), " which holds only ",
+          evm::ToDecimal(balance),
+          ": is the contract indexed from its first block?"));
+    }
+    balance = delta.credit ? balance + delta.amount : balance - delta.amount;
+    last_change[key] = delta.block_number;
+    history.push_back(
+        {absl::StrCat(batch.chain_id), Bytea(delta.token.bytes()),
+         Bytea(delta.holder.bytes()), absl::StrCat(delta.block_number),
+         absl::StrCat(delta.log_index),
+         absl::StrCat(delta.credit ? "" : "-", evm::ToDecimal(delta.amount)),
+         evm::ToDecimal(balance)});
+  }
+  absl::StatusOr<int64_t> copied = connection.CopyFrom(
+      "COPY indexer.balance_history (chain_id, token, holder, block_number, "
+      "log_index, delta, "
+      "balance) FROM STDIN",
+      history);
+  if (!copied.ok()) return copied.status();
+  std::vector<std::string> values, blocks;
+  tokens.clear();
+  holders.clear();
+  for (const auto& [key, balance] : balances) {
+    tokens.push_back(key.first);
+    holders.push_back(key.second);
+    values.push_back(evm::ToDecimal(balance));
+    blocks.push_back(absl::StrCat(last_change[key]));
+  }
+  return connection
+      .Exec(kWriteBalances, PgParams()
+                                .Add(batch.chain_id)
+                                .Add(TextArray(tokens))
+                                .Add(TextArray(holders))
+                                .Add(TextArray(values))
+                                .Add(TextArray(blocks)))
+      .status();
+}
+
+absl::Status WriteRows(PgConnection& connection, const Batch& batch) {
+  const std::string chain = absl::StrCat(batch.chain_id);
+  std::map<uint64_t, uint64_t> block_times;
+  std::vector<std::vector<PgParam>> blocks;
+  for (const BlockRecord& block : batch.blocks) {
+    block_times[block.number] = block.timestamp;
+    blocks.push_back({chain, absl::StrCat(block.number), Bytea(block.hash),
+                      Bytea(block.parent_hash), Timestamp(block.timestamp)});
+  }
+  std::vector<std::vector<PgParam>> logs, events, activity;
+  for (const DecodedEvent& event : batch.events) {
+    const evm::Log& log = event.log;
+    std::vector<evm::ByteSpan> topics(log.topics.begin(), log.topics.end());
+    logs.push_back(
+        {chain, absl::StrCat(log.block_number), absl::StrCat(log.log_index),
+         Bytea(log.block_hash), Bytea(log.transaction_hash),
+         absl::StrCat(log.transaction_index), Bytea(log.address.bytes()),
+         ByteaArray(topics), Bytea(log.data)});
+    std::vector<evm::ByteSpan> accounts;
+    for (const evm::Address& account : event.accounts)
+      accounts.push_back(account.bytes());
+    const bool decoded = event.event != nullptr;
+    events.push_back(
+        {chain, absl::StrCat(log.block_number), absl::StrCat(log.log_index),
+         Bytea(log.address.bytes()),
+         event.contract != nullptr ? event.contract->name : "",
+         decoded ? PgParam(event.event->name()) : std::nullopt,
+         decoded ? PgParam(event.event->signature()) : std::nullopt,
+         decoded ? PgParam(event.args_json) : std::nullopt,
+         ByteaArray(accounts),
+         decoded ? std::nullopt : PgParam(event.decode_error)});
+  }
+  for (const ActivityRow& row : batch.activity) {
+    activity.push_back(
+        {chain, Bytea(row.account.bytes()), absl::StrCat(row.block_number),
+         absl::StrCat(row.log_index), row.kind, row.direction,
+         row.token.has_value() ? PgParam(Bytea(row.token->bytes()))
+                               : std::nullopt,
+         row.amount.has_value() ? PgParam(evm::ToDecimal(*row.amount))
+                                : std::nullopt,
+         row.counterparty.has_value()
+             ? PgParam(Bytea(row.counterparty->bytes()))
+             : std::nullopt,
+         Bytea(row.transaction_hash), Timestamp(block_times[row.block_number]),
+         row.details_json});
+  }
+  const struct {
+    const char* copy;
+    const std::vector<std::vector<PgParam>>& rows;
+  } tables[] = {
+      {"COPY indexer.blocks (chain_id, number, hash, parent_hash, block_time) "
+       "FROM STDIN",
+       blocks},
+      {"COPY indexer.logs (chain_id, block_number, log_index, block_hash, "
+       "transaction_hash, "
+       "transaction_index, address, topics, data) FROM STDIN",
+       logs},
+      {"COPY indexer.events (chain_id, block_number, log_index, "
+       "contract_address, "
+       "contract_name, event_name, signature, args, accounts, decode_error) "
+       "FROM STDIN",
+       events},
+      {"COPY indexer.activity (chain_id, account, block_number, log_index, "
+       "kind, direction, "
+       "token, amount, counterparty, transaction_hash, block_time, details) "
+       "FROM STDIN",
+       activity},
+  };
+  for (const auto& table : tables) {
+    if (table.rows.empty()) continue;
+    absl::StatusOr<int64_t> copied =
+        connection.CopyFrom(table.copy, table.rows);
+    if (!copied.ok()) return copied.status();
+  }
+  return WriteBalances(connection, batch);
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<Cursor>> PostgresChainStore::LoadCursor(
+    uint64_t chain_id) {
+  absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
+  if (!connection.ok()) return connection.status();
+  absl::StatusOr<PgResult> result =
+      (*connection)->Exec(kLoadCursor, PgParams().Add(chain_id));
+  if (!result.ok()) return result.status();
+  if (result->rows() == 0) return std::nullopt;
+  Cursor cursor;
+  absl::StatusOr<int64_t> block = result->GetInt64(0, 0);
+  if (!block.ok()) return block.status();
+  cursor.indexed_block = static_cast<uint64_t>(*block);
+  if (!result->IsNull(0, 1)) {
+    absl::StatusOr<evm::Hash> hash =
+        evm::FixedFromHex<32>(result->Get(0, 1), "indexed_hash");
+    if (!hash.ok()) return hash.status();
+    cursor.indexed_hash = *hash;
+  }
+  return cursor;
+}
+
+absl::Status PostgresChainStore::Commit(const Batch& batch) {
+  if (batch.blocks.empty() || batch.blocks.back().number != batch.to_block) {
+    return absl::InvalidArgumentError(
+        "a batch must end with the header of its last block");
+  }
+  return pool_.InTransaction([&](PgConnection& connection) -> absl::Status {
+    absl::StatusOr<PgResult> cursor =
+        connection.Exec(kLockCursor, PgParams().Add(batch.chain_id));
+    if (!cursor.ok()) return cursor.status();
+    if (cursor->rows() > 0) {
+      const int64_t indexed = *cursor->GetInt64(0, 0);
+      if (static_cast<int64_t>(batch.from_block) != indexed + 1) {
+        return absl::AbortedError(absl::StrCat(
+            "batch of blocks ", batch.from_block, "..", batch.to_block,
+            " does not follow the cursor at ", indexed));
+      }
+    }
+    if (absl::Status status = WriteRows(connection, batch); !status.ok())
+      return status;
+    absl::StatusOr<PgResult> published =
+        connection.Exec(kPublish, PgParams()
+                                      .Add(batch.chain_id)
+                                      .Add(batch.from_block)
+                                      .Add(batch.to_block));
+    if (!published.ok()) return published.status();
+    return connection
+        .Exec(kSaveCursor, PgParams()
+                               .Add(batch.chain_id)
+                               .Add(batch.to_block)
+                               .Add(HexOf(batch.blocks.back().hash)))
+        .status();
+  });
+}
+
+}  // namespace chainsync::indexer

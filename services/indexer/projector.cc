@@ -1,0 +1,110 @@
+#include "services/indexer/projector.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/logging/log.h"
+
+namespace chainsync::indexer {
+namespace {
+
+const evm::Address& AddressAt(const DecodedEvent& event, size_t i) {
+  return std::get<evm::Address>(event.values[i].value);
+}
+const evm::Uint256& UintAt(const DecodedEvent& event, size_t i) {
+  return std::get<evm::Uint256>(event.values[i].value);
+}
+
+ActivityRow Row(const DecodedEvent& event, const evm::Address& account,
+                std::string kind, std::string direction) {
+  ActivityRow row;
+  row.account = account;
+  row.block_number = event.log.block_number;
+  row.log_index = event.log.log_index;
+  row.kind = std::move(kind);
+  row.direction = std::move(direction);
+  row.transaction_hash = event.log.transaction_hash;
+  return row;
+}
+
+void Transfer(const DecodedEvent& event, std::vector<BalanceDelta>* deltas,
+              std::vector<ActivityRow>* activity) {
+  const evm::Address& token = event.contract->address;
+  const evm::Address& from = AddressAt(event, 0);
+  const evm::Address& to = AddressAt(event, 1);
+  const evm::Uint256& value = UintAt(event, 2);
+  const evm::Address zero;
+  const auto delta = [&](const evm::Address& holder, bool credit) {
+    deltas->push_back({token, holder, value, credit, event.log.block_number,
+                       event.log.log_index});
+  };
+  const auto add = [&](const evm::Address& account, const char* kind,
+                       const char* direction,
+                       std::optional<evm::Address> counterparty) {
+    ActivityRow row = Row(event, account, kind, direction);
+    row.token = token;
+    row.amount = value;
+    row.counterparty = counterparty;
+    activity->push_back(std::move(row));
+  };
+  if (from != zero) delta(from, false);
+  if (to != zero) delta(to, true);
+  if (from == zero && to != zero) {
+    add(to, "mint", "in", std::nullopt);
+  } else if (to == zero && from != zero) {
+    add(from, "burn", "out", std::nullopt);
+  } else if (from != zero) {
+    add(from, "transfer", "out", to);
+    add(to, "transfer", "in", from);
+  }
+}
+
+// An event about one account (its first argument) with an amount (its
+// second), such as Wrapped(account, amount).
+void AccountAmount(const DecodedEvent& event, const char* kind,
+                   const char* direction, std::vector<ActivityRow>* activity) {
+  ActivityRow row = Row(event, AddressAt(event, 0), kind, direction);
+  row.amount = UintAt(event, 1);
+  row.details_json = event.args_json;
+  activity->push_back(std::move(row));
+}
+
+}  // namespace
+
+void Project(const DecodedEvent& event, std::vector<BalanceDelta>* deltas,
+             std::vector<ActivityRow>* activity) {
+  if (event.event == nullptr) return;
+  const std::string& signature = event.event->signature();
+  if (signature == "Transfer(address,address,uint256)") {
+    Transfer(event, deltas, activity);
+  } else if (signature == "Synced(address,uint256,uint256,uint256)") {
+    const evm::Uint256& previous = UintAt(event, 1);
+    const evm::Uint256& next = UintAt(event, 2);
+    ActivityRow row = Row(event, AddressAt(event, 0), "sync",
+                          next > previous   ? "in"
+                          : next < previous ? "out"
+                                            : "none");
+    row.amount = next > previous ? next - previous : previous - next;
+    row.details_json = event.args_json;
+    activity->push_back(std::move(row));
+  } else if (signature == "EmergencyBurn(address,uint256,string)") {
+    AccountAmount(event, "emergency_burn", "out", activity);
+  } else if (signature == "Wrapped(address,uint256)") {
+    AccountAmount(event, "wrap", "none", activity);
+  } else if (signature == "Unwrapped(address,uint256)") {
+    AccountAmount(event, "unwrap", "none", activity);
+  } else if (signature == "Deposited(address,uint256)") {
+    AccountAmount(event, "fee", "in", activity);
+  } else if (signature == "Withdrawn(address,uint256)" ||
+             signature == "FeeCharged(address,uint256)") {
+    AccountAmount(event, "fee", "out", activity);
+  } else if (signature == "ParticipantJoined(address,uint256,uint256)" ||
+             signature == "ParticipantLeft(address,uint256)") {
+    ActivityRow row = Row(event, AddressAt(event, 0), "yield", "none");
+    row.details_json = absl::StrCat(
+        R"({"action":")",
+        event.event->name() == "ParticipantJoined" ? "join" : "leave",
+        R"(","event":)", event.args_json, "}");
+    activity->push_back(std::move(row));
+  }
+}
+
+}  // namespace chainsync::indexer

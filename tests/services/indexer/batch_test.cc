@@ -1,0 +1,167 @@
+// A batch of the scripted workload, fetched from anvil and committed to
+// Postgres: the stored events, balances, history, activity, stream and
+// cursor are what the chain says, and the same blocks cannot be written
+// twice.
+#include "services/indexer/batch.h"
+
+#include <catch2/catch.hpp>
+
+#include "indexer_migrations.h"
+#include "libs/common/postgres/migrations.h"
+#include "services/indexer/chain_store.h"
+#include "tests/support/protocol_workload.h"
+#include "tests/support/test_env.h"
+
+namespace chainsync::indexer {
+namespace {
+
+std::unique_ptr<PgPool> MigratedPool(const testing::ScopedDatabase& database) {
+  auto pool = PgPool::Create({.connect = {.url = database.url()}});
+  REQUIRE(pool.ok());
+  auto connection = (*pool)->Acquire();
+  REQUIRE(connection.ok());
+  REQUIRE(ApplyMigrations(**connection, "indexer", IndexerMigrations()).ok());
+  return *std::move(pool);
+}
+
+int64_t Count(PgPool& pool, const std::string& sql) {
+  auto connection = pool.Acquire();
+  auto result = (*connection)->Exec(sql);
+  REQUIRE(result.ok());
+  return *result->GetInt64(0, 0);
+}
+
+TEST_CASE("the workload's blocks are indexed with the chain's values",
+          "[indexer]") {
+  testing::ScopedDatabase database;
+  auto pool = MigratedPool(database);
+  auto workload =
+      testing::ProtocolWorkload::Deploy(testing::GetTestEnvironment().rpc_url);
+  const std::vector<testing::ExpectedEvent> expected = workload->Run();
+  auto registry = ContractRegistry::FromDeployment(workload->deployment());
+  REQUIRE(registry.ok());
+  evm::JsonRpcClient& client = workload->client();
+  const uint64_t head = *client.BlockNumber();
+
+  auto batch =
+      FetchBatch(client, **registry, 31337, (*registry)->start_block(), head);
+  REQUIRE(batch.ok());
+  REQUIRE(batch->events.size() == expected.size());
+  PostgresChainStore store(*pool);
+  REQUIRE(store.Commit(*batch).ok());
+
+  // Events, in chain order, with the arguments that were sent.
+  auto connection = pool->Acquire();
+  auto rows = (*connection)
+                  ->Exec(
+                      "SELECT contract_name, event_name, args::text FROM "
+                      "indexer.events "
+                      "ORDER BY block_number, log_index");
+  REQUIRE(rows.ok());
+  REQUIRE(rows->rows() == static_cast<int>(expected.size()));
+  for (int i = 0; i < rows->rows(); ++i) {
+    INFO("event " << i);
+    CHECK(rows->Get(i, 0) == expected[i].contract);
+    CHECK(rows->Get(i, 1) == expected[i].event);
+    auto same = (*connection)
+                    ->Exec("SELECT $1::jsonb = $2::jsonb",
+                           PgParams()
+                               .Add(rows->Get(i, 2))
+                               .Add(expected[i].arguments_json));
+    CHECK(same->Get(0, 0) == "t");
+  }
+
+  // Balances equal balanceOf at the indexed block.
+  const auto balance_of =
+      *evm::AbiFunction::Parse("balanceOf(address) returns (uint256)");
+  for (const char* token : {"RBTCSynth", "WrappedRBTC"}) {
+    const evm::Address address = workload->deployment().Find(token)->address;
+    for (const evm::Address& holder : workload->holders()) {
+      const auto output = client.EthCall(
+          {.to = address, .data = *balance_of.EncodeCall({holder})},
+          evm::BlockRef::Number(head));
+      const evm::Uint256 on_chain = std::get<evm::Uint256>(
+          balance_of.DecodeOutput(*output)->front().value);
+      auto stored = (*connection)
+                        ->Exec(
+                            "SELECT coalesce((SELECT balance::text FROM "
+                            "indexer.token_balances WHERE chain_id = "
+                            "31337 AND token = decode($1, 'hex') AND holder = "
+                            "decode($2, 'hex')), '0')",
+                            PgParams()
+                                .Add(address.ToLowerHex().substr(2))
+                                .Add(holder.ToLowerHex().substr(2)));
+      INFO(token << " " << holder.ToChecksumHex());
+      CHECK(stored->Get(0, 0) == evm::ToDecimal(on_chain));
+    }
+  }
+
+  CHECK(Count(*pool, "SELECT count(*) FROM indexer.balance_history") ==
+        static_cast<int64_t>(batch->deltas.size()));
+  CHECK(Count(*pool, "SELECT count(*) FROM indexer.event_stream") ==
+        static_cast<int64_t>(expected.size()));
+  CHECK(
+      Count(
+          *pool,
+          "SELECT count(*) FROM indexer.event_stream e1 JOIN "
+          "indexer.event_stream e2 "
+          "ON e2.sequence > e1.sequence AND (e2.block_number, e2.log_index) < "
+          "(e1.block_number, e1.log_index)") == 0);
+  CHECK(Count(*pool, "SELECT count(DISTINCT kind) FROM indexer.activity") == 9);
+  const auto cursor = store.LoadCursor(31337);
+  REQUIRE(cursor.ok());
+  REQUIRE(cursor->has_value());
+  CHECK((*cursor)->indexed_block == head);
+  CHECK((*cursor)->indexed_hash == batch->blocks.back().hash);
+
+  // The same blocks again are refused, and change nothing.
+  const absl::Status again = store.Commit(*batch);
+  REQUIRE(absl::IsAborted(again));
+  CHECK(std::string(again.message()).find("does not follow the cursor") !=
+        std::string::npos);
+  CHECK(Count(*pool, "SELECT count(*) FROM indexer.events") ==
+        static_cast<int64_t>(expected.size()));
+}
+
+TEST_CASE("a log that does not match its ABI is recorded as undecodable",
+          "[indexer]") {
+  testing::ScopedDatabase database;
+  auto pool = MigratedPool(database);
+  auto workload =
+      testing::ProtocolWorkload::Deploy(testing::GetTestEnvironment().rpc_url);
+  workload->Run();
+  contracts::Deployment deployment = workload->deployment();
+  // An ABI that declares Transfer with one indexed address too few: every
+  // rBTC Transfer log has a topic more than it expects.
+  for (contracts::DeployedContract& contract : deployment.contracts) {
+    if (contract.name != "RBTCSynth") continue;
+    contract.abi_json =
+        R"([{"type":"event","name":"Transfer","anonymous":false,"inputs":[
+      {"name":"from","type":"address","indexed":true},
+      {"name":"to","type":"address","indexed":false},
+      {"name":"value","type":"uint256","indexed":false}]}])";
+  }
+  auto registry = ContractRegistry::FromDeployment(deployment);
+  REQUIRE(registry.ok());
+  const uint64_t head = *workload->client().BlockNumber();
+  auto batch = FetchBatch(workload->client(), **registry, 31337,
+                          (*registry)->start_block(), head);
+  REQUIRE(batch.ok());
+  PostgresChainStore store(*pool);
+  REQUIRE(store.Commit(*batch).ok());
+  CHECK(Count(*pool,
+              "SELECT count(*) FROM indexer.events WHERE decode_error LIKE "
+              "'%expected 2 topics, got 3%'") > 0);
+  CHECK(Count(*pool,
+              "SELECT count(*) FROM indexer.events WHERE decode_error LIKE "
+              "'%is no event of RBTCSynth%'") > 0);
+  CHECK(
+      Count(
+          *pool,
+          "SELECT count(*) FROM indexer.token_balances t JOIN indexer.events e "
+          "ON e.contract_address = t.token WHERE e.contract_name = "
+          "'RBTCSynth'") == 0);
+}
+
+}  // namespace
+}  // namespace chainsync::indexer
