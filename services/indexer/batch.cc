@@ -1,6 +1,7 @@
 #include "services/indexer/batch.h"
 
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 
@@ -43,8 +44,8 @@ absl::Status GetLogsSplitting(evm::JsonRpcClient& client, evm::LogFilter filter,
 
 absl::StatusOr<Batch> FetchBatch(evm::JsonRpcClient& client,
                                  const ContractRegistry& registry,
-                                 uint64_t chain_id, uint64_t from,
-                                 uint64_t to) {
+                                 uint64_t chain_id, uint64_t from, uint64_t to,
+                                 const FetchOptions& options) {
   if (from > to) {
     return absl::InvalidArgumentError(
         absl::StrCat("empty block range ", from, "..", to));
@@ -60,8 +61,13 @@ absl::StatusOr<Batch> FetchBatch(evm::JsonRpcClient& client,
   for (const evm::Log& log : logs)
     log_blocks.emplace(log.block_number, log.block_hash);
   std::vector<uint64_t> numbers;
-  for (const auto& [number, hash] : log_blocks) numbers.push_back(number);
-  if (numbers.empty() || numbers.back() != to) numbers.push_back(to);
+  if (options.contiguous) {
+    for (uint64_t number = from; number <= to; ++number)
+      numbers.push_back(number);
+  } else {
+    for (const auto& [number, hash] : log_blocks) numbers.push_back(number);
+    if (numbers.empty() || numbers.back() != to) numbers.push_back(to);
+  }
 
   Batch batch{.chain_id = chain_id, .from_block = from, .to_block = to};
   const auto headers = client.GetBlocksByNumber(numbers);
@@ -78,6 +84,23 @@ absl::StatusOr<Batch> FetchBatch(evm::JsonRpcClient& client,
           absl::StrCat("logs of block ", header.number, " carry block hash ",
                        evm::ToHex(logged->second), " but the block is ",
                        evm::ToHex(header.hash), "; fetching again"));
+    }
+    if (options.contiguous) {
+      const std::optional<evm::Hash> expected =
+          batch.blocks.empty()
+              ? options.parent
+              : std::optional<evm::Hash>(batch.blocks.back().hash);
+      if (expected.has_value() && header.parent_hash != *expected) {
+        if (batch.blocks.empty()) {
+          return absl::AbortedError(absl::StrCat(
+              "block ", header.number, " does not link to the indexed block ",
+              header.number - 1, ": the chain reorganised"));
+        }
+        // Headers from two branches: the node moved while answering.
+        return absl::UnavailableError(absl::StrCat(
+            "block ", header.number, " does not link to block ",
+            header.number - 1, " of the same answer; fetching again"));
+      }
     }
     batch.blocks.push_back(
         {header.number, header.hash, header.parent_hash, header.timestamp});

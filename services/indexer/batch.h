@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "libs/evm/json_rpc_client.h"
@@ -30,14 +31,25 @@ struct Batch {
   std::vector<ActivityRow> activity;
 };
 
+struct FetchOptions {
+  // Fetch the header of every block of the range and check that each links
+  // to the one before, and the first to `parent` when given: for blocks
+  // above the confirmation depth, where reorgs happen.
+  bool contiguous = false;
+  std::optional<evm::Hash> parent;
+};
+
 // FetchBatch reads blocks [from, to] of the registry's contracts: their logs
 // (ranges a provider refuses as too large are split), and the headers of the
-// blocks with logs and of `to`. A log whose block hash differs from the
+// blocks with logs and of `to` (of every block when contiguous). A first
+// block that does not link to `parent` is ABORTED: the chain reorganised
+// under the cursor. A log whose block hash differs from the
 // header fetched for its block — a node behind a load balancer answering
 // from another head, or a reorg in between — is UNAVAILABLE, so that the
 // caller fetches the range again.
 absl::StatusOr<Batch> FetchBatch(evm::JsonRpcClient& client,
                                  const ContractRegistry& registry,
-                                 uint64_t chain_id, uint64_t from, uint64_t to);
+                                 uint64_t chain_id, uint64_t from, uint64_t to,
+                                 const FetchOptions& options = {});
 
 }  // namespace chainsync::indexer

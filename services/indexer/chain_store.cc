@@ -1,5 +1,6 @@
 #include "services/indexer/chain_store.h"
 
+#include <limits>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -44,13 +45,13 @@ constexpr PgStatement kWriteBalances = {
     "ON CONFLICT (chain_id, token, holder) DO UPDATE SET balance = "
     "EXCLUDED.balance, "
     "last_change_block = EXCLUDED.last_change_block"};
-// The stream rows of the batch's events, in chain order, so that sequences
-// follow the chain.
+// The stream rows of the events of a block range, in chain order so that
+// sequences follow the chain; $4 says whether they are removals.
 constexpr PgStatement kPublish = {
     "indexer_publish",
     "INSERT INTO indexer.event_stream (chain_id, block_number, log_index, "
     "removed, event) "
-    "SELECT e.chain_id, e.block_number, e.log_index, false, jsonb_build_object("
+    "SELECT e.chain_id, e.block_number, e.log_index, $4, jsonb_build_object("
     "'chain_id', e.chain_id, 'block_number', e.block_number, "
     "'block_hash', '0x' || encode(l.block_hash, 'hex'), 'log_index', "
     "e.log_index, "
@@ -69,6 +70,47 @@ constexpr PgStatement kPublish = {
     "e.block_number "
     "WHERE e.chain_id = $1 AND e.block_number BETWEEN $2 AND $3 "
     "ORDER BY e.block_number, e.log_index"};
+
+constexpr PgStatement kStoredBlocks = {
+    "indexer_stored_blocks",
+    "SELECT number, encode(hash, 'hex'), encode(parent_hash, 'hex'), "
+    "extract(epoch FROM block_time)::bigint FROM indexer.blocks "
+    "WHERE chain_id = $1 AND number <= $2 ORDER BY number DESC LIMIT $3"};
+// The rollback, in order: the (token, holder) pairs whose history is undone
+// lose their balance rows, which are rebuilt from the history that remains;
+// then the rows above the ancestor go. A step takes no parameter, the chain
+// id ($1), or the chain id and the ancestor block ($2).
+struct RollbackStep {
+  absl::string_view sql;
+  int parameters;
+};
+constexpr RollbackStep kRollbackSteps[] = {
+    {"CREATE TEMP TABLE rolled_back (token bytea, holder bytea) ON COMMIT DROP",
+     0},
+    {"INSERT INTO rolled_back SELECT DISTINCT token, holder FROM "
+     "indexer.balance_history "
+     "WHERE chain_id = $1 AND block_number > $2",
+     2},
+    {"DELETE FROM indexer.balance_history WHERE chain_id = $1 AND block_number "
+     "> $2",
+     2},
+    {"DELETE FROM indexer.token_balances t USING rolled_back r "
+     "WHERE t.chain_id = $1 AND t.token = r.token AND t.holder = r.holder",
+     1},
+    {"INSERT INTO indexer.token_balances (chain_id, token, holder, balance, "
+     "last_change_block) "
+     "SELECT DISTINCT ON (h.token, h.holder) $1, h.token, h.holder, h.balance, "
+     "h.block_number "
+     "FROM indexer.balance_history h JOIN rolled_back r USING (token, holder) "
+     "WHERE h.chain_id = $1 ORDER BY h.token, h.holder, h.block_number DESC, "
+     "h.log_index DESC",
+     1},
+    {"DELETE FROM indexer.activity WHERE chain_id = $1 AND block_number > $2",
+     2},
+    {"DELETE FROM indexer.events WHERE chain_id = $1 AND block_number > $2", 2},
+    {"DELETE FROM indexer.logs WHERE chain_id = $1 AND block_number > $2", 2},
+    {"DELETE FROM indexer.blocks WHERE chain_id = $1 AND number > $2", 2},
+};
 
 // Values in COPY's text format: bytea as \x hex, arrays as literals.
 std::string Bytea(evm::ByteSpan bytes) {
@@ -293,7 +335,8 @@ absl::Status PostgresChainStore::Commit(const Batch& batch) {
         connection.Exec(kPublish, PgParams()
                                       .Add(batch.chain_id)
                                       .Add(batch.from_block)
-                                      .Add(batch.to_block));
+                                      .Add(batch.to_block)
+                                      .Add(false));
     if (!published.ok()) return published.status();
     return connection
         .Exec(kSaveCursor, PgParams()
@@ -302,6 +345,63 @@ absl::Status PostgresChainStore::Commit(const Batch& batch) {
                                .Add(HexOf(batch.blocks.back().hash)))
         .status();
   });
+}
+
+absl::StatusOr<std::vector<BlockRecord>> PostgresChainStore::StoredBlocks(
+    uint64_t chain_id, uint64_t at_or_below, int limit) {
+  absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
+  if (!connection.ok()) return connection.status();
+  absl::StatusOr<PgResult> rows =
+      (*connection)
+          ->Exec(kStoredBlocks, PgParams()
+                                    .Add(chain_id)
+                                    .Add(at_or_below)
+                                    .Add(static_cast<int64_t>(limit)));
+  if (!rows.ok()) return rows.status();
+  std::vector<BlockRecord> blocks;
+  for (int row = 0; row < rows->rows(); ++row) {
+    BlockRecord block;
+    block.number = static_cast<uint64_t>(*rows->GetInt64(row, 0));
+    block.hash = *evm::FixedFromHex<32>(rows->Get(row, 1), "hash");
+    block.parent_hash =
+        *evm::FixedFromHex<32>(rows->Get(row, 2), "parent_hash");
+    block.timestamp = static_cast<uint64_t>(*rows->GetInt64(row, 3));
+    blocks.push_back(block);
+  }
+  return blocks;
+}
+
+absl::StatusOr<int64_t> PostgresChainStore::RollbackTo(
+    uint64_t chain_id, uint64_t ancestor, const evm::Hash& ancestor_hash) {
+  int64_t removed = 0;
+  absl::Status status =
+      pool_.InTransaction([&](PgConnection& connection) -> absl::Status {
+        absl::StatusOr<PgResult> cursor =
+            connection.Exec(kLockCursor, PgParams().Add(chain_id));
+        if (!cursor.ok()) return cursor.status();
+        // Removals are published before the rows they describe are deleted.
+        absl::StatusOr<PgResult> published = connection.Exec(
+            kPublish, PgParams()
+                          .Add(chain_id)
+                          .Add(ancestor + 1)
+                          .Add(std::numeric_limits<int64_t>::max())
+                          .Add(true));
+        if (!published.ok()) return published.status();
+        removed = published->affected_rows();
+        for (const RollbackStep& step : kRollbackSteps) {
+          PgParams params;
+          if (step.parameters >= 1) params.Add(chain_id);
+          if (step.parameters >= 2) params.Add(ancestor);
+          absl::StatusOr<PgResult> result = connection.Exec(step.sql, params);
+          if (!result.ok()) return result.status();
+        }
+        return connection
+            .Exec(kSaveCursor, PgParams().Add(chain_id).Add(ancestor).Add(
+                                   HexOf(ancestor_hash)))
+            .status();
+      });
+  if (!status.ok()) return status;
+  return removed;
 }
 
 }  // namespace chainsync::indexer

@@ -27,6 +27,19 @@ class ChainStore {
   // not start right after the cursor is ABORTED, so that the same blocks can
   // never be written twice.
   virtual absl::Status Commit(const Batch& batch) = 0;
+
+  // StoredBlocks returns up to `limit` stored headers at or below
+  // `at_or_below`, highest first, for finding where a reorg forked.
+  virtual absl::StatusOr<std::vector<BlockRecord>> StoredBlocks(
+      uint64_t chain_id, uint64_t at_or_below, int limit) = 0;
+
+  // RollbackTo undoes everything above block `ancestor`, in one
+  // transaction: events, logs, blocks and activity are deleted, balances
+  // are restored from their history, a removal of every undone event is
+  // published on the stream, and the cursor moves back to `ancestor`
+  // (`ancestor_hash`). Returns how many events were removed.
+  virtual absl::StatusOr<int64_t> RollbackTo(
+      uint64_t chain_id, uint64_t ancestor, const evm::Hash& ancestor_hash) = 0;
 };
 
 // PostgresChainStore is the ChainStore in the indexer's schema. Bulk rows go
@@ -38,6 +51,11 @@ class PostgresChainStore final : public ChainStore {
 
   absl::StatusOr<std::optional<Cursor>> LoadCursor(uint64_t chain_id) override;
   absl::Status Commit(const Batch& batch) override;
+  absl::StatusOr<std::vector<BlockRecord>> StoredBlocks(uint64_t chain_id,
+                                                        uint64_t at_or_below,
+                                                        int limit) override;
+  absl::StatusOr<int64_t> RollbackTo(uint64_t chain_id, uint64_t ancestor,
+                                     const evm::Hash& ancestor_hash) override;
 
  private:
   PgPool& pool_;

@@ -70,6 +70,18 @@ std::unique_ptr<ProtocolWorkload> ProtocolWorkload::Deploy(
   return workload;
 }
 
+void ProtocolWorkload::Sync(size_t user, uint64_t sats) {
+  const evm::AbiFunction sync =
+      Must(evm::AbiFunction::Parse("sync(address,uint256,uint256)"), "sync");
+  evm::TransactionSender sender(*client_, *committee_, deployment_.chain_id);
+  Must(sender.SendAndWait(
+           {.to = deployment_.Find("OracleAggregator")->address,
+            .data = Must(sync.EncodeCall({users_.at(user)->address(),
+                                          evm::Uint256(sats), evm::Uint256(0)}),
+                         "sync")}),
+       "sync");
+}
+
 std::vector<evm::Address> ProtocolWorkload::holders() const {
   std::vector<evm::Address> holders;
   for (const auto& user : users_) holders.push_back(user->address());

@@ -32,6 +32,9 @@ class ProtocolWorkload {
   // deployment's role wiring.
   std::vector<ExpectedEvent> Run();
 
+  // Sync has the committee mirror `sats` for user 0, 1 or 2 (no fee).
+  void Sync(size_t user, uint64_t sats);
+
   const contracts::Deployment& deployment() const { return deployment_; }
   evm::JsonRpcClient& client() { return *client_; }
   // Holders are every account whose token balances the script changes.

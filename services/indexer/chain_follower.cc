@@ -1,0 +1,92 @@
+#include "services/indexer/chain_follower.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/logging/log.h"
+
+namespace chainsync::indexer {
+
+absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
+  absl::StatusOr<std::optional<Cursor>> cursor =
+      store_.LoadCursor(options_.chain_id);
+  if (!cursor.ok()) return cursor.status();
+  const uint64_t start = registry_.start_block();
+  // A cursor below the start block marks a chain rolled back to before any
+  // data: there is nothing of ours on it to check.
+  const bool has_data =
+      cursor->has_value() && (*cursor)->indexed_block >= start;
+  if (has_data) {
+    absl::StatusOr<std::optional<evm::BlockHeader>> block =
+        client_.GetBlockByNumber(
+            evm::BlockRef::Number((*cursor)->indexed_block));
+    if (!block.ok()) return block.status();
+    if (!block->has_value() || (*block)->hash != (*cursor)->indexed_hash) {
+      return RollBackReorg((*cursor)->indexed_block);
+    }
+  }
+  absl::StatusOr<uint64_t> head = client_.BlockNumber();
+  if (!head.ok()) return head.status();
+  const uint64_t from = cursor->has_value()
+                            ? std::max((*cursor)->indexed_block + 1, start)
+                            : start;
+  if (from > *head) return StepResult{};
+  const uint64_t to = std::min(*head, from + options_.max_batch_blocks - 1);
+  FetchOptions fetch;
+  fetch.contiguous =
+      *head < options_.confirmations || to > *head - options_.confirmations;
+  if (has_data) fetch.parent = (*cursor)->indexed_hash;
+  absl::StatusOr<Batch> batch =
+      FetchBatch(client_, registry_, options_.chain_id, from, to, fetch);
+  if (absl::IsAborted(batch.status())) return RollBackReorg(from - 1);
+  if (!batch.ok()) return batch.status();
+  if (absl::Status status = store_.Commit(*batch); !status.ok()) return status;
+  return StepResult{.blocks_indexed = to - from + 1,
+                    .events_indexed = batch->events.size()};
+}
+
+absl::StatusOr<ChainFollower::StepResult> ChainFollower::RollBackReorg(
+    uint64_t indexed_block) {
+  // Walk the stored headers down until one is still on the node's chain.
+  uint64_t below = indexed_block;
+  while (true) {
+    absl::StatusOr<std::vector<BlockRecord>> stored =
+        store_.StoredBlocks(options_.chain_id, below, options_.ancestor_page);
+    if (!stored.ok()) return stored.status();
+    if (stored->empty()) break;
+    std::vector<uint64_t> numbers;
+    for (const BlockRecord& block : *stored) numbers.push_back(block.number);
+    const auto canonical = client_.GetBlocksByNumber(numbers);
+    for (size_t i = 0; i < stored->size(); ++i) {
+      if (!canonical[i].ok()) return canonical[i].status();
+      const BlockRecord& block = (*stored)[i];
+      if (canonical[i]->has_value() && (*canonical[i])->hash == block.hash) {
+        absl::StatusOr<int64_t> removed =
+            store_.RollbackTo(options_.chain_id, block.number, block.hash);
+        if (!removed.ok()) return removed.status();
+        const uint64_t depth = indexed_block - block.number;
+        log::Warning("chain reorganised; rolled back",
+                     {{"chain_id", options_.chain_id},
+                      {"ancestor", block.number},
+                      {"depth", depth},
+                      {"events_removed", *removed}});
+        return StepResult{.events_removed = *removed, .reorg_depth = depth};
+      }
+    }
+    if (stored->back().number == 0) break;
+    below = stored->back().number - 1;
+  }
+  // No stored block survived: start over from before the first contract.
+  const uint64_t before_start = registry_.start_block() - 1;
+  absl::StatusOr<int64_t> removed =
+      store_.RollbackTo(options_.chain_id, before_start, evm::Hash{});
+  if (!removed.ok()) return removed.status();
+  log::Warning(
+      "chain reorganised below every stored block; indexing again from the "
+      "start",
+      {{"chain_id", options_.chain_id}, {"events_removed", *removed}});
+  return StepResult{.events_removed = *removed,
+                    .reorg_depth = indexed_block - before_start};
+}
+
+}  // namespace chainsync::indexer
