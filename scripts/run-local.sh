@@ -54,7 +54,9 @@ start() { # name, binary, flags...
   pids+=($!)
 }
 start indexer indexer/chainsync-indexer \
-  --grpc_port="${INDEXER_GRPC_PORT:-50051}" --admin_port="${INDEXER_ADMIN_PORT:-9101}"
+  --grpc_port="${INDEXER_GRPC_PORT:-50051}" --admin_port="${INDEXER_ADMIN_PORT:-9101}" \
+  --deployment_config="$env_dir/deployment.json" --rpc_url="$CHAINSYNC_RPC_URL" \
+  --confirmations=2
 start oracle oracle/chainsync-oracle \
   --grpc_port="${ORACLE_GRPC_PORT:-50052}" --admin_port="${ORACLE_ADMIN_PORT:-9102}"
 start reconciler reconciler/chainsync-reconciler \

@@ -30,7 +30,7 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
   const uint64_t from = cursor->has_value()
                             ? std::max((*cursor)->indexed_block + 1, start)
                             : start;
-  if (from > *head) return StepResult{};
+  if (from > *head) return StepResult{.head = *head, .indexed = from - 1};
   const uint64_t to = std::min(*head, from + options_.max_batch_blocks - 1);
   FetchOptions fetch;
   fetch.contiguous =
@@ -41,7 +41,9 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
   if (absl::IsAborted(batch.status())) return RollBackReorg(from - 1);
   if (!batch.ok()) return batch.status();
   if (absl::Status status = store_.Commit(*batch); !status.ok()) return status;
-  return StepResult{.blocks_indexed = to - from + 1,
+  return StepResult{.head = *head,
+                    .indexed = to,
+                    .blocks_indexed = to - from + 1,
                     .events_indexed = batch->events.size()};
 }
 
@@ -70,7 +72,9 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::RollBackReorg(
                       {"ancestor", block.number},
                       {"depth", depth},
                       {"events_removed", *removed}});
-        return StepResult{.events_removed = *removed, .reorg_depth = depth};
+        return StepResult{.indexed = block.number,
+                          .events_removed = *removed,
+                          .reorg_depth = depth};
       }
     }
     if (stored->back().number == 0) break;
@@ -85,7 +89,8 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::RollBackReorg(
       "chain reorganised below every stored block; indexing again from the "
       "start",
       {{"chain_id", options_.chain_id}, {"events_removed", *removed}});
-  return StepResult{.events_removed = *removed,
+  return StepResult{.indexed = before_start,
+                    .events_removed = *removed,
                     .reorg_depth = indexed_block - before_start};
 }
 

@@ -28,6 +28,9 @@ class ChainFollower {
         options_(options) {}
 
   struct StepResult {
+    // The node's head and the cursor after the step.
+    uint64_t head = 0;
+    uint64_t indexed = 0;
     uint64_t blocks_indexed = 0;
     uint64_t events_indexed = 0;
     // Events removed by a reorg found in this step.

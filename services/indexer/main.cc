@@ -1,23 +1,57 @@
 // chainsync-indexer: follows EVM chains into Postgres and serves balances,
 // activity, events and a resumable event stream.
+#include "absl/flags/flag.h"
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "indexer_migrations.h"
+#include "libs/common/config/flags.h"
 #include "libs/common/server/backend.h"
+#include "services/indexer/indexer.h"
+
+ABSL_FLAG(std::string, deployment_config, "",
+          "The contracts to index: the configuration chainsync-deploy writes "
+          "(chain id, "
+          "names, addresses, start blocks, ABIs). Required.");
+ABSL_FLAG(std::vector<std::string>, rpc_url, {"http://127.0.0.1:8545"},
+          "JSON-RPC endpoints of the chain, comma-separated, in order of "
+          "preference.");
+ABSL_FLAG(uint64_t, confirmations, 12,
+          "Blocks this deep under the head are final; above it every header is "
+          "checked.");
+ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(200),
+          "How often to look for a new head.");
+ABSL_FLAG(uint64_t, max_batch_blocks, 2000,
+          "Blocks per batch (one transaction) at most.");
 
 int main(int argc, char** argv) {
   return chainsync::RunBackend(
       {.service = "indexer",
-       .usage =
-           "chainsync-indexer: follows EVM chains into Postgres and serves "
-           "balances, activity, events and a resumable event stream.",
+       .usage = "chainsync-indexer: follows EVM chains into Postgres and "
+                "serves balances, "
+                "activity, events and a resumable event stream.",
        .defaults = {.grpc_port = 50051, .admin_port = 9101},
        .migrations = &chainsync::indexer::IndexerMigrations()},
-      argc, argv, [](chainsync::PgPool&) {
-        // The generated base answers UNIMPLEMENTED until the indexer's handlers
-        // land; the contract is served (and reflected) already.
+      argc, argv,
+      [](chainsync::PgPool& pool)
+          -> absl::StatusOr<chainsync::BackendComponents> {
+        if (absl::GetFlag(FLAGS_max_batch_blocks) == 0) {
+          return chainsync::InvalidFlag("max_batch_blocks", "0",
+                                        "must be at least 1");
+        }
+        auto indexer = chainsync::indexer::Indexer::Create(
+            {.deployment_config = absl::GetFlag(FLAGS_deployment_config),
+             .rpc_urls = absl::GetFlag(FLAGS_rpc_url),
+             .confirmations = absl::GetFlag(FLAGS_confirmations),
+             .poll_interval = absl::GetFlag(FLAGS_poll_interval),
+             .max_batch_blocks = absl::GetFlag(FLAGS_max_batch_blocks)},
+            pool);
+        if (!indexer.ok()) return indexer.status();
+        chainsync::BackendComponents components;
+        // The generated base answers UNIMPLEMENTED until the queries land.
         using chainsync::indexer::v1::IndexerService;
-        return std::vector<chainsync::NamedService>{
+        components.services.push_back(
             {std::make_shared<IndexerService::Service>(),
-             IndexerService::service_full_name()}};
+             IndexerService::service_full_name()});
+        components.workers.push_back(*std::move(indexer));
+        return components;
       });
 }

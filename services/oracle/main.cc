@@ -11,12 +11,15 @@ int main(int argc, char** argv) {
                 "with signed sync() transactions.",
        .defaults = {.grpc_port = 50052, .admin_port = 9102},
        .migrations = &chainsync::oracle::OracleMigrations()},
-      argc, argv, [](chainsync::PgPool&) {
+      argc, argv,
+      [](chainsync::PgPool&) -> absl::StatusOr<chainsync::BackendComponents> {
         // The generated base answers UNIMPLEMENTED until the oracle's handlers
         // land; the contract is served (and reflected) already.
         using chainsync::oracle::v1::OracleService;
-        return std::vector<chainsync::NamedService>{
+        chainsync::BackendComponents components;
+        components.services.push_back(
             {std::make_shared<OracleService::Service>(),
-             OracleService::service_full_name()}};
+             OracleService::service_full_name()});
+        return components;
       });
 }

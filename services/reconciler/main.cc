@@ -11,12 +11,15 @@ int main(int argc, char** argv) {
                 "runs disputes, scores health and publishes proof of reserves.",
        .defaults = {.grpc_port = 50053, .admin_port = 9103},
        .migrations = &chainsync::reconciler::ReconcilerMigrations()},
-      argc, argv, [](chainsync::PgPool&) {
+      argc, argv,
+      [](chainsync::PgPool&) -> absl::StatusOr<chainsync::BackendComponents> {
         // The generated base answers UNIMPLEMENTED until the reconciler's
         // handlers land; the contract is served (and reflected) already.
         using chainsync::reconciler::v1::ReconcilerService;
-        return std::vector<chainsync::NamedService>{
+        chainsync::BackendComponents components;
+        components.services.push_back(
             {std::make_shared<ReconcilerService::Service>(),
-             ReconcilerService::service_full_name()}};
+             ReconcilerService::service_full_name()});
+        return components;
       });
 }

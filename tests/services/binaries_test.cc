@@ -5,9 +5,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +20,7 @@
 #include "simdjson.h"
 #include "tests/support/grpc_probe.h"
 #include "tests/support/promtool.h"
+#include "tests/support/protocol_workload.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_env.h"
 
@@ -37,10 +41,13 @@ struct Backend {
   const char* binary;
   const char* schema;
   const char* grpc_service;
+  // The indexer needs a chain and the contracts to follow.
+  bool needs_chain = false;
 };
 
 const Backend kBackends[] = {
-    {CHAINSYNC_INDEXER_BIN, "indexer", "chainsync.indexer.v1.IndexerService"},
+    {CHAINSYNC_INDEXER_BIN, "indexer", "chainsync.indexer.v1.IndexerService",
+     true},
     {CHAINSYNC_ORACLE_BIN, "oracle", "chainsync.oracle.v1.OracleService"},
     {CHAINSYNC_RECONCILER_BIN, "reconciler",
      "chainsync.reconciler.v1.ReconcilerService"},
@@ -66,11 +73,29 @@ Ports WaitUntilReady(Subprocess& process) {
           json["http_port"].get_int64().value()};
 }
 
+// DeploymentFile is the reference protocol deployed once on the fixture
+// chain, as the configuration file the indexer reads.
+const std::string& DeploymentFile() {
+  static const std::string path = [] {
+    auto workload = testing::ProtocolWorkload::Deploy(
+        testing::GetTestEnvironment().rpc_url);
+    const std::string file =
+        absl::StrCat("/tmp/chainsync_deployment_", getpid(), ".json");
+    std::ofstream(file) << workload->deployment().ToJson();
+    return file;
+  }();
+  return path;
+}
+
 std::unique_ptr<Subprocess> StartBackend(const Backend& backend,
                                          const std::string& url,
                                          std::vector<std::string> extra = {}) {
   std::vector<std::string> argv = {backend.binary, "--listen_host=127.0.0.1",
                                    "--grpc_port=0", "--admin_port=0"};
+  if (backend.needs_chain) {
+    argv.push_back("--deployment_config=" + DeploymentFile());
+    argv.push_back("--rpc_url=" + testing::GetTestEnvironment().rpc_url);
+  }
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto process = Subprocess::Start(argv, {{"CHAINSYNC_DATABASE_URL", url}});
   REQUIRE(process.ok());
@@ -234,9 +259,9 @@ TEST_CASE("bad configuration exits non-zero with one line naming the problem",
   }
   SECTION("a gRPC port in use") {
     ScopedDatabase other;
-    auto holder = StartBackend(kBackends[0], other.url());
+    auto holder = StartBackend(kBackends[1], other.url());
     const Ports taken = WaitUntilReady(*holder);
-    auto process = StartBackend(kBackends[0], database.url(),
+    auto process = StartBackend(kBackends[1], database.url(),
                                 {absl::StrCat("--grpc_port=", taken.grpc)});
     CHECK(*process->Wait(absl::Seconds(30)) == 1);
     CHECK(LastErrorMessage(*process).find(absl::StrCat(":", taken.grpc)) !=
@@ -245,8 +270,45 @@ TEST_CASE("bad configuration exits non-zero with one line naming the problem",
     // Nothing was written: the schema was never created.
     CHECK(*database.Connect()
                ->Exec("SELECT count(*) FROM information_schema.schemata "
-                      "WHERE schema_name = 'indexer'")
+                      "WHERE schema_name = 'oracle'")
                ->GetInt64(0, 0) == 0);
+  }
+  SECTION("an indexer configured for another chain") {
+    std::ifstream in(DeploymentFile());
+    std::stringstream text;
+    text << in.rdbuf();
+    auto deployment = contracts::Deployment::FromJson(text.str());
+    REQUIRE(deployment.ok());
+    deployment->chain_id = 1;
+    const std::string file = DeploymentFile() + ".chain1";
+    std::ofstream(file) << deployment->ToJson();
+    auto process = StartBackend(kBackends[0], database.url(),
+                                {"--deployment_config=" + file});
+    CHECK(*process->Wait(absl::Seconds(30)) == 1);
+    CHECK(LastErrorMessage(*process).find("the node is chain 31337") !=
+          std::string::npos);
+  }
+  SECTION("an indexed address without code") {
+    std::ifstream in(DeploymentFile());
+    std::stringstream text;
+    text << in.rdbuf();
+    auto deployment = contracts::Deployment::FromJson(text.str());
+    REQUIRE(deployment.ok());
+    deployment->contracts[0].address =
+        *evm::Address::Parse("0x000000000000000000000000000000000000dEaD");
+    const std::string file = DeploymentFile() + ".nocode";
+    std::ofstream(file) << deployment->ToJson();
+    auto process = StartBackend(kBackends[0], database.url(),
+                                {"--deployment_config=" + file});
+    CHECK(*process->Wait(absl::Seconds(30)) == 1);
+    CHECK(LastErrorMessage(*process).find("has no code") != std::string::npos);
+  }
+  SECTION("an unreachable node") {
+    auto process = StartBackend(kBackends[0], database.url(),
+                                {"--rpc_url=http://127.0.0.1:1"});
+    CHECK(*process->Wait(absl::Seconds(60)) == 1);
+    CHECK(LastErrorMessage(*process).find("cannot reach the chain's node") !=
+          std::string::npos);
   }
   SECTION("an applied migration that was edited") {
     auto first = StartBackend(kBackends[1], database.url());

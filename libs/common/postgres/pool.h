@@ -85,6 +85,10 @@ class PgPool {
   absl::Status InTransaction(
       const std::function<absl::Status(PgConnection&)>& work);
 
+  // connect_options are the pool's connection settings, for a dedicated
+  // connection (a session-level advisory lock, LISTEN).
+  const PgConnectOptions& connect_options() const { return options_.connect; }
+
  private:
   PgPool(PgPoolOptions options, std::unique_ptr<PgConnection> first);
   void Return(std::unique_ptr<PgConnection> connection);

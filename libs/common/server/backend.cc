@@ -96,9 +96,9 @@ absl::Status MigrateSchema(PgPool& pool, absl::string_view service,
   return absl::OkStatus();
 }
 
-int RunBackend(
-    const BackendSpec& spec, int argc, char** argv,
-    const std::function<std::vector<NamedService>(PgPool&)>& make_services) {
+int RunBackend(const BackendSpec& spec, int argc, char** argv,
+               const std::function<absl::StatusOr<BackendComponents>(PgPool&)>&
+                   make_components) {
   absl::SetFlag(&FLAGS_grpc_port, spec.defaults.grpc_port);
   absl::SetFlag(&FLAGS_admin_port, spec.defaults.admin_port);
   InitProcess(spec.service, argc, argv, spec.usage);
@@ -108,17 +108,21 @@ int RunBackend(
       ValueOrExit(PgPoolOptionsFromFlags(spec.service), "configuration");
   std::unique_ptr<PgPool> database =
       ValueOrExit(PgPool::Create(std::move(database_options)), "database");
+  BackendComponents components =
+      ValueOrExit(make_components(*database), "configuration");
   // The ports are bound before the schema is touched, so that a start that
   // fails on a taken port changes nothing; the service is not ready (health
   // NOT_SERVING) until its schema is up to date.
   std::unique_ptr<ServiceHost> host = ValueOrExit(
-      ServiceHost::Start(std::move(options), make_services(*database),
+      ServiceHost::Start(std::move(options), std::move(components.services),
                          HttpRouter(), metrics::DefaultRegistry()),
       "servers");
   OkOrExit(MigrateSchema(*database, spec.service, *spec.migrations),
            "database migrations");
+  for (const auto& worker : components.workers) worker->Start();
   host->readiness().Set(true);
   host->WaitForShutdownSignal();
+  for (const auto& worker : components.workers) worker->Stop();
   host->Drain();
   return 0;
 }

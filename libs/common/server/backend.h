@@ -31,14 +31,34 @@ struct BackendSpec {
   const std::vector<Migration>* migrations;
 };
 
+// BackgroundWorker is work a backend does besides answering calls (the
+// indexer following its chains, the oracle's sweep).
+class BackgroundWorker {
+ public:
+  virtual ~BackgroundWorker() = default;
+  // Start begins the work on threads of the worker's own.
+  virtual void Start() = 0;
+  // Stop finishes the unit of work in progress (a batch) and returns.
+  virtual void Stop() = 0;
+};
+
+// BackendComponents are what a backend's domain code gives the frame.
+struct BackendComponents {
+  std::vector<NamedService> services;
+  std::vector<std::unique_ptr<BackgroundWorker>> workers;
+};
+
 // RunBackend is the whole life of a backend process: flags, logging, the
-// database pool, the gRPC services returned by `make_services` served with
-// health, reflection and metrics, the schema migrated, ready, and on SIGTERM
-// a drain and exit status 0. Start-up errors exit non-zero with one log line
-// and leave the database as it was. Returns the exit status.
-int RunBackend(
-    const BackendSpec& spec, int argc, char** argv,
-    const std::function<std::vector<NamedService>(PgPool&)>& make_services);
+// database pool, the components `make_components` builds (a failure there —
+// bad configuration, an unreachable chain — exits before anything is bound
+// or written), their gRPC services served with health, reflection and
+// metrics, the schema migrated, the workers started, ready; on SIGTERM, not
+// ready, workers stopped after their current unit of work, calls drained,
+// exit status 0. Start-up errors exit non-zero with one log line and leave
+// the database as it was. Returns the exit status.
+int RunBackend(const BackendSpec& spec, int argc, char** argv,
+               const std::function<absl::StatusOr<BackendComponents>(PgPool&)>&
+                   make_components);
 
 // PgPoolOptionsFromFlags reads --database_url, --database_pool_size and the
 // secret database_password (CHAINSYNC_DATABASE_PASSWORD[_FILE]).

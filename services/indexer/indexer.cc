@@ -1,0 +1,92 @@
+#include "services/indexer/indexer.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/logging/log.h"
+
+namespace chainsync::indexer {
+
+absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
+    const IndexerOptions& options, PgPool& pool) {
+  std::ifstream in(options.deployment_config);
+  if (options.deployment_config.empty() || !in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read the deployment configuration \"",
+                     options.deployment_config, "\" (--deployment_config)"));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<contracts::Deployment> deployment =
+      contracts::Deployment::FromJson(text.str());
+  if (!deployment.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.deployment_config, ": ", deployment.status().message()));
+  }
+  std::unique_ptr<Indexer> indexer(new Indexer);
+  indexer->chain_id_ = deployment->chain_id;
+  absl::StatusOr<std::unique_ptr<ContractRegistry>> registry =
+      ContractRegistry::FromDeployment(*deployment);
+  if (!registry.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.deployment_config, ": ", registry.status().message()));
+  }
+  indexer->registry_ = *std::move(registry);
+
+  evm::JsonRpcOptions rpc;
+  rpc.endpoints = options.rpc_urls;
+  // At start-up an unreachable node is a configuration error, reported
+  // after a few seconds rather than retried for ever.
+  rpc.retry.max_attempts = 4;
+  absl::StatusOr<std::unique_ptr<evm::JsonRpcClient>> client =
+      evm::JsonRpcClient::Create(rpc);
+  if (!client.ok()) return client.status();
+  indexer->client_ = *std::move(client);
+  absl::StatusOr<uint64_t> chain_id = indexer->client_->ChainId();
+  if (!chain_id.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach the chain's node (--rpc_url): ",
+                     chain_id.status().message()));
+  }
+  if (*chain_id != deployment->chain_id) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the node is chain ", *chain_id, " but ", options.deployment_config,
+        " is for chain ", deployment->chain_id));
+  }
+  for (const auto& contract : indexer->registry_->contracts()) {
+    absl::StatusOr<evm::Bytes> code =
+        indexer->client_->GetCode(contract->address, evm::BlockRef::Latest());
+    if (!code.ok()) return code.status();
+    if (code->empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("contract ", contract->name, " at ",
+                       contract->address.ToChecksumHex(),
+                       " has no code on chain ", *chain_id));
+    }
+  }
+  // Once running, the node may come and go: retry for ever, with backoff.
+  rpc.retry.max_attempts = std::numeric_limits<int>::max();
+  client = evm::JsonRpcClient::Create(rpc);
+  if (!client.ok()) return client.status();
+  indexer->client_ = *std::move(client);
+
+  indexer->store_ = std::make_unique<PostgresChainStore>(pool);
+  indexer->follower_ = std::make_unique<ChainFollower>(
+      *indexer->client_, *indexer->registry_, *indexer->store_,
+      FollowerOptions{.chain_id = *chain_id,
+                      .confirmations = options.confirmations,
+                      .max_batch_blocks = options.max_batch_blocks});
+  indexer->worker_ = std::make_unique<IndexerWorker>(
+      *indexer->follower_,
+      IndexerWorkerOptions{.follower = {.chain_id = *chain_id},
+                           .poll_interval = options.poll_interval,
+                           .lock_connection = pool.connect_options()});
+  log::Info("indexer configured",
+            {{"chain_id", *chain_id},
+             {"contracts", indexer->registry_->contracts().size()},
+             {"start_block", indexer->registry_->start_block()}});
+  return indexer;
+}
+
+}  // namespace chainsync::indexer

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libs/common/server/backend.h"
+#include "services/indexer/indexer_worker.h"
+
+namespace chainsync::indexer {
+
+struct IndexerOptions {
+  // The deployment configuration the deploy tool writes: the chain id and
+  // the contracts with their addresses, start blocks and ABIs.
+  std::string deployment_config;
+  // JSON-RPC endpoints of the chain, in order of preference.
+  std::vector<std::string> rpc_urls;
+  uint64_t confirmations = 12;
+  absl::Duration poll_interval = absl::Milliseconds(200);
+  uint64_t max_batch_blocks = 2000;
+};
+
+// Indexer is the indexer of one chain: its node client, contracts, store,
+// follower and worker.
+class Indexer final : public BackgroundWorker {
+ public:
+  // Create checks what a misconfiguration would break later, naming it: the
+  // configuration file reads and parses, the node answers with the
+  // configured chain id, and every contract has code.
+  static absl::StatusOr<std::unique_ptr<Indexer>> Create(
+      const IndexerOptions& options, PgPool& pool);
+
+  void Start() override { worker_->Start(); }
+  void Stop() override { worker_->Stop(); }
+
+  uint64_t chain_id() const { return chain_id_; }
+  const ContractRegistry& registry() const { return *registry_; }
+  ChainStatus status() const { return worker_->status(); }
+
+ private:
+  Indexer() = default;
+
+  uint64_t chain_id_ = 0;
+  std::unique_ptr<evm::JsonRpcClient> client_;
+  std::unique_ptr<ContractRegistry> registry_;
+  std::unique_ptr<PostgresChainStore> store_;
+  std::unique_ptr<ChainFollower> follower_;
+  std::unique_ptr<IndexerWorker> worker_;
+};
+
+}  // namespace chainsync::indexer

@@ -1,0 +1,207 @@
+#include "services/indexer/indexer_worker.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "libs/common/logging/log.h"
+
+namespace chainsync::indexer {
+namespace {
+
+constexpr PgStatement kTryWriterLock = {
+    "indexer_try_writer_lock",
+    "SELECT pg_try_advisory_lock(hashtext('chainsync.indexer.writer:' || "
+    "$1::text)::bigint)"};
+
+}  // namespace
+
+IndexerWorker::IndexerWorker(ChainFollower& follower,
+                             IndexerWorkerOptions options)
+    : follower_(follower),
+      options_(std::move(options)),
+      head_(options_.registry
+                ->AddGauge("chainsync_indexer_head_block",
+                           "The node's latest block.", {"chain_id"})
+                .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      indexed_(options_.registry
+                   ->AddGauge("chainsync_indexer_indexed_block",
+                              "The last block committed to Postgres.",
+                              {"chain_id"})
+                   .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      writer_(
+          options_.registry
+              ->AddGauge("chainsync_indexer_writer",
+                         "1 while this process holds the chain's writer lock.",
+                         {"chain_id"})
+              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      blocks_(options_.registry
+                  ->AddCounter("chainsync_indexer_blocks_indexed_total",
+                               "Blocks committed.", {"chain_id"})
+                  .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      events_(options_.registry
+                  ->AddCounter("chainsync_indexer_events_indexed_total",
+                               "Events committed.", {"chain_id"})
+                  .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      reorgs_(options_.registry
+                  ->AddCounter("chainsync_indexer_reorgs_total",
+                               "Reorgs rolled back.", {"chain_id"})
+                  .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      reorg_depth_(
+          options_.registry
+              ->AddHistogram("chainsync_indexer_reorg_depth_blocks",
+                             "Depth of the reorgs rolled back, in blocks.",
+                             {"chain_id"}, {1, 2, 3, 5, 8, 13, 21, 34, 64, 128})
+              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      step_seconds_(
+          options_.registry
+              ->AddHistogram("chainsync_indexer_step_seconds",
+                             "Fetching, decoding and committing one batch.",
+                             {"chain_id"}, metrics::LatencyBuckets())
+              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      errors_(options_.registry
+                  ->AddCounter("chainsync_indexer_errors_total",
+                               "Steps that failed and were retried.",
+                               {"chain_id"})
+                  .WithLabels({absl::StrCat(options_.follower.chain_id)})) {}
+
+IndexerWorker::~IndexerWorker() { Stop(); }
+
+void IndexerWorker::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void IndexerWorker::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+ChainStatus IndexerWorker::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_;
+}
+
+bool IndexerWorker::Wait(absl::Duration delay) {
+  std::unique_lock<std::mutex> lock(mu_);
+  wake_.wait_for(lock,
+                 std::chrono::microseconds(absl::ToInt64Microseconds(delay)),
+                 [this] { return stopping_; });
+  return !stopping_;
+}
+
+bool IndexerWorker::HoldsWriterLock() {
+  // A broken connection has lost its session, and the lock with it.
+  if (lock_ != nullptr && !lock_->broken() && lock_->Exec("SELECT 1").ok())
+    return true;
+  if (lock_ != nullptr) {
+    log::Warning("indexer writer lock lost",
+                 {{"chain_id", options_.follower.chain_id}});
+    writer_.Set(0);
+  }
+  lock_.reset();
+  absl::StatusOr<std::unique_ptr<PgConnection>> connection =
+      PgConnection::Connect(options_.lock_connection);
+  if (!connection.ok()) return false;
+  absl::StatusOr<PgResult> locked =
+      (*connection)
+          ->Exec(kTryWriterLock, PgParams().Add(options_.follower.chain_id));
+  if (!locked.ok() || locked->Get(0, 0) != "t") return false;
+  lock_ = *std::move(connection);
+  writer_.Set(1);
+  log::Info("indexer writer lock acquired",
+            {{"chain_id", options_.follower.chain_id}});
+  return true;
+}
+
+void IndexerWorker::Record(ChainState state,
+                           const ChainFollower::StepResult* step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.state = state;
+  if (step != nullptr) {
+    status_.head = step->head;
+    status_.indexed = step->indexed;
+  }
+}
+
+void IndexerWorker::Run() {
+  Backoff backoff(options_.retry);
+  absl::Time last_progress = absl::Now();
+  uint64_t progress_blocks = 0;
+  uint64_t progress_events = 0;
+  bool standby_logged = false;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    if (!HoldsWriterLock()) {
+      Record(ChainState::kStandby, nullptr);
+      if (!standby_logged) {
+        log::Info("indexer on standby: another process writes this chain",
+                  {{"chain_id", options_.follower.chain_id}});
+        standby_logged = true;
+      }
+      if (!Wait(absl::Seconds(1))) break;
+      continue;
+    }
+    standby_logged = false;
+    const absl::Time start = absl::Now();
+    absl::StatusOr<ChainFollower::StepResult> step = follower_.Step();
+    if (!step.ok()) {
+      errors_.Increment();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        status_.state = ChainState::kStalled;
+        status_.last_error = step.status().ToString();
+        status_.last_error_time = absl::Now();
+      }
+      const absl::Duration delay = backoff.NextDelay();
+      log::Warning("indexer step failed; retrying",
+                   {{"chain_id", options_.follower.chain_id},
+                    {"error", step.status()},
+                    {"retry_in_seconds", delay}});
+      if (!Wait(delay)) break;
+      continue;
+    }
+    backoff.Reset();
+    step_seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    head_.Set(static_cast<double>(step->head));
+    indexed_.Set(static_cast<double>(step->indexed));
+    blocks_.Increment(static_cast<double>(step->blocks_indexed));
+    events_.Increment(static_cast<double>(step->events_indexed));
+    if (step->reorg_depth > 0) {
+      reorgs_.Increment();
+      reorg_depth_.Observe(static_cast<double>(step->reorg_depth));
+    }
+    const bool at_head = step->blocks_indexed == 0 && step->reorg_depth == 0;
+    Record(at_head ? ChainState::kFollowing : ChainState::kBackfilling, &*step);
+    progress_blocks += step->blocks_indexed;
+    progress_events += step->events_indexed;
+    const absl::Duration since = absl::Now() - last_progress;
+    if (since >= absl::Seconds(5) && progress_blocks > 0) {
+      const double seconds = absl::ToDoubleSeconds(since);
+      const double rate = static_cast<double>(progress_blocks) / seconds;
+      log::Info(
+          "indexer progress",
+          {{"chain_id", options_.follower.chain_id},
+           {"indexed", step->indexed},
+           {"head", step->head},
+           {"blocks_per_second", rate},
+           {"events_per_second",
+            static_cast<double>(progress_events) / seconds},
+           {"seconds_left",
+            rate > 0 ? static_cast<double>(step->head - step->indexed) / rate
+                     : 0.0}});
+      last_progress = absl::Now();
+      progress_blocks = 0;
+      progress_events = 0;
+    }
+    if (at_head && !Wait(options_.poll_interval)) break;
+  }
+  writer_.Set(0);
+  lock_.reset();
+}
+
+}  // namespace chainsync::indexer

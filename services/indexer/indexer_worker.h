@@ -1,0 +1,88 @@
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "libs/common/backoff.h"
+#include "libs/common/metrics/registry.h"
+#include "libs/common/server/backend.h"
+#include "services/indexer/chain_follower.h"
+
+namespace chainsync::indexer {
+
+// ChainState says what the worker is doing on its chain.
+enum class ChainState {
+  kStarting,
+  kStandby,
+  kBackfilling,
+  kFollowing,
+  kStalled
+};
+
+// ChainStatus is the worker's view of its chain, for sync status.
+struct ChainStatus {
+  ChainState state = ChainState::kStarting;
+  uint64_t head = 0;
+  uint64_t indexed = 0;
+  std::string last_error;
+  absl::Time last_error_time = absl::InfinitePast();
+};
+
+struct IndexerWorkerOptions {
+  FollowerOptions follower;
+  // How often to look for new blocks at the head.
+  absl::Duration poll_interval = absl::Milliseconds(200);
+  BackoffPolicy retry = {.initial_delay = absl::Milliseconds(100),
+                         .max_delay = absl::Seconds(10)};
+  // The dedicated connection that holds the chain's writer lock.
+  PgConnectOptions lock_connection;
+  metrics::Registry* registry = &metrics::DefaultRegistry();
+};
+
+// IndexerWorker follows one chain on a thread of its own. Only one process
+// writes a chain: the one holding a Postgres advisory lock, taken on a
+// dedicated connection, so that a standby process takes over within a
+// second of the writer dying. (The lock keeps a second writer idle; the
+// cursor check in every commit is what makes a double write impossible.)
+// Errors are retried with backoff; Stop returns after the batch in flight.
+class IndexerWorker final : public BackgroundWorker {
+ public:
+  IndexerWorker(ChainFollower& follower, IndexerWorkerOptions options);
+  ~IndexerWorker() override;
+
+  void Start() override;
+  void Stop() override;
+
+  ChainStatus status() const;
+
+ private:
+  void Run();
+  // Waits until `delay` passes or Stop is called; false when stopping.
+  bool Wait(absl::Duration delay);
+  bool HoldsWriterLock();
+  void Record(ChainState state, const ChainFollower::StepResult* step);
+
+  ChainFollower& follower_;
+  IndexerWorkerOptions options_;
+  std::unique_ptr<PgConnection> lock_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  ChainStatus status_;
+  std::thread thread_;
+
+  metrics::Gauge& head_;
+  metrics::Gauge& indexed_;
+  metrics::Gauge& writer_;
+  metrics::Counter& blocks_;
+  metrics::Counter& events_;
+  metrics::Counter& reorgs_;
+  metrics::Histogram& reorg_depth_;
+  metrics::Histogram& step_seconds_;
+  metrics::Counter& errors_;
+};
+
+}  // namespace chainsync::indexer
