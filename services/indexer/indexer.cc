@@ -71,6 +71,39 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
   if (!client.ok()) return client.status();
   indexer->client_ = *std::move(client);
 
+  // Tokens name themselves: symbol() and decimals(), where the ABI has them.
+  absl::flat_hash_map<evm::Address, TokenInfo> tokens;
+  for (const auto& contract : indexer->registry_->contracts()) {
+    const evm::AbiFunction* symbol = contract->abi.FindFunction("symbol");
+    const evm::AbiFunction* decimals = contract->abi.FindFunction("decimals");
+    if (symbol == nullptr || decimals == nullptr) continue;
+    TokenInfo info;
+    const auto call = [&](const evm::AbiFunction& function) {
+      return indexer->client_->EthCall(
+          {.to = contract->address, .data = *function.EncodeCall({})},
+          evm::BlockRef::Latest());
+    };
+    if (absl::StatusOr<evm::Bytes> output = call(*symbol); output.ok()) {
+      if (auto values = symbol->DecodeOutput(*output);
+          values.ok() && values->size() == 1) {
+        if (const auto* text = std::get_if<std::string>(&values->front().value))
+          info.symbol = *text;
+      }
+    }
+    if (absl::StatusOr<evm::Bytes> output = call(*decimals); output.ok()) {
+      if (auto values = decimals->DecodeOutput(*output);
+          values.ok() && values->size() == 1) {
+        if (const auto* number =
+                std::get_if<evm::Uint256>(&values->front().value)) {
+          info.decimals = static_cast<uint32_t>(*number);
+        }
+      }
+    }
+    tokens.emplace(contract->address, std::move(info));
+  }
+  indexer->confirmations_ = options.confirmations;
+  indexer->queries_ = std::make_unique<IndexQueries>(
+      pool, *chain_id, *indexer->registry_, std::move(tokens));
   indexer->store_ = std::make_unique<PostgresChainStore>(pool);
   indexer->follower_ = std::make_unique<ChainFollower>(
       *indexer->client_, *indexer->registry_, *indexer->store_,

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "libs/common/server/backend.h"
+#include "services/indexer/index_queries.h"
 #include "services/indexer/indexer_worker.h"
 
 namespace chainsync::indexer {
@@ -36,16 +37,20 @@ class Indexer final : public BackgroundWorker {
   uint64_t chain_id() const { return chain_id_; }
   const ContractRegistry& registry() const { return *registry_; }
   ChainStatus status() const { return worker_->status(); }
+  uint64_t confirmations() const { return confirmations_; }
+  IndexQueries& queries() { return *queries_; }
 
  private:
   Indexer() = default;
 
   uint64_t chain_id_ = 0;
+  uint64_t confirmations_ = 0;
   std::unique_ptr<evm::JsonRpcClient> client_;
   std::unique_ptr<ContractRegistry> registry_;
   std::unique_ptr<PostgresChainStore> store_;
   std::unique_ptr<ChainFollower> follower_;
   std::unique_ptr<IndexerWorker> worker_;
+  std::unique_ptr<IndexQueries> queries_;
 };
 
 }  // namespace chainsync::indexer

@@ -5,7 +5,7 @@
 #include "indexer_migrations.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/server/backend.h"
-#include "services/indexer/indexer.h"
+#include "services/indexer/indexer_grpc_service.h"
 
 ABSL_FLAG(std::string, deployment_config, "",
           "The contracts to index: the configuration chainsync-deploy writes "
@@ -46,11 +46,10 @@ int main(int argc, char** argv) {
             pool);
         if (!indexer.ok()) return indexer.status();
         chainsync::BackendComponents components;
-        // The generated base answers UNIMPLEMENTED until the queries land.
-        using chainsync::indexer::v1::IndexerService;
         components.services.push_back(
-            {std::make_shared<IndexerService::Service>(),
-             IndexerService::service_full_name()});
+            {std::make_shared<chainsync::indexer::IndexerGrpcService>(
+                 **indexer),
+             chainsync::indexer::v1::IndexerService::service_full_name()});
         components.workers.push_back(*std::move(indexer));
         return components;
       });

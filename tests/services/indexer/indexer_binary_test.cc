@@ -6,10 +6,17 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <map>
+#include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "chainsync/indexer/v1/indexer.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "libs/common/http/http_client.h"
+#include "simdjson.h"
 #include "tests/support/protocol_workload.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_env.h"
@@ -46,6 +53,138 @@ bool WaitForCursor(const testing::ScopedDatabase& database, uint64_t block) {
   return false;
 }
 
+// CheckQueries calls the indexer's RPCs over gRPC and compares the answers
+// with what the workload did.
+void CheckQueries(Subprocess& indexer, testing::ProtocolWorkload& workload,
+                  uint64_t head) {
+  std::optional<std::string> serving;
+  for (const std::string& line : indexer.lines()) {
+    if (line.find(R"("message":"serving")") != std::string::npos)
+      serving = line;
+  }
+  REQUIRE(serving.has_value());
+  simdjson::dom::parser parser;
+  const int64_t port = parser.parse(*serving)["grpc_port"].get_int64().value();
+  auto stub = v1::IndexerService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  const std::string alice = workload.holders()[0].ToChecksumHex();
+  const std::string bob = workload.holders()[1].ToChecksumHex();
+
+  {
+    grpc::ClientContext context;
+    v1::GetBalancesRequest request;
+    request.set_address(absl::AsciiStrToLower(alice));
+    v1::GetBalancesResponse response;
+    REQUIRE(stub->GetBalances(&context, request, &response).ok());
+    CHECK(response.address() == alice);
+    std::map<std::string, std::pair<std::string, uint32_t>> balances;
+    for (const auto& balance : response.balances()) {
+      balances[balance.symbol()] = {balance.balance(), balance.decimals()};
+      CHECK(balance.as_of_block() >= head);
+    }
+    CHECK(balances["rBTC"] == std::make_pair(std::string("80000"), 8u));
+    CHECK(balances["wrBTC"] == std::make_pair(std::string("30000"), 8u));
+  }
+  {
+    grpc::ClientContext context;
+    v1::GetBalancesRequest request;
+    request.set_address("0x1234");
+    v1::GetBalancesResponse response;
+    const grpc::Status status = stub->GetBalances(&context, request, &response);
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(status.error_message().find("address") != std::string::npos);
+  }
+  {
+    // Alice's history, three at a time, newest first.
+    std::vector<v1::Activity> history;
+    std::string token;
+    do {
+      grpc::ClientContext context;
+      v1::ListActivityRequest request;
+      request.set_address(alice);
+      request.set_page_size(3);
+      request.set_page_token(token);
+      v1::ListActivityResponse response;
+      REQUIRE(stub->ListActivity(&context, request, &response).ok());
+      CHECK(response.activities_size() <= 3);
+      history.insert(history.end(), response.activities().begin(),
+                     response.activities().end());
+      token = response.next_page_token();
+    } while (!token.empty());
+    // deposit; fee, mint, sync; rBTC out, wrBTC mint, wrap; transfer; fee,
+    // burn, sync; join; leave; withdraw.
+    CHECK(history.size() == 14);
+    for (size_t i = 1; i < history.size(); ++i) {
+      CHECK(history[i - 1].position().block_number() >=
+            history[i].position().block_number());
+    }
+    CHECK(history.back().kind() == v1::ACTIVITY_KIND_FEE);  // the first deposit
+
+    grpc::ClientContext context;
+    v1::ListActivityRequest request;
+    request.set_address(alice);
+    request.add_kinds(v1::ACTIVITY_KIND_SYNC);
+    v1::ListActivityResponse response;
+    REQUIRE(stub->ListActivity(&context, request, &response).ok());
+    REQUIRE(response.activities_size() == 2);
+    CHECK(response.activities(0).direction() == v1::DIRECTION_OUT);
+    CHECK(response.activities(0).amount() == "30000");
+    CHECK(response.activities(0)
+              .details()
+              .fields()
+              .at("newBalance")
+              .string_value() == "120000");
+
+    grpc::ClientContext bad_context;
+    request.set_page_token("garbage");
+    const grpc::Status bad =
+        stub->ListActivity(&bad_context, request, &response);
+    CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext context;
+    v1::ListEventsRequest request;
+    request.add_contract_addresses(workload.deployment()
+                                       .Find("OracleAggregator")
+                                       ->address.ToChecksumHex());
+    request.add_event_names("EmergencyBurn");
+    v1::ListEventsResponse response;
+    REQUIRE(stub->ListEvents(&context, request, &response).ok());
+    REQUIRE(response.events_size() == 2);
+    CHECK(response.events(0).args().fields().at("reason").string_value() ==
+          "insufficient fee balance");
+    CHECK(response.events(1).args().fields().at("reason").string_value() ==
+          "key compromise");
+    CHECK(response.events(0).position().block_number() <
+          response.events(1).position().block_number());
+  }
+  {
+    grpc::ClientContext context;
+    v1::ListEmergencyBurnsRequest request;
+    request.set_address(bob);
+    v1::ListEmergencyBurnsResponse response;
+    REQUIRE(stub->ListEmergencyBurns(&context, request, &response).ok());
+    REQUIRE(response.burns_size() == 1);
+    CHECK(response.burns(0).amount_sats() == "55000");
+    CHECK(response.system_stats().burn_count() == 2);
+    CHECK(response.system_stats().total_burned_sats() == "75000");
+  }
+  {
+    grpc::ClientContext context;
+    v1::GetSyncStatusResponse response;
+    REQUIRE(stub->GetSyncStatus(&context, {}, &response).ok());
+    REQUIRE(response.chains_size() == 1);
+    CHECK(response.chains(0).chain_id() == 31337);
+    CHECK(response.chains(0).indexed_block() >= head);
+  }
+  {
+    grpc::ClientContext context;
+    v1::ListContractsResponse response;
+    REQUIRE(stub->ListContracts(&context, {}, &response).ok());
+    CHECK(response.contracts_size() == 5);
+  }
+}
+
 TEST_CASE("the indexer binary indexes to the head, and a standby takes over",
           "[indexer][binary]") {
   auto workload =
@@ -76,6 +215,8 @@ TEST_CASE("the indexer binary indexes to the head, and a standby takes over",
                    .substr(2)));
   REQUIRE(balance->rows() == 1);
   CHECK(balance->Get(0, 0) == "80000");
+
+  CheckQueries(*writer, *workload, head);
 
   // A second process on the same database waits.
   auto standby = StartIndexer(database.url(), deployment_file);

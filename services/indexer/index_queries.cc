@@ -1,0 +1,480 @@
+#include "services/indexer/index_queries.h"
+
+#include <limits>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace chainsync::indexer {
+namespace {
+
+constexpr PgStatement kBalances = {
+    "indexer_query_balances",
+    "SELECT encode(t.token, 'hex'), t.balance::text, t.last_change_block, "
+    "coalesce(extract(epoch FROM b.block_time)::bigint, 0) FROM "
+    "indexer.token_balances t "
+    "LEFT JOIN indexer.blocks b ON b.chain_id = t.chain_id AND b.number = "
+    "t.last_change_block "
+    "WHERE t.chain_id = $1 AND t.holder = decode($2, 'hex') "
+    "AND ($3::text IS NULL OR t.token = decode($3, 'hex')) ORDER BY t.token"};
+constexpr PgStatement kIndexedBlock = {
+    "indexer_query_indexed_block",
+    "SELECT coalesce((SELECT indexed_block FROM indexer.chains WHERE chain_id "
+    "= $1), 0)"};
+constexpr PgStatement kActivity = {
+    "indexer_query_activity",
+    "SELECT a.block_number, a.log_index, a.kind, a.direction, encode(a.token, "
+    "'hex'), "
+    "a.amount::text, encode(a.counterparty, 'hex'), encode(a.transaction_hash, "
+    "'hex'), "
+    "extract(epoch FROM a.block_time)::bigint, a.details::text, "
+    "encode(l.block_hash, 'hex'), "
+    "coalesce(l.transaction_index, 0) FROM indexer.activity a "
+    "LEFT JOIN indexer.logs l USING (chain_id, block_number, log_index) "
+    "WHERE a.chain_id = $1 AND a.account = decode($2, 'hex') "
+    "AND ($3::text[] IS NULL OR a.kind = ANY($3::text[])) "
+    "AND (a.block_number, a.log_index, a.kind, a.direction) < ($4, $5, $6, $7) "
+    "ORDER BY a.block_number DESC, a.log_index DESC, a.kind DESC, a.direction "
+    "DESC LIMIT $8"};
+constexpr PgStatement kEvents = {
+    "indexer_query_events",
+    "SELECT e.block_number, e.log_index, encode(e.contract_address, 'hex'), "
+    "e.contract_name, "
+    "e.event_name, e.signature, e.args::text, "
+    "coalesce((SELECT string_agg(encode(a, 'hex'), ',') FROM "
+    "unnest(e.accounts) a), ''), "
+    "encode(l.block_hash, 'hex'), encode(l.transaction_hash, 'hex'), "
+    "l.transaction_index, "
+    "extract(epoch FROM b.block_time)::bigint FROM indexer.events e "
+    "JOIN indexer.logs l USING (chain_id, block_number, log_index) "
+    "JOIN indexer.blocks b ON b.chain_id = e.chain_id AND b.number = "
+    "e.block_number "
+    "WHERE e.chain_id = $1 AND e.decode_error IS NULL "
+    "AND ($2::text[] IS NULL OR e.contract_address IN "
+    "     (SELECT decode(x, 'hex') FROM unnest($2::text[]) x)) "
+    "AND ($3::text[] IS NULL OR e.event_name = ANY($3::text[])) "
+    "AND e.block_number BETWEEN $4 AND $5 AND (e.block_number, e.log_index) > "
+    "($6, $7) "
+    "ORDER BY e.block_number, e.log_index LIMIT $8"};
+constexpr PgStatement kBurns = {
+    "indexer_query_burns",
+    "SELECT a.block_number, a.log_index, a.amount::text, "
+    "coalesce(a.details->>'reason', ''), "
+    "encode(a.transaction_hash, 'hex'), extract(epoch FROM "
+    "a.block_time)::bigint, "
+    "encode(l.block_hash, 'hex'), coalesce(l.transaction_index, 0) FROM "
+    "indexer.activity a "
+    "LEFT JOIN indexer.logs l USING (chain_id, block_number, log_index) "
+    "WHERE a.chain_id = $1 AND a.account = decode($2, 'hex') AND a.kind = "
+    "'emergency_burn' "
+    "AND (a.block_number, a.log_index) < ($3, $4) "
+    "ORDER BY a.block_number DESC, a.log_index DESC LIMIT $5"};
+constexpr PgStatement kBurnStats = {
+    "indexer_query_burn_stats",
+    "SELECT count(*), coalesce(sum(amount), 0)::text, count(DISTINCT account), "
+    "coalesce(extract(epoch FROM max(block_time))::bigint, 0) FROM "
+    "indexer.activity "
+    "WHERE chain_id = $1 AND kind = 'emergency_burn'"};
+
+constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
+
+absl::StatusOr<evm::Address> Account(absl::string_view text,
+                                     absl::string_view field) {
+  if (text.empty())
+    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+  return evm::Address::Parse(text, field);
+}
+
+absl::StatusOr<int> PageSize(int32_t requested, int fallback, int maximum) {
+  if (requested < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size must not be negative, got ", requested));
+  }
+  return requested == 0 ? fallback : std::min<int>(requested, maximum);
+}
+
+// Page tokens are the keyset position of the last entry returned, made
+// opaque, so that a client cannot depend on their form.
+std::string EncodeToken(const std::vector<std::string>& fields) {
+  return absl::WebSafeBase64Escape(absl::StrJoin(fields, "|"));
+}
+
+absl::StatusOr<std::vector<std::string>> DecodeToken(absl::string_view token,
+                                                     size_t fields) {
+  std::string text;
+  std::vector<std::string> parts;
+  if (absl::WebSafeBase64Unescape(token, &text))
+    parts = absl::StrSplit(text, '|');
+  if (parts.size() != fields) {
+    return absl::InvalidArgumentError("page_token is not a token of this list");
+  }
+  return parts;
+}
+
+int64_t Int(const PgResult& rows, int row, int column) {
+  return rows.IsNull(row, column) ? 0 : *rows.GetInt64(row, column);
+}
+
+std::string Checksummed(absl::string_view hex) {
+  absl::StatusOr<evm::Address> address =
+      evm::Address::Parse(absl::StrCat("0x", hex));
+  return address.ok() ? address->ToChecksumHex() : "";
+}
+
+std::string HexText(absl::string_view hex) {
+  return hex.empty() ? "" : absl::StrCat("0x", hex);
+}
+
+void SetTime(int64_t seconds, google::protobuf::Timestamp* time) {
+  time->set_seconds(seconds);
+}
+
+void FillPosition(uint64_t chain_id, const PgResult& rows, int row, int block,
+                  int log, int block_hash, int transaction_hash,
+                  int transaction_index, v1::EventPosition* position) {
+  position->set_chain_id(chain_id);
+  position->set_block_number(static_cast<uint64_t>(Int(rows, row, block)));
+  position->set_log_index(static_cast<uint32_t>(Int(rows, row, log)));
+  position->set_block_hash(HexText(rows.Get(row, block_hash)));
+  position->set_transaction_hash(HexText(rows.Get(row, transaction_hash)));
+  position->set_transaction_index(
+      static_cast<uint32_t>(Int(rows, row, transaction_index)));
+}
+
+v1::ActivityKind KindOf(absl::string_view kind) {
+  static const auto* kinds =
+      new absl::flat_hash_map<std::string, v1::ActivityKind>{
+          {"mint", v1::ACTIVITY_KIND_MINT},
+          {"burn", v1::ACTIVITY_KIND_BURN},
+          {"transfer", v1::ACTIVITY_KIND_TRANSFER},
+          {"sync", v1::ACTIVITY_KIND_SYNC},
+          {"emergency_burn", v1::ACTIVITY_KIND_EMERGENCY_BURN},
+          {"wrap", v1::ACTIVITY_KIND_WRAP},
+          {"unwrap", v1::ACTIVITY_KIND_UNWRAP},
+          {"yield", v1::ACTIVITY_KIND_YIELD},
+          {"fee", v1::ACTIVITY_KIND_FEE}};
+  const auto found = kinds->find(kind);
+  return found == kinds->end() ? v1::ACTIVITY_KIND_UNSPECIFIED : found->second;
+}
+
+absl::StatusOr<std::string> KindName(int kind) {
+  switch (kind) {
+    case v1::ACTIVITY_KIND_MINT:
+      return "mint";
+    case v1::ACTIVITY_KIND_BURN:
+      return "burn";
+    case v1::ACTIVITY_KIND_TRANSFER:
+      return "transfer";
+    case v1::ACTIVITY_KIND_SYNC:
+      return "sync";
+    case v1::ACTIVITY_KIND_EMERGENCY_BURN:
+      return "emergency_burn";
+    case v1::ACTIVITY_KIND_WRAP:
+      return "wrap";
+    case v1::ACTIVITY_KIND_UNWRAP:
+      return "unwrap";
+    case v1::ACTIVITY_KIND_YIELD:
+      return "yield";
+    case v1::ACTIVITY_KIND_FEE:
+      return "fee";
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("kinds: ", kind, " is not an activity kind"));
+  }
+}
+
+v1::Direction DirectionOf(absl::string_view direction) {
+  if (direction == "in") return v1::DIRECTION_IN;
+  if (direction == "out") return v1::DIRECTION_OUT;
+  return v1::DIRECTION_UNSPECIFIED;
+}
+
+absl::Status JsonInto(absl::string_view json, google::protobuf::Struct* out) {
+  const auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), out);
+  if (!status.ok())
+    return absl::InternalError(
+        absl::StrCat("stored JSON: ", status.ToString()));
+  return absl::OkStatus();
+}
+
+std::string TextArray(const std::vector<std::string>& items) {
+  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetBalancesResponse> IndexQueries::GetBalances(
+    const v1::GetBalancesRequest& request) {
+  absl::StatusOr<evm::Address> account = Account(request.address(), "address");
+  if (!account.ok()) return account.status();
+  PgParams params;
+  params.Add(chain_id_).Add(account->ToLowerHex().substr(2));
+  if (request.token_address().empty()) {
+    params.AddNull();
+  } else {
+    absl::StatusOr<evm::Address> token =
+        evm::Address::Parse(request.token_address(), "token_address");
+    if (!token.ok()) return token.status();
+    params.Add(token->ToLowerHex().substr(2));
+  }
+  v1::GetBalancesResponse response;
+  response.set_address(account->ToChecksumHex());
+  if (request.chain_id() != 0 && request.chain_id() != chain_id_)
+    return response;
+  absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
+  if (!connection.ok()) return connection.status();
+  absl::StatusOr<PgResult> as_of =
+      (*connection)->Exec(kIndexedBlock, PgParams().Add(chain_id_));
+  if (!as_of.ok()) return as_of.status();
+  absl::StatusOr<PgResult> rows = (*connection)->Exec(kBalances, params);
+  if (!rows.ok()) return rows.status();
+  for (int row = 0; row < rows->rows(); ++row) {
+    v1::TokenBalance* balance = response.add_balances();
+    const std::string token = Checksummed(rows->Get(row, 0));
+    balance->set_chain_id(chain_id_);
+    balance->set_token_address(token);
+    const IndexedContract* contract =
+        registry_.Find(*evm::Address::Parse(token));
+    if (contract != nullptr) {
+      balance->set_token_name(contract->name);
+      const auto info = tokens_.find(contract->address);
+      if (info != tokens_.end()) {
+        balance->set_symbol(info->second.symbol);
+        balance->set_decimals(info->second.decimals);
+      }
+    }
+    balance->set_balance(std::string(rows->Get(row, 1)));
+    balance->set_last_change_block(static_cast<uint64_t>(Int(*rows, row, 2)));
+    balance->set_as_of_block(static_cast<uint64_t>(Int(*as_of, 0, 0)));
+    SetTime(Int(*rows, row, 3), balance->mutable_last_change_time());
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListActivityResponse> IndexQueries::ListActivity(
+    const v1::ListActivityRequest& request) {
+  absl::StatusOr<evm::Address> account = Account(request.address(), "address");
+  if (!account.ok()) return account.status();
+  absl::StatusOr<int> size = PageSize(request.page_size(), 50, 500);
+  if (!size.ok()) return size.status();
+  std::vector<std::string> kinds;
+  for (const int kind : request.kinds()) {
+    absl::StatusOr<std::string> name = KindName(kind);
+    if (!name.ok()) return name.status();
+    kinds.push_back(*name);
+  }
+  std::vector<std::string> after = {absl::StrCat(kMaxInt64), "0", "~", "~"};
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::vector<std::string>> token =
+        DecodeToken(request.page_token(), 4);
+    if (!token.ok()) return token.status();
+    after = *token;
+  }
+  v1::ListActivityResponse response;
+  if (request.chain_id() != 0 && request.chain_id() != chain_id_)
+    return response;
+  PgParams params;
+  params.Add(chain_id_).Add(account->ToLowerHex().substr(2));
+  if (kinds.empty()) {
+    params.AddNull();
+  } else {
+    params.Add(TextArray(kinds));
+  }
+  params.Add(after[0]).Add(after[1]).Add(after[2]).Add(after[3]).Add(*size + 1);
+  absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
+  if (!connection.ok()) return connection.status();
+  absl::StatusOr<PgResult> rows = (*connection)->Exec(kActivity, params);
+  if (!rows.ok()) return rows.status();
+  const int count = std::min(rows->rows(), *size);
+  for (int row = 0; row < count; ++row) {
+    v1::Activity* activity = response.add_activities();
+    activity->set_kind(KindOf(rows->Get(row, 2)));
+    activity->set_direction(DirectionOf(rows->Get(row, 3)));
+    activity->set_address(account->ToChecksumHex());
+    activity->set_token_address(Checksummed(rows->Get(row, 4)));
+    activity->set_amount(std::string(rows->Get(row, 5)));
+    activity->set_counterparty(Checksummed(rows->Get(row, 6)));
+    FillPosition(chain_id_, *rows, row, 0, 1, 10, 7, 11,
+                 activity->mutable_position());
+    SetTime(Int(*rows, row, 8), activity->mutable_block_time());
+    if (absl::Status status =
+            JsonInto(rows->Get(row, 9), activity->mutable_details());
+        !status.ok()) {
+      return status;
+    }
+  }
+  if (rows->rows() > *size) {
+    const int last = *size - 1;
+    response.set_next_page_token(EncodeToken(
+        {std::string(rows->Get(last, 0)), std::string(rows->Get(last, 1)),
+         std::string(rows->Get(last, 2)), std::string(rows->Get(last, 3))}));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListEventsResponse> IndexQueries::ListEvents(
+    const v1::ListEventsRequest& request) {
+  absl::StatusOr<int> size = PageSize(request.page_size(), 100, 1000);
+  if (!size.ok()) return size.status();
+  std::vector<std::string> contracts;
+  for (const std::string& text : request.contract_addresses()) {
+    absl::StatusOr<evm::Address> address =
+        evm::Address::Parse(text, "contract_addresses");
+    if (!address.ok()) return address.status();
+    contracts.push_back(address->ToLowerHex().substr(2));
+  }
+  for (const std::string& name : request.event_names()) {
+    if (name.empty() || name.find_first_of("{},\"\\ ") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("event_names: \"", name, "\" is not an event name"));
+    }
+  }
+  if (request.to_block() != 0 && request.to_block() < request.from_block()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("to_block ", request.to_block(), " is below from_block ",
+                     request.from_block()));
+  }
+  std::vector<std::string> after = {"-1", "0"};
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::vector<std::string>> token =
+        DecodeToken(request.page_token(), 2);
+    if (!token.ok()) return token.status();
+    after = *token;
+  }
+  v1::ListEventsResponse response;
+  if (request.chain_id() != 0 && request.chain_id() != chain_id_)
+    return response;
+  PgParams params;
+  params.Add(chain_id_);
+  if (contracts.empty()) {
+    params.AddNull();
+  } else {
+    params.Add(TextArray(contracts));
+  }
+  if (request.event_names().empty()) {
+    params.AddNull();
+  } else {
+    params.Add(TextArray(
+        {request.event_names().begin(), request.event_names().end()}));
+  }
+  params.Add(request.from_block())
+      .Add(request.to_block() == 0 ? kMaxInt64
+                                   : static_cast<int64_t>(request.to_block()))
+      .Add(after[0])
+      .Add(after[1])
+      .Add(*size + 1);
+  absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
+  if (!connection.ok()) return connection.status();
+  absl::StatusOr<PgResult> indexed =
+      (*connection)->Exec(kIndexedBlock, PgParams().Add(chain_id_));
+  if (!indexed.ok()) return indexed.status();
+  absl::StatusOr<PgResult> rows = (*connection)->Exec(kEvents, params);
+  if (!rows.ok()) return rows.status();
+  const int count = std::min(rows->rows(), *size);
+  for (int row = 0; row < count; ++row) {
+    v1::Event* event = response.add_events();
+    FillPosition(chain_id_, *rows, row, 0, 1, 8, 9, 10,
+                 event->mutable_position());
+    event->set_contract_address(Checksummed(rows->Get(row, 2)));
+    event->set_contract_name(std::string(rows->Get(row, 3)));
+    event->set_event_name(std::string(rows->Get(row, 4)));
+    event->set_signature(std::string(rows->Get(row, 5)));
+    if (absl::Status status =
+            JsonInto(rows->Get(row, 6), event->mutable_args());
+        !status.ok()) {
+      return status;
+    }
+    for (const absl::string_view account :
+         absl::StrSplit(rows->Get(row, 7), ',', absl::SkipEmpty())) {
+      event->add_accounts(Checksummed(account));
+    }
+    SetTime(Int(*rows, row, 11), event->mutable_block_time());
+    event->set_confirmations(static_cast<uint64_t>(
+        std::max<int64_t>(0, Int(*indexed, 0, 0) - Int(*rows, row, 0))));
+  }
+  if (rows->rows() > *size) {
+    response.set_next_page_token(
+        EncodeToken({std::string(rows->Get(*size - 1, 0)),
+                     std::string(rows->Get(*size - 1, 1))}));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListEmergencyBurnsResponse> IndexQueries::ListEmergencyBurns(
+    const v1::ListEmergencyBurnsRequest& request) {
+  absl::StatusOr<evm::Address> account = Account(request.address(), "address");
+  if (!account.ok()) return account.status();
+  absl::StatusOr<int> size = PageSize(request.page_size(), 50, 500);
+  if (!size.ok()) return size.status();
+  std::vector<std::string> after = {absl::StrCat(kMaxInt64), "0"};
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::vector<std::string>> token =
+        DecodeToken(request.page_token(), 2);
+    if (!token.ok()) return token.status();
+    after = *token;
+  }
+  absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
+  if (!connection.ok()) return connection.status();
+  absl::StatusOr<PgResult> rows =
+      (*connection)
+          ->Exec(kBurns, PgParams()
+                             .Add(chain_id_)
+                             .Add(account->ToLowerHex().substr(2))
+                             .Add(after[0])
+                             .Add(after[1])
+                             .Add(*size + 1));
+  if (!rows.ok()) return rows.status();
+  v1::ListEmergencyBurnsResponse response;
+  const int count = std::min(rows->rows(), *size);
+  for (int row = 0; row < count; ++row) {
+    v1::EmergencyBurn* burn = response.add_burns();
+    burn->set_address(account->ToChecksumHex());
+    burn->set_amount_sats(std::string(rows->Get(row, 2)));
+    burn->set_reason(std::string(rows->Get(row, 3)));
+    FillPosition(chain_id_, *rows, row, 0, 1, 6, 4, 7,
+                 burn->mutable_position());
+    SetTime(Int(*rows, row, 5), burn->mutable_block_time());
+  }
+  if (rows->rows() > *size) {
+    response.set_next_page_token(
+        EncodeToken({std::string(rows->Get(*size - 1, 0)),
+                     std::string(rows->Get(*size - 1, 1))}));
+  }
+  absl::StatusOr<PgResult> stats =
+      (*connection)->Exec(kBurnStats, PgParams().Add(chain_id_));
+  if (!stats.ok()) return stats.status();
+  v1::EmergencyBurnStats* system = response.mutable_system_stats();
+  system->set_burn_count(static_cast<uint64_t>(Int(*stats, 0, 0)));
+  system->set_total_burned_sats(std::string(stats->Get(0, 1)));
+  system->set_affected_accounts(static_cast<uint64_t>(Int(*stats, 0, 2)));
+  if (Int(*stats, 0, 3) > 0)
+    SetTime(Int(*stats, 0, 3), system->mutable_last_burn_time());
+  return response;
+}
+
+v1::ListContractsResponse IndexQueries::ListContracts() const {
+  v1::ListContractsResponse response;
+  for (const auto& contract : registry_.contracts()) {
+    v1::IndexedContract* entry = response.add_contracts();
+    entry->set_chain_id(chain_id_);
+    entry->set_name(contract->name);
+    entry->set_address(contract->address.ToChecksumHex());
+    entry->set_start_block(contract->start_block);
+    entry->set_has_code(true);  // checked at start-up
+    bool token = false;
+    for (const evm::AbiEvent& event : contract->abi.events()) {
+      entry->add_event_names(event.name());
+      token = token || event.signature() == "Transfer(address,address,uint256)";
+    }
+    if (token) entry->add_projections("balances");
+    entry->add_projections("activity");
+  }
+  return response;
+}
+
+}  // namespace chainsync::indexer

@@ -1,0 +1,46 @@
+#pragma once
+
+// The indexer's read side: what its gRPC API answers, from the tables the
+// chain follower writes. Inputs are validated here (addresses, page sizes,
+// page tokens) so that a bad request is INVALID_ARGUMENT naming the field.
+
+#include "chainsync/indexer/v1/indexer.pb.h"
+#include "libs/common/postgres/pool.h"
+#include "services/indexer/contract_registry.h"
+
+namespace chainsync::indexer {
+
+// TokenInfo is what a token contract says of itself.
+struct TokenInfo {
+  std::string symbol;
+  uint32_t decimals = 0;
+};
+
+class IndexQueries {
+ public:
+  IndexQueries(PgPool& pool, uint64_t chain_id,
+               const ContractRegistry& registry,
+               absl::flat_hash_map<evm::Address, TokenInfo> tokens)
+      : pool_(pool),
+        chain_id_(chain_id),
+        registry_(registry),
+        tokens_(std::move(tokens)) {}
+
+  absl::StatusOr<v1::GetBalancesResponse> GetBalances(
+      const v1::GetBalancesRequest& request);
+  absl::StatusOr<v1::ListActivityResponse> ListActivity(
+      const v1::ListActivityRequest& request);
+  absl::StatusOr<v1::ListEventsResponse> ListEvents(
+      const v1::ListEventsRequest& request);
+  absl::StatusOr<v1::ListEmergencyBurnsResponse> ListEmergencyBurns(
+      const v1::ListEmergencyBurnsRequest& request);
+  v1::ListContractsResponse ListContracts() const;
+
+ private:
+  PgPool& pool_;
+  uint64_t chain_id_;
+  const ContractRegistry& registry_;
+  absl::flat_hash_map<evm::Address, TokenInfo> tokens_;
+};
+
+}  // namespace chainsync::indexer

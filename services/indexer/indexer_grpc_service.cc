@@ -1,0 +1,107 @@
+#include "services/indexer/indexer_grpc_service.h"
+
+#include "absl/time/clock.h"
+#include "libs/common/status.h"
+
+namespace chainsync::indexer {
+namespace {
+
+// Answer moves a query's result into the response, or maps its error.
+template <typename Response>
+grpc::Status Answer(absl::StatusOr<Response> result, Response* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+v1::ChainState StateOf(ChainState state) {
+  switch (state) {
+    case ChainState::kStandby:
+      return v1::CHAIN_STATE_STANDBY;
+    case ChainState::kBackfilling:
+      return v1::CHAIN_STATE_BACKFILLING;
+    case ChainState::kFollowing:
+      return v1::CHAIN_STATE_FOLLOWING;
+    case ChainState::kStalled:
+      return v1::CHAIN_STATE_STALLED;
+    case ChainState::kStarting:
+      break;
+  }
+  return v1::CHAIN_STATE_UNSPECIFIED;
+}
+
+}  // namespace
+
+grpc::Status IndexerGrpcService::GetSyncStatus(
+    grpc::ServerContext*, const v1::GetSyncStatusRequest* request,
+    v1::GetSyncStatusResponse* response) {
+  if (request->chain_id() != 0 && request->chain_id() != indexer_.chain_id()) {
+    return grpc::Status::OK;
+  }
+  const ChainStatus status = indexer_.status();
+  v1::ChainSyncStatus* chain = response->add_chains();
+  chain->set_chain_id(indexer_.chain_id());
+  chain->set_state(StateOf(status.state));
+  chain->set_head_block(status.head);
+  chain->set_indexed_block(status.indexed);
+  chain->set_finalized_block(status.head > indexer_.confirmations()
+                                 ? status.head - indexer_.confirmations()
+                                 : 0);
+  chain->set_lag_blocks(
+      status.head > status.indexed ? status.head - status.indexed : 0);
+  if (!status.last_error.empty()) {
+    chain->set_last_error(status.last_error);
+    chain->mutable_last_error_time()->set_seconds(
+        absl::ToUnixSeconds(status.last_error_time));
+  }
+  if (status.state == ChainState::kBackfilling && status.head > 0) {
+    v1::BackfillProgress* backfill = chain->mutable_backfill();
+    backfill->set_start_block(indexer_.registry().start_block());
+    backfill->set_target_block(status.head);
+    backfill->set_current_block(status.indexed);
+    const double span =
+        static_cast<double>(status.head - backfill->start_block());
+    backfill->set_fraction_done(
+        span > 0
+            ? static_cast<double>(status.indexed - backfill->start_block()) /
+                  span
+            : 1.0);
+  }
+  chain->mutable_update_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  return grpc::Status::OK;
+}
+
+grpc::Status IndexerGrpcService::GetBalances(
+    grpc::ServerContext*, const v1::GetBalancesRequest* request,
+    v1::GetBalancesResponse* response) {
+  return Answer(indexer_.queries().GetBalances(*request), response);
+}
+
+grpc::Status IndexerGrpcService::ListActivity(
+    grpc::ServerContext*, const v1::ListActivityRequest* request,
+    v1::ListActivityResponse* response) {
+  return Answer(indexer_.queries().ListActivity(*request), response);
+}
+
+grpc::Status IndexerGrpcService::ListEvents(
+    grpc::ServerContext*, const v1::ListEventsRequest* request,
+    v1::ListEventsResponse* response) {
+  return Answer(indexer_.queries().ListEvents(*request), response);
+}
+
+grpc::Status IndexerGrpcService::ListEmergencyBurns(
+    grpc::ServerContext*, const v1::ListEmergencyBurnsRequest* request,
+    v1::ListEmergencyBurnsResponse* response) {
+  return Answer(indexer_.queries().ListEmergencyBurns(*request), response);
+}
+
+grpc::Status IndexerGrpcService::ListContracts(
+    grpc::ServerContext*, const v1::ListContractsRequest* request,
+    v1::ListContractsResponse* response) {
+  if (request->chain_id() == 0 || request->chain_id() == indexer_.chain_id()) {
+    *response = indexer_.queries().ListContracts();
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace chainsync::indexer
