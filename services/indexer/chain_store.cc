@@ -71,6 +71,15 @@ constexpr PgStatement kPublish = {
     "WHERE e.chain_id = $1 AND e.block_number BETWEEN $2 AND $3 "
     "ORDER BY e.block_number, e.log_index"};
 
+// Stream rows are published under one lock for every chain, so that they
+// commit in sequence order and a reader that has seen sequence N never
+// finds a smaller one later; the NOTIFY wakes readers at commit.
+constexpr PgStatement kLockStream = {
+    "indexer_lock_stream",
+    "SELECT "
+    "pg_advisory_xact_lock(hashtext('chainsync.indexer.stream')::bigint), "
+    "pg_notify('chainsync_indexer_stream', '')"};
+
 constexpr PgStatement kStoredBlocks = {
     "indexer_stored_blocks",
     "SELECT number, encode(hash, 'hex'), encode(parent_hash, 'hex'), "
@@ -331,6 +340,10 @@ absl::Status PostgresChainStore::Commit(const Batch& batch) {
     }
     if (absl::Status status = WriteRows(connection, batch); !status.ok())
       return status;
+    if (absl::Status status = connection.Exec(kLockStream).status();
+        !status.ok()) {
+      return status;
+    }
     absl::StatusOr<PgResult> published =
         connection.Exec(kPublish, PgParams()
                                       .Add(batch.chain_id)
@@ -379,6 +392,10 @@ absl::StatusOr<int64_t> PostgresChainStore::RollbackTo(
         absl::StatusOr<PgResult> cursor =
             connection.Exec(kLockCursor, PgParams().Add(chain_id));
         if (!cursor.ok()) return cursor.status();
+        if (absl::Status status = connection.Exec(kLockStream).status();
+            !status.ok()) {
+          return status;
+        }
         // Removals are published before the rows they describe are deleted.
         absl::StatusOr<PgResult> published = connection.Exec(
             kPublish, PgParams()

@@ -104,6 +104,10 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
   indexer->confirmations_ = options.confirmations;
   indexer->queries_ = std::make_unique<IndexQueries>(
       pool, *chain_id, *indexer->registry_, std::move(tokens));
+  absl::StatusOr<std::unique_ptr<EventStream>> stream =
+      EventStream::Start(pool);
+  if (!stream.ok()) return stream.status();
+  indexer->stream_ = *std::move(stream);
   indexer->store_ = std::make_unique<PostgresChainStore>(pool);
   indexer->follower_ = std::make_unique<ChainFollower>(
       *indexer->client_, *indexer->registry_, *indexer->store_,

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "libs/common/server/backend.h"
+#include "services/indexer/event_stream.h"
 #include "services/indexer/index_queries.h"
 #include "services/indexer/indexer_worker.h"
 
@@ -39,6 +40,7 @@ class Indexer final : public BackgroundWorker {
   ChainStatus status() const { return worker_->status(); }
   uint64_t confirmations() const { return confirmations_; }
   IndexQueries& queries() { return *queries_; }
+  EventStream& stream() { return *stream_; }
 
  private:
   Indexer() = default;
@@ -51,6 +53,7 @@ class Indexer final : public BackgroundWorker {
   std::unique_ptr<ChainFollower> follower_;
   std::unique_ptr<IndexerWorker> worker_;
   std::unique_ptr<IndexQueries> queries_;
+  std::unique_ptr<EventStream> stream_;
 };
 
 }  // namespace chainsync::indexer

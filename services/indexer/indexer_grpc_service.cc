@@ -104,4 +104,57 @@ grpc::Status IndexerGrpcService::ListContracts(
   return grpc::Status::OK;
 }
 
+grpc::Status IndexerGrpcService::Subscribe(
+    grpc::ServerContext* context, const v1::SubscribeRequest* request,
+    grpc::ServerWriter<v1::SubscribeResponse>* writer) {
+  constexpr int kPage = 500;
+  const v1::EventFilter& filter = request->filter();
+  for (const auto* list :
+       {&filter.contract_addresses(), &filter.account_addresses()}) {
+    for (const std::string& address : *list) {
+      if (absl::Status status =
+              evm::Address::Parse(address, "filter address").status();
+          !status.ok()) {
+        return ToGrpcStatus(status);
+      }
+    }
+  }
+  EventStream& stream = indexer_.stream();
+  uint64_t last = 0;
+  bool caught_up = !request->has_after_sequence();
+  if (request->has_after_sequence()) {
+    last = request->after_sequence();
+  } else {
+    absl::StatusOr<uint64_t> latest = stream.Latest();
+    if (!latest.ok()) return ToGrpcStatus(latest.status());
+    last = *latest;
+  }
+  while (!context->IsCancelled()) {
+    const uint64_t generation = stream.generation();
+    absl::StatusOr<std::vector<StreamRow>> rows = stream.Read(last, kPage);
+    if (!rows.ok()) return ToGrpcStatus(rows.status());
+    const uint64_t indexed = indexer_.status().indexed;
+    for (const StreamRow& row : *rows) {
+      last = row.sequence;
+      absl::StatusOr<v1::Event> event = EventFromRow(row, indexed);
+      if (!event.ok()) return ToGrpcStatus(event.status());
+      if (!Matches(filter, *event)) continue;
+      v1::SubscribeResponse message;
+      *message.mutable_event() = *std::move(event);
+      if (!writer->Write(message))
+        return grpc::Status(grpc::StatusCode::CANCELLED, "gone");
+    }
+    if (rows->size() == kPage) continue;
+    if (!caught_up) {
+      v1::SubscribeResponse message;
+      message.mutable_caught_up()->set_last_sequence(last);
+      if (!writer->Write(message))
+        return grpc::Status(grpc::StatusCode::CANCELLED, "gone");
+      caught_up = true;
+    }
+    stream.WaitForChange(generation, absl::Seconds(1));
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace chainsync::indexer

@@ -5,8 +5,8 @@
 
 namespace chainsync::indexer {
 
-// IndexerGrpcService answers the indexer's RPCs from the indexer's state
-// and queries. Subscribe lands with the event stream.
+// IndexerGrpcService answers the indexer's RPCs from the indexer's state,
+// queries and event stream.
 class IndexerGrpcService final : public v1::IndexerService::Service {
  public:
   explicit IndexerGrpcService(Indexer& indexer) : indexer_(indexer) {}
@@ -30,6 +30,9 @@ class IndexerGrpcService final : public v1::IndexerService::Service {
   grpc::Status ListContracts(grpc::ServerContext* context,
                              const v1::ListContractsRequest* request,
                              v1::ListContractsResponse* response) override;
+  grpc::Status Subscribe(
+      grpc::ServerContext* context, const v1::SubscribeRequest* request,
+      grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
 
  private:
   Indexer& indexer_;

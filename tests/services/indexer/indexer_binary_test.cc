@@ -185,6 +185,81 @@ void CheckQueries(Subprocess& indexer, testing::ProtocolWorkload& workload,
   }
 }
 
+// ReadUntilCaughtUp reads a Subscribe stream up to its caught_up marker.
+std::vector<v1::Event> ReadUntilCaughtUp(
+    grpc::ClientReader<v1::SubscribeResponse>& reader) {
+  std::vector<v1::Event> events;
+  v1::SubscribeResponse message;
+  while (reader.Read(&message)) {
+    if (message.has_caught_up()) return events;
+    events.push_back(message.event());
+  }
+  FAIL("the stream ended before catching up");
+  return events;
+}
+
+// CheckSubscribe replays the oracle contract's events, receives a live one,
+// and resumes from the middle without a gap or a duplicate.
+void CheckSubscribe(Subprocess& indexer, testing::ProtocolWorkload& workload) {
+  std::optional<std::string> serving;
+  for (const std::string& line : indexer.lines()) {
+    if (line.find(R"("message":"serving")") != std::string::npos)
+      serving = line;
+  }
+  simdjson::dom::parser parser;
+  const int64_t port = parser.parse(*serving)["grpc_port"].get_int64().value();
+  auto stub = v1::IndexerService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  v1::SubscribeRequest request;
+  request.mutable_filter()->add_contract_addresses(
+      workload.deployment().Find("OracleAggregator")->address.ToChecksumHex());
+  request.set_after_sequence(0);
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(30));
+  auto reader = stub->Subscribe(&context, request);
+  const std::vector<v1::Event> replayed = ReadUntilCaughtUp(*reader);
+  std::vector<std::string> names;
+  for (const v1::Event& event : replayed) names.push_back(event.event_name());
+  CHECK(names == std::vector<std::string>{"Synced", "Synced", "Synced",
+                                          "EmergencyBurn", "Synced",
+                                          "EmergencyBurn"});
+  for (size_t i = 1; i < replayed.size(); ++i) {
+    CHECK(replayed[i].sequence() > replayed[i - 1].sequence());
+  }
+  CHECK(replayed[0].contract_name() == "OracleAggregator");
+  CHECK_FALSE(replayed[0].removed());
+
+  // A new sync reaches the open stream.
+  workload.Sync(0, 4242);
+  v1::SubscribeResponse live;
+  REQUIRE(reader->Read(&live));
+  CHECK(live.event().event_name() == "Synced");
+  CHECK(live.event().args().fields().at("newBalance").string_value() == "4242");
+  context.TryCancel();
+
+  // Resuming after the third event gives exactly the rest.
+  grpc::ClientContext resumed_context;
+  resumed_context.set_deadline(std::chrono::system_clock::now() +
+                               std::chrono::seconds(30));
+  request.set_after_sequence(replayed[2].sequence());
+  auto resumed = stub->Subscribe(&resumed_context, request);
+  const std::vector<v1::Event> rest = ReadUntilCaughtUp(*resumed);
+  REQUIRE(rest.size() == 4);
+  CHECK(rest[0].sequence() == replayed[3].sequence());
+  CHECK(rest[3].sequence() == live.event().sequence());
+  resumed_context.TryCancel();
+
+  grpc::ClientContext bad_context;
+  v1::SubscribeRequest bad;
+  bad.mutable_filter()->add_account_addresses("0xnot-an-address");
+  auto refused = stub->Subscribe(&bad_context, bad);
+  v1::SubscribeResponse ignored;
+  CHECK_FALSE(refused->Read(&ignored));
+  CHECK(refused->Finish().error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_CASE("the indexer binary indexes to the head, and a standby takes over",
           "[indexer][binary]") {
   auto workload =
@@ -217,6 +292,7 @@ TEST_CASE("the indexer binary indexes to the head, and a standby takes over",
   CHECK(balance->Get(0, 0) == "80000");
 
   CheckQueries(*writer, *workload, head);
+  CheckSubscribe(*writer, *workload);
 
   // A second process on the same database waits.
   auto standby = StartIndexer(database.url(), deployment_file);

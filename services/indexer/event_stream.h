@@ -1,0 +1,65 @@
+#pragma once
+
+// The indexer's resumable event stream: the event_stream table read by
+// sequence. A subscriber replays what follows its last sequence, then keeps
+// reading as commits add rows; replay and live use the same query, so the
+// seam has no gap and no duplicate. One LISTEN connection per process wakes
+// every subscriber when a commit publishes.
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chainsync/indexer/v1/indexer.pb.h"
+#include "libs/common/postgres/pool.h"
+
+namespace chainsync::indexer {
+
+// StreamRow is one published event or removal.
+struct StreamRow {
+  uint64_t sequence = 0;
+  bool removed = false;
+  std::string event_json;
+};
+
+class EventStream {
+ public:
+  // Start opens the listening connection and its thread.
+  static absl::StatusOr<std::unique_ptr<EventStream>> Start(PgPool& pool);
+  ~EventStream();
+
+  // Read returns up to `limit` rows with sequence above `after`, in order.
+  absl::StatusOr<std::vector<StreamRow>> Read(uint64_t after, int limit);
+  // Latest returns the highest sequence published, 0 when none.
+  absl::StatusOr<uint64_t> Latest();
+
+  // generation changes whenever a commit may have published rows.
+  uint64_t generation() const { return generation_.load(); }
+  // WaitForChange waits until generation() differs from `seen`, or timeout.
+  void WaitForChange(uint64_t seen, absl::Duration timeout);
+
+ private:
+  explicit EventStream(PgPool& pool) : pool_(pool) {}
+  void Listen();
+
+  PgPool& pool_;
+  // The connection LISTENing for commits; used by the thread only.
+  std::unique_ptr<PgConnection> listener_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::thread thread_;
+};
+
+// EventFromJson turns a stream row into the API's Event.
+absl::StatusOr<v1::Event> EventFromRow(const StreamRow& row,
+                                       uint64_t indexed_block);
+
+// Matches tells whether an event passes a subscriber's filter.
+bool Matches(const v1::EventFilter& filter, const v1::Event& event);
+
+}  // namespace chainsync::indexer
