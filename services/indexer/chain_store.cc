@@ -80,6 +80,13 @@ constexpr PgStatement kLockStream = {
     "pg_advisory_xact_lock(hashtext('chainsync.indexer.stream')::bigint), "
     "pg_notify('chainsync_indexer_stream', '')"};
 
+constexpr PgStatement kRegisterContract = {
+    "indexer_register_contract",
+    "INSERT INTO indexer.contracts (chain_id, address, name, start_block, abi, "
+    "projections, "
+    "has_code) VALUES ($1, decode($2, 'hex'), $3, $4, $5::jsonb, $6::text[], "
+    "true)"};
+
 constexpr PgStatement kStoredBlocks = {
     "indexer_stored_blocks",
     "SELECT number, encode(hash, 'hex'), encode(parent_hash, 'hex'), "
@@ -419,6 +426,40 @@ absl::StatusOr<int64_t> PostgresChainStore::RollbackTo(
       });
   if (!status.ok()) return status;
   return removed;
+}
+
+absl::Status PostgresChainStore::RegisterContracts(
+    uint64_t chain_id, const ContractRegistry& registry) {
+  return pool_.InTransaction([&](PgConnection& connection) -> absl::Status {
+    if (absl::Status status =
+            connection
+                .Exec("DELETE FROM indexer.contracts WHERE chain_id = $1",
+                      PgParams().Add(chain_id))
+                .status();
+        !status.ok()) {
+      return status;
+    }
+    for (const auto& contract : registry.contracts()) {
+      bool token = false;
+      for (const evm::AbiEvent& event : contract->abi.events()) {
+        token =
+            token || event.signature() == "Transfer(address,address,uint256)";
+      }
+      absl::Status status =
+          connection
+              .Exec(kRegisterContract,
+                    PgParams()
+                        .Add(chain_id)
+                        .Add(HexOf(contract->address.bytes()))
+                        .Add(contract->name)
+                        .Add(contract->start_block)
+                        .Add(contract->abi_json)
+                        .Add(token ? "{balances,activity}" : "{activity}"))
+              .status();
+      if (!status.ok()) return status;
+    }
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace chainsync::indexer

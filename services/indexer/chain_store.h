@@ -40,6 +40,11 @@ class ChainStore {
   // (`ancestor_hash`). Returns how many events were removed.
   virtual absl::StatusOr<int64_t> RollbackTo(
       uint64_t chain_id, uint64_t ancestor, const evm::Hash& ancestor_hash) = 0;
+
+  // RegisterContracts records the contracts followed on a chain (the
+  // registry of indexed contracts), replacing what was recorded before.
+  virtual absl::Status RegisterContracts(uint64_t chain_id,
+                                         const ContractRegistry& registry) = 0;
 };
 
 // PostgresChainStore is the ChainStore in the indexer's schema. Bulk rows go
@@ -56,6 +61,8 @@ class PostgresChainStore final : public ChainStore {
                                                         int limit) override;
   absl::StatusOr<int64_t> RollbackTo(uint64_t chain_id, uint64_t ancestor,
                                      const evm::Hash& ancestor_hash) override;
+  absl::Status RegisterContracts(uint64_t chain_id,
+                                 const ContractRegistry& registry) override;
 
  private:
   PgPool& pool_;

@@ -23,7 +23,7 @@ ContractRegistry::FromDeployment(const contracts::Deployment& deployment) {
     }
     registry->contracts_.push_back(std::make_unique<IndexedContract>(
         IndexedContract{deployed.name, deployed.address, deployed.start_block,
-                        *std::move(abi)}));
+                        *std::move(abi), deployed.abi_json}));
     registry->by_address_[deployed.address] = registry->contracts_.back().get();
   }
   if (registry->contracts_.empty()) {

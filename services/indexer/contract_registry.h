@@ -19,6 +19,7 @@ struct IndexedContract {
   evm::Address address;
   uint64_t start_block = 0;
   evm::ContractAbi abi;
+  std::string abi_json;
 };
 
 // DecodedEvent is a log and what its contract's ABI makes of it. A log that

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "libs/common/logging/log.h"
 
 namespace chainsync::indexer {
@@ -119,11 +120,35 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
       IndexerWorkerOptions{.follower = {.chain_id = *chain_id},
                            .poll_interval = options.poll_interval,
                            .lock_connection = pool.connect_options()});
+  // New heads over WebSocket, where the node offers it, wake the worker at
+  // once; polling stays the source of truth.
+  const std::string ws_url =
+      absl::StrReplaceAll(options.rpc_urls.front(), {{"http://", "ws://"}});
+  IndexerWorker* worker = indexer->worker_.get();
+  absl::StatusOr<std::unique_ptr<evm::NewHeadsSubscription>> new_heads =
+      evm::NewHeadsSubscription::Start(
+          {.url = ws_url},
+          [worker](const evm::BlockHeader&) { worker->Wake(); });
+  if (new_heads.ok()) {
+    indexer->new_heads_ = *std::move(new_heads);
+  } else {
+    log::Info("no newHeads subscription; polling for new blocks",
+              {{"reason", new_heads.status().message()},
+               {"poll_interval_seconds", options.poll_interval}});
+  }
   log::Info("indexer configured",
             {{"chain_id", *chain_id},
              {"contracts", indexer->registry_->contracts().size()},
              {"start_block", indexer->registry_->start_block()}});
   return indexer;
+}
+
+void Indexer::Start() {
+  if (absl::Status status = store_->RegisterContracts(chain_id_, *registry_);
+      !status.ok()) {
+    log::Warning("cannot record the indexed contracts", {{"error", status}});
+  }
+  worker_->Start();
 }
 
 }  // namespace chainsync::indexer

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "libs/common/server/backend.h"
+#include "libs/evm/new_heads_subscription.h"
 #include "services/indexer/event_stream.h"
 #include "services/indexer/index_queries.h"
 #include "services/indexer/indexer_worker.h"
@@ -32,7 +33,8 @@ class Indexer final : public BackgroundWorker {
   static absl::StatusOr<std::unique_ptr<Indexer>> Create(
       const IndexerOptions& options, PgPool& pool);
 
-  void Start() override { worker_->Start(); }
+  // Start records the contracts and starts following the chain.
+  void Start() override;
   void Stop() override { worker_->Stop(); }
 
   uint64_t chain_id() const { return chain_id_; }
@@ -54,6 +56,8 @@ class Indexer final : public BackgroundWorker {
   std::unique_ptr<IndexerWorker> worker_;
   std::unique_ptr<IndexQueries> queries_;
   std::unique_ptr<EventStream> stream_;
+  // Declared after the worker it wakes, so that it goes first.
+  std::unique_ptr<evm::NewHeadsSubscription> new_heads_;
 };
 
 }  // namespace chainsync::indexer

@@ -83,11 +83,20 @@ ChainStatus IndexerWorker::status() const {
   return status_;
 }
 
+void IndexerWorker::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
 bool IndexerWorker::Wait(absl::Duration delay) {
   std::unique_lock<std::mutex> lock(mu_);
   wake_.wait_for(lock,
                  std::chrono::microseconds(absl::ToInt64Microseconds(delay)),
-                 [this] { return stopping_; });
+                 [this] { return stopping_ || woken_; });
+  woken_ = false;
   return !stopping_;
 }
 

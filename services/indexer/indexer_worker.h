@@ -57,6 +57,9 @@ class IndexerWorker final : public BackgroundWorker {
 
   ChainStatus status() const;
 
+  // Wake ends the wait at the head at once (a new block was announced).
+  void Wake();
+
  private:
   void Run();
   // Waits until `delay` passes or Stop is called; false when stopping.
@@ -71,6 +74,7 @@ class IndexerWorker final : public BackgroundWorker {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool woken_ = false;
   ChainStatus status_;
   std::thread thread_;
 
