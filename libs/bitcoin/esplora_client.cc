@@ -164,22 +164,31 @@ absl::StatusOr<AddressStats> EsploraClient::GetAddressStats(
   return stats;
 }
 
-absl::StatusOr<std::vector<Utxo>> EsploraClient::GetUtxos(
-    const Address& address) {
-  const std::string path = absl::StrCat("/address/", address.text, "/utxo");
+absl::Status EsploraClient::GetEach(
+    const std::string& path,
+    const std::function<absl::Status(const element&)>& visit) {
   absl::StatusOr<std::string> body = Get(path);
   if (!body.ok()) return body.status();
   simdjson::dom::parser parser;
   simdjson::dom::array list;
-  if (parser.parse(*body).get(list) != simdjson::SUCCESS)
+  if (parser.parse(*body).get(list) != simdjson::SUCCESS) {
     return Malformed(path, "not an array");
-  std::vector<Utxo> utxos;
+  }
   for (element item : list) {
+    if (absl::Status status = visit(item); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Utxo>> EsploraClient::GetUtxos(
+    const Address& address) {
+  const std::string path = absl::StrCat("/address/", address.text, "/utxo");
+  std::vector<Utxo> utxos;
+  absl::Status status = GetEach(path, [&](const element& item) -> absl::Status {
     Utxo utxo;
-    if (absl::Status status =
-            TxidAndStatus(item, path, &utxo.txid, &utxo.status);
-        !status.ok()) {
-      return status;
+    if (absl::Status s = TxidAndStatus(item, path, &utxo.txid, &utxo.status);
+        !s.ok()) {
+      return s;
     }
     absl::StatusOr<int64_t> vout = Int(item, "vout", path);
     if (!vout.ok()) return vout.status();
@@ -188,7 +197,9 @@ absl::StatusOr<std::vector<Utxo>> EsploraClient::GetUtxos(
     if (!value.ok()) return value.status();
     utxo.value_sats = *value;
     utxos.push_back(std::move(utxo));
-  }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
   return utxos;
 }
 
@@ -196,30 +207,27 @@ absl::StatusOr<std::vector<EsploraTransaction>>
 EsploraClient::GetChainTransactions(const Address& address,
                                     absl::string_view last_seen_txid) {
   if (!last_seen_txid.empty()) {
-    if (absl::Status status = CheckTxid(last_seen_txid); !status.ok())
+    if (absl::Status status = CheckTxid(last_seen_txid); !status.ok()) {
       return status;
+    }
   }
   const std::string path =
       absl::StrCat("/address/", address.text, "/txs/chain",
                    last_seen_txid.empty() ? "" : "/", last_seen_txid);
-  absl::StatusOr<std::string> body = Get(path);
-  if (!body.ok()) return body.status();
-  simdjson::dom::parser parser;
-  simdjson::dom::array list;
-  if (parser.parse(*body).get(list) != simdjson::SUCCESS)
-    return Malformed(path, "not an array");
   std::vector<EsploraTransaction> transactions;
-  for (element item : list) {
+  absl::Status status = GetEach(path, [&](const element& item) -> absl::Status {
     EsploraTransaction transaction;
-    if (absl::Status status =
+    if (absl::Status s =
             TxidAndStatus(item, path, &transaction.txid, &transaction.status);
-        !status.ok()) {
-      return status;
+        !s.ok()) {
+      return s;
     }
     int64_t fee = 0;
     if (item["fee"].get(fee) == simdjson::SUCCESS) transaction.fee_sats = fee;
     transactions.push_back(std::move(transaction));
-  }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
   return transactions;
 }
 

@@ -5,6 +5,7 @@
 // transactions and the tip. Public instances answer 429 without
 // Retry-After; the common HTTP client backs off with jitter.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,10 @@
 #include "absl/status/statusor.h"
 #include "libs/bitcoin/address.h"
 #include "libs/common/http/http_client.h"
+
+namespace simdjson::dom {
+class element;
+}  // namespace simdjson::dom
 
 namespace chainsync::bitcoin {
 
@@ -91,6 +96,11 @@ class EsploraClient {
 
   // Get fetches `path` and returns the body of a 200 answer.
   absl::StatusOr<std::string> Get(const std::string& path);
+  // GetEach fetches `path`, which must answer a JSON array, and hands each
+  // element to `visit`.
+  absl::Status GetEach(
+      const std::string& path,
+      const std::function<absl::Status(const simdjson::dom::element&)>& visit);
 
   EsploraOptions options_;
   std::unique_ptr<HttpClient> http_;

@@ -6,23 +6,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "indexer_migrations.h"
-#include "libs/common/postgres/migrations.h"
 #include "services/indexer/chain_store.h"
+#include "tests/services/indexer/indexer_test_support.h"
 #include "tests/support/protocol_workload.h"
 #include "tests/support/test_env.h"
 
 namespace chainsync::indexer {
 namespace {
-
-std::unique_ptr<PgPool> MigratedPool(const testing::ScopedDatabase& database) {
-  auto pool = PgPool::Create({.connect = {.url = database.url()}});
-  REQUIRE(pool.ok());
-  auto connection = (*pool)->Acquire();
-  REQUIRE(connection.ok());
-  REQUIRE(ApplyMigrations(**connection, "indexer", IndexerMigrations()).ok());
-  return *std::move(pool);
-}
 
 int64_t Count(PgPool& pool, const std::string& sql) {
   auto connection = pool.Acquire();

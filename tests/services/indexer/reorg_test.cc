@@ -4,22 +4,13 @@
 // each orphaned event.
 #include <catch2/catch.hpp>
 
-#include "indexer_migrations.h"
-#include "libs/common/postgres/migrations.h"
 #include "services/indexer/chain_follower.h"
+#include "tests/services/indexer/indexer_test_support.h"
 #include "tests/support/protocol_workload.h"
 #include "tests/support/test_env.h"
 
 namespace chainsync::indexer {
 namespace {
-
-std::unique_ptr<PgPool> MigratedPool(const testing::ScopedDatabase& database) {
-  auto pool = PgPool::Create({.connect = {.url = database.url()}});
-  REQUIRE(pool.ok());
-  auto connection = (*pool)->Acquire();
-  REQUIRE(ApplyMigrations(**connection, "indexer", IndexerMigrations()).ok());
-  return *std::move(pool);
-}
 
 std::vector<std::string> Rows(PgPool& pool, const std::string& sql) {
   auto connection = pool.Acquire();
