@@ -27,9 +27,13 @@ std::vector<NamedService> IndexerServices() {
 // the server is asked to stop.
 class SlowIndexer final : public indexer::v1::IndexerService::Service {
  public:
+  // received is set when the call has reached the handler.
+  std::promise<void> received;
+
   grpc::Status GetBalances(
       grpc::ServerContext*, const indexer::v1::GetBalancesRequest* request,
       indexer::v1::GetBalancesResponse* response) override {
+    received.set_value();
     absl::SleepFor(absl::Milliseconds(300));
     response->set_address(request->address());
     return grpc::Status::OK;
@@ -103,8 +107,8 @@ TEST_CASE("every call is counted by method and code", "[grpc_server]") {
 }
 
 TEST_CASE("shutdown lets a call in flight finish", "[grpc_server]") {
-  TestServer test({{std::make_shared<SlowIndexer>(),
-                    indexer::v1::IndexerService::service_full_name()}});
+  auto slow = std::make_shared<SlowIndexer>();
+  TestServer test({{slow, indexer::v1::IndexerService::service_full_name()}});
   auto stub = indexer::v1::IndexerService::NewStub(test.channel);
   auto call = std::async(std::launch::async, [&] {
     grpc::ClientContext context;
@@ -114,7 +118,7 @@ TEST_CASE("shutdown lets a call in flight finish", "[grpc_server]") {
     const grpc::Status status = stub->GetBalances(&context, request, &response);
     return std::make_pair(status.error_code(), response.address());
   });
-  absl::SleepFor(absl::Milliseconds(100));
+  slow->received.get_future().wait();
   test.server->Shutdown(absl::Seconds(5));
   const auto [code, address] = call.get();
   CHECK(code == grpc::StatusCode::OK);

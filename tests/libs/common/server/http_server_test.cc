@@ -116,8 +116,10 @@ TEST_CASE("oversized bodies get 413 and malformed requests 400",
 }
 
 TEST_CASE("shutdown lets a request in flight finish", "[http_server]") {
+  std::promise<void> received;
   HttpRouter router;
-  router.Handle("GET", "/slow", [](HttpRequest, HttpReply reply) {
+  router.Handle("GET", "/slow", [&received](HttpRequest, HttpReply reply) {
+    received.set_value();
     testing::ReplyAfter(std::move(reply), absl::Milliseconds(300),
                         HttpResponse::Text(200, "finished"));
   });
@@ -125,7 +127,7 @@ TEST_CASE("shutdown lets a request in flight finish", "[http_server]") {
   const std::string url = UrlOf(*server, "/slow");
   auto pending = std::async(std::launch::async,
                             [url] { return Client()->Send({.url = url}); });
-  absl::SleepFor(absl::Milliseconds(100));
+  received.get_future().wait();
   server->Shutdown(absl::Seconds(5));
   auto response = pending.get();
   REQUIRE(response.ok());
