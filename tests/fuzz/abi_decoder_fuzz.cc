@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t newline = input.find('\n');
   if (newline == std::string::npos) return 0;
   const auto type = chainsync::evm::AbiType::Parse(input.substr(0, newline));
-  if (!type.ok() || type->kind() != chainsync::evm::AbiType::Kind::kTuple) return 0;
+  if (!type.ok() || type->kind() != chainsync::evm::AbiType::Kind::kTuple)
+    return 0;
   const std::vector<chainsync::evm::AbiType>& types = type->components();
   const chainsync::evm::ByteSpan payload =
       chainsync::evm::AsBytes(input).subspan(newline + 1);

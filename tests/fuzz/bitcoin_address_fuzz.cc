@@ -10,8 +10,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   const auto address = chainsync::bitcoin::Address::Parse(text);
   if (!address.ok()) return 0;
-  const auto again = chainsync::bitcoin::Address::Parse(address->text, address->network);
-  if (!again.ok() || again->type != address->type || again->payload != address->payload) {
+  const auto again =
+      chainsync::bitcoin::Address::Parse(address->text, address->network);
+  if (!again.ok() || again->type != address->type ||
+      again->payload != address->payload) {
     std::abort();
   }
   (void)address->ScriptPubKey();

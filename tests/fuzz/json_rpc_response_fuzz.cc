@@ -13,8 +13,8 @@ namespace {
 class FixedAnswer final : public chainsync::evm::JsonRpcTransport {
  public:
   explicit FixedAnswer(const std::string* body) : body_(body) {}
-  absl::StatusOr<chainsync::HttpClientResponse> Post(const std::string&,
-                                                     const std::string&) override {
+  absl::StatusOr<chainsync::HttpClientResponse> Post(
+      const std::string&, const std::string&) override {
     return chainsync::HttpClientResponse{.status = 200, .body = *body_};
   }
 
@@ -39,8 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     options.endpoints = {"http://node"};
     options.retry.max_attempts = 1;
     options.clock = &clock;
-    return *chainsync::evm::JsonRpcClient::Create(options,
-                                                  std::make_unique<FixedAnswer>(&body));
+    return *chainsync::evm::JsonRpcClient::Create(
+        options, std::make_unique<FixedAnswer>(&body));
   }();
   body.assign(reinterpret_cast<const char*>(data), size);
   (void)client->GetLogs({.from_block = 1, .to_block = 2});

@@ -10,7 +10,8 @@ namespace {
 chainsync::evm::Bytes Encode(const chainsync::evm::RlpItem& item) {
   if (!item.is_list) return chainsync::evm::RlpEncodeBytes(item.bytes);
   chainsync::evm::RlpList list;
-  for (const chainsync::evm::RlpItem& child : item.list) list.AddEncoded(Encode(child));
+  for (const chainsync::evm::RlpItem& child : item.list)
+    list.AddEncoded(Encode(child));
   return list.Encode();
 }
 
@@ -21,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto item = chainsync::evm::RlpDecode(input);
   if (!item.ok()) return 0;
   const chainsync::evm::Bytes encoded = Encode(*item);
-  if (encoded.size() != size || !std::equal(encoded.begin(), encoded.end(), data)) {
+  if (encoded.size() != size ||
+      !std::equal(encoded.begin(), encoded.end(), data)) {
     std::abort();
   }
   return 0;

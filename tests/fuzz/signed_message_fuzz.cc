@@ -8,7 +8,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
-  const std::vector<std::string> parts = absl::StrSplit(input, absl::MaxSplits('\n', 2));
+  const std::vector<std::string> parts =
+      absl::StrSplit(input, absl::MaxSplits('\n', 2));
   if (parts.size() != 3) return 0;
   const auto address = chainsync::bitcoin::Address::Parse(parts[0]);
   if (!address.ok()) return 0;

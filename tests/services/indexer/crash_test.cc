@@ -20,23 +20,6 @@ namespace {
 
 using testing::Subprocess;
 
-std::vector<std::string> Rows(const testing::ScopedDatabase& database,
-                              const std::string& sql) {
-  auto result = database.Connect()->Exec(sql);
-  REQUIRE(result.ok());
-  std::vector<std::string> rows;
-  for (int row = 0; row < result->rows(); ++row) {
-    std::string line;
-    for (int column = 0; column < result->columns(); ++column) {
-      absl::StrAppend(
-          &line,
-          result->IsNull(row, column) ? "NULL" : result->Get(row, column), "|");
-    }
-    rows.push_back(line);
-  }
-  return rows;
-}
-
 std::unique_ptr<Subprocess> StartIndexer(const std::string& database_url,
                                          const std::string& deployment,
                                          const std::string& rpc) {
@@ -71,7 +54,7 @@ TEST_CASE("kill -9 during backfill, ten times, leaves a clean run's state",
     indexer->Signal(SIGKILL);
     REQUIRE(*indexer->Wait(absl::Seconds(10)) == -SIGKILL);
     const auto cursor =
-        Rows(crashed, "SELECT indexed_block FROM indexer.chains");
+        Rows(*crashed.Connect(), "SELECT indexed_block FROM indexer.chains");
     if (!cursor.empty() && cursor.front() != absl::StrCat(head, "|"))
       ++killed_mid_backfill;
   }
@@ -81,7 +64,7 @@ TEST_CASE("kill -9 during backfill, ten times, leaves a clean run's state",
               .has_value());
   for (int i = 0; i < 600; ++i) {
     const auto cursor =
-        Rows(crashed, "SELECT indexed_block FROM indexer.chains");
+        Rows(*crashed.Connect(), "SELECT indexed_block FROM indexer.chains");
     if (!cursor.empty() && cursor.front() == absl::StrCat(head, "|")) break;
     absl::SleepFor(absl::Milliseconds(50));
   }
@@ -118,7 +101,7 @@ TEST_CASE("kill -9 during backfill, ten times, leaves a clean run's state",
         "SELECT block_number, log_index, removed FROM indexer.event_stream "
         "ORDER BY sequence"}) {
     INFO(query);
-    CHECK(Rows(crashed, query) == Rows(clean, query));
+    CHECK(Rows(*crashed.Connect(), query) == Rows(*clean.Connect(), query));
   }
   std::remove(deployment.c_str());
 }

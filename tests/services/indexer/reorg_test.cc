@@ -22,23 +22,6 @@
 namespace chainsync::indexer {
 namespace {
 
-std::vector<std::string> Rows(PgPool& pool, const std::string& sql) {
-  auto connection = pool.Acquire();
-  auto result = (*connection)->Exec(sql);
-  REQUIRE(result.ok());
-  std::vector<std::string> rows;
-  for (int row = 0; row < result->rows(); ++row) {
-    std::string line;
-    for (int column = 0; column < result->columns(); ++column) {
-      absl::StrAppend(
-          &line,
-          result->IsNull(row, column) ? "NULL" : result->Get(row, column), "|");
-    }
-    rows.push_back(line);
-  }
-  return rows;
-}
-
 // Steps until the follower has nothing left to do; returns the deepest reorg.
 uint64_t FollowToHead(ChainFollower& follower, int64_t* removed = nullptr) {
   uint64_t deepest = 0;
@@ -91,7 +74,8 @@ TEST_CASE("after a reorg the tables equal a fresh index of the canonical chain",
   ChainFollower reorged(client, *registry, reorged_store, options);
   FollowToHead(reorged);
   const int64_t published = static_cast<int64_t>(
-      Rows(*reorged_pool, "SELECT 1 FROM indexer.event_stream").size());
+      Rows(**reorged_pool->Acquire(), "SELECT 1 FROM indexer.event_stream")
+          .size());
 
   // Back to just after the deployment, and another history from there.
   REQUIRE(client.Call("evm_revert", absl::StrCat("[", *snapshot, "]")).ok());
@@ -109,18 +93,22 @@ TEST_CASE("after a reorg the tables equal a fresh index of the canonical chain",
 
   for (const char* query : kComparedTables) {
     INFO(query);
-    CHECK(Rows(*reorged_pool, query) == Rows(*fresh_pool, query));
+    CHECK(Rows(**reorged_pool->Acquire(), query) ==
+          Rows(**fresh_pool->Acquire(), query));
   }
   // Every event published on the orphaned branch was withdrawn.
   const auto removals =
-      Rows(*reorged_pool, "SELECT 1 FROM indexer.event_stream WHERE removed");
+      Rows(**reorged_pool->Acquire(),
+           "SELECT 1 FROM indexer.event_stream WHERE removed");
   CHECK(static_cast<int64_t>(removals.size()) == removed);
   CHECK(removed > 0);
-  const auto live = Rows(
-      *reorged_pool, "SELECT 1 FROM indexer.event_stream WHERE NOT removed");
+  const auto live =
+      Rows(**reorged_pool->Acquire(),
+           "SELECT 1 FROM indexer.event_stream WHERE NOT removed");
   CHECK(static_cast<int64_t>(live.size()) - removed ==
         static_cast<int64_t>(
-            Rows(*fresh_pool, "SELECT 1 FROM indexer.events").size()));
+            Rows(**fresh_pool->Acquire(), "SELECT 1 FROM indexer.events")
+                .size()));
   CHECK(published > 0);
 }
 
@@ -151,9 +139,12 @@ TEST_CASE("a subscriber sees every orphaned event removed",
        "--deployment_config=" + deployment, "--rpc_url=" + rpc},
       {{"CHAINSYNC_DATABASE_URL", database.url()}});
   REQUIRE(indexer.ok());
-    const auto serving = (*indexer)->WaitForLine(R"("message":"serving")", absl::Seconds(30));
+  const auto serving =
+      (*indexer)->WaitForLine(R"("message":"serving")", absl::Seconds(30));
   REQUIRE(serving.has_value());
-  REQUIRE((*indexer)->WaitForLine(R"("message":"ready")", absl::Seconds(30)).has_value());
+  REQUIRE((*indexer)
+              ->WaitForLine(R"("message":"ready")", absl::Seconds(30))
+              .has_value());
   simdjson::dom::parser parser;
   const int64_t port = parser.parse(*serving)["grpc_port"].get_int64().value();
   auto stub = v1::IndexerService::NewStub(grpc::CreateChannel(
