@@ -20,16 +20,11 @@ namespace {
 
 using testing::Subprocess;
 
-std::unique_ptr<Subprocess> StartIndexer(const std::string& database_url,
-                                         const std::string& deployment,
-                                         const std::string& rpc) {
-  auto process = Subprocess::Start(
-      {CHAINSYNC_INDEXER_BIN, "--listen_host=127.0.0.1", "--grpc_port=0",
-       "--admin_port=0", "--max_batch_blocks=1", "--confirmations=3",
-       "--deployment_config=" + deployment, "--rpc_url=" + rpc},
-      {{"CHAINSYNC_DATABASE_URL", database_url}});
-  REQUIRE(process.ok());
-  return *std::move(process);
+std::unique_ptr<Subprocess> StartCrashingIndexer(
+    const std::string& database_url, const std::string& deployment,
+    const std::string& rpc) {
+  return StartIndexer(database_url, deployment, rpc,
+                      {"--max_batch_blocks=1", "--confirmations=3"});
 }
 
 TEST_CASE("kill -9 during backfill, ten times, leaves a clean run's state",
@@ -49,7 +44,7 @@ TEST_CASE("kill -9 during backfill, ten times, leaves a clean run's state",
   std::uniform_int_distribution<int> moment(20, 400);
   int killed_mid_backfill = 0;
   for (int round = 0; round < 10; ++round) {
-    auto indexer = StartIndexer(crashed.url(), deployment, rpc);
+    auto indexer = StartCrashingIndexer(crashed.url(), deployment, rpc);
     absl::SleepFor(absl::Milliseconds(moment(random)));
     indexer->Signal(SIGKILL);
     REQUIRE(*indexer->Wait(absl::Seconds(10)) == -SIGKILL);
@@ -59,7 +54,7 @@ TEST_CASE("kill -9 during backfill, ten times, leaves a clean run's state",
       ++killed_mid_backfill;
   }
   // The last run finishes.
-  auto indexer = StartIndexer(crashed.url(), deployment, rpc);
+  auto indexer = StartCrashingIndexer(crashed.url(), deployment, rpc);
   REQUIRE(indexer->WaitForLine(R"("message":"ready")", absl::Seconds(30))
               .has_value());
   for (int i = 0; i < 600; ++i) {
@@ -72,37 +67,7 @@ TEST_CASE("kill -9 during backfill, ten times, leaves a clean run's state",
   REQUIRE(*indexer->Wait(absl::Seconds(20)) == 0);
   CHECK(killed_mid_backfill > 0);
 
-  testing::ScopedDatabase clean;
-  auto pool = MigratedPool(clean);
-  PostgresChainStore store(*pool);
-  auto registry = *ContractRegistry::FromDeployment(workload->deployment());
-  ChainFollower follower(
-      workload->client(), *registry, store,
-      {.chain_id = 31337, .confirmations = 3, .max_batch_blocks = 1000});
-  for (int i = 0; i < 100; ++i) {
-    auto step = follower.Step();
-    REQUIRE(step.ok());
-    if (step->blocks_indexed == 0) break;
-  }
-  for (const char* query :
-       {"SELECT block_number, log_index, contract_name, event_name, args::text "
-        "FROM indexer.events ORDER BY 1, 2",
-        "SELECT encode(token, 'hex'), encode(holder, 'hex'), balance::text "
-        "FROM indexer.token_balances ORDER BY 1, 2",
-        "SELECT encode(token, 'hex'), encode(holder, 'hex'), block_number, "
-        "log_index, "
-        "delta::text, balance::text FROM indexer.balance_history ORDER BY 1, "
-        "2, 3, 4",
-        "SELECT encode(account, 'hex'), block_number, log_index, kind, "
-        "direction, amount::text "
-        "FROM indexer.activity ORDER BY 1, 2, 3, 4, 5",
-        "SELECT indexed_block, encode(indexed_hash, 'hex') FROM indexer.chains",
-        // Each event published once, in chain order.
-        "SELECT block_number, log_index, removed FROM indexer.event_stream "
-        "ORDER BY sequence"}) {
-    INFO(query);
-    CHECK(Rows(*crashed.Connect(), query) == Rows(*clean.Connect(), query));
-  }
+  CheckEqualsCleanIndex(*workload, *crashed.Connect());
   std::remove(deployment.c_str());
 }
 

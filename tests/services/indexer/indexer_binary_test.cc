@@ -17,6 +17,7 @@
 #include "grpcpp/security/credentials.h"
 #include "libs/common/http/http_client.h"
 #include "simdjson.h"
+#include "tests/services/indexer/indexer_test_support.h"
 #include "tests/support/protocol_workload.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_env.h"
@@ -26,16 +27,11 @@ namespace {
 
 using testing::Subprocess;
 
-std::unique_ptr<Subprocess> StartIndexer(const std::string& database_url,
-                                         const std::string& deployment_file) {
-  auto process = Subprocess::Start(
-      {CHAINSYNC_INDEXER_BIN, "--listen_host=127.0.0.1", "--grpc_port=0",
-       "--admin_port=0", "--confirmations=2", "--poll_interval=50ms",
-       "--deployment_config=" + deployment_file,
-       "--rpc_url=" + testing::GetTestEnvironment().rpc_url},
-      {{"CHAINSYNC_DATABASE_URL", database_url}});
-  REQUIRE(process.ok());
-  return *std::move(process);
+std::unique_ptr<Subprocess> StartFollowingIndexer(
+    const std::string& database_url, const std::string& deployment_file) {
+  return StartIndexer(database_url, deployment_file,
+                      testing::GetTestEnvironment().rpc_url,
+                      {"--confirmations=2", "--poll_interval=50ms"});
 }
 
 int64_t IndexedBlock(const testing::ScopedDatabase& database) {
@@ -270,7 +266,7 @@ TEST_CASE("the indexer binary indexes to the head, and a standby takes over",
   std::ofstream(deployment_file) << workload->deployment().ToJson();
   testing::ScopedDatabase database;
 
-  auto writer = StartIndexer(database.url(), deployment_file);
+  auto writer = StartFollowingIndexer(database.url(), deployment_file);
   REQUIRE(writer->WaitForLine("indexer writer lock acquired", absl::Seconds(30))
               .has_value());
   const uint64_t head = *workload->client().BlockNumber();
@@ -295,7 +291,7 @@ TEST_CASE("the indexer binary indexes to the head, and a standby takes over",
   CheckSubscribe(*writer, *workload);
 
   // A second process on the same database waits.
-  auto standby = StartIndexer(database.url(), deployment_file);
+  auto standby = StartFollowingIndexer(database.url(), deployment_file);
   REQUIRE(standby->WaitForLine("indexer on standby", absl::Seconds(30))
               .has_value());
 

@@ -22,40 +22,6 @@
 namespace chainsync::indexer {
 namespace {
 
-// Steps until the follower has nothing left to do; returns the deepest reorg.
-uint64_t FollowToHead(ChainFollower& follower, int64_t* removed = nullptr) {
-  uint64_t deepest = 0;
-  for (int i = 0; i < 1000; ++i) {
-    auto step = follower.Step();
-    INFO(step.status());
-    REQUIRE(step.ok());
-    deepest = std::max(deepest, step->reorg_depth);
-    if (removed != nullptr) *removed += step->events_removed;
-    if (step->blocks_indexed == 0 && step->reorg_depth == 0) return deepest;
-  }
-  FAIL("the follower did not settle");
-  return deepest;
-}
-
-constexpr const char* kComparedTables[] = {
-    "SELECT block_number, log_index, contract_name, event_name, args::text, "
-    "decode_error "
-    "FROM indexer.events ORDER BY 1, 2",
-    "SELECT encode(token, 'hex'), encode(holder, 'hex'), balance::text, "
-    "last_change_block "
-    "FROM indexer.token_balances ORDER BY 1, 2",
-    "SELECT encode(token, 'hex'), encode(holder, 'hex'), block_number, "
-    "log_index, delta::text, "
-    "balance::text FROM indexer.balance_history ORDER BY 1, 2, 3, 4",
-    "SELECT encode(account, 'hex'), block_number, log_index, kind, direction, "
-    "amount::text, "
-    "details::text FROM indexer.activity ORDER BY 1, 2, 3, 4, 5",
-    "SELECT block_number, log_index, encode(block_hash, 'hex'), encode(data, "
-    "'hex') "
-    "FROM indexer.logs ORDER BY 1, 2",
-    "SELECT indexed_block, encode(indexed_hash, 'hex') FROM indexer.chains",
-};
-
 TEST_CASE("after a reorg the tables equal a fresh index of the canonical chain",
           "[indexer][reorg]") {
   testing::PrivateEnvironment own;
@@ -133,17 +99,12 @@ TEST_CASE("a subscriber sees every orphaned event removed",
   std::ofstream(deployment) << workload->deployment().ToJson();
 
   testing::ScopedDatabase database;
-  auto indexer = testing::Subprocess::Start(
-      {CHAINSYNC_INDEXER_BIN, "--listen_host=127.0.0.1", "--grpc_port=0",
-       "--admin_port=0", "--confirmations=4", "--poll_interval=50ms",
-       "--deployment_config=" + deployment, "--rpc_url=" + rpc},
-      {{"CHAINSYNC_DATABASE_URL", database.url()}});
-  REQUIRE(indexer.ok());
+  auto indexer = StartIndexer(database.url(), deployment, rpc,
+                              {"--confirmations=4", "--poll_interval=50ms"});
   const auto serving =
-      (*indexer)->WaitForLine(R"("message":"serving")", absl::Seconds(30));
+      indexer->WaitForLine(R"("message":"serving")", absl::Seconds(30));
   REQUIRE(serving.has_value());
-  REQUIRE((*indexer)
-              ->WaitForLine(R"("message":"ready")", absl::Seconds(30))
+  REQUIRE(indexer->WaitForLine(R"("message":"ready")", absl::Seconds(30))
               .has_value());
   simdjson::dom::parser parser;
   const int64_t port = parser.parse(*serving)["grpc_port"].get_int64().value();
@@ -192,8 +153,8 @@ TEST_CASE("a subscriber sees every orphaned event removed",
   CHECK(removed == orphaned);
   CHECK(fresh == 2);
   context.TryCancel();
-  (*indexer)->Signal(SIGTERM);
-  CHECK(*(*indexer)->Wait(absl::Seconds(20)) == 0);
+  indexer->Signal(SIGTERM);
+  CHECK(*indexer->Wait(absl::Seconds(20)) == 0);
   std::remove(deployment.c_str());
 }
 
