@@ -1,5 +1,6 @@
 #include "services/indexer/batch.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -9,11 +10,13 @@ namespace chainsync::indexer {
 namespace {
 
 // GetLogsSplitting fetches logs of [from, to], halving (or taking the
-// provider's suggestion for) any range the provider refuses as too large.
+// provider's suggestion for) any range the provider refuses as too large;
+// `span` keeps the widest range answered.
 absl::Status GetLogsSplitting(evm::JsonRpcClient& client, evm::LogFilter filter,
-                              std::vector<evm::Log>* logs) {
+                              std::vector<evm::Log>* logs, uint64_t* span) {
   absl::StatusOr<std::vector<evm::Log>> fetched = client.GetLogs(filter);
   if (fetched.ok()) {
+    *span = std::max(*span, filter.to_block - filter.from_block + 1);
     logs->insert(logs->end(), std::make_move_iterator(fetched->begin()),
                  std::make_move_iterator(fetched->end()));
     return absl::OkStatus();
@@ -33,11 +36,11 @@ absl::Status GetLogsSplitting(evm::JsonRpcClient& client, evm::LogFilter filter,
   first.to_block = split;
   evm::LogFilter second = filter;
   second.from_block = split + 1;
-  if (absl::Status status = GetLogsSplitting(client, first, logs);
+  if (absl::Status status = GetLogsSplitting(client, first, logs, span);
       !status.ok()) {
     return status;
   }
-  return GetLogsSplitting(client, second, logs);
+  return GetLogsSplitting(client, second, logs, span);
 }
 
 }  // namespace
@@ -51,10 +54,12 @@ absl::StatusOr<Batch> FetchBatch(evm::JsonRpcClient& client,
         absl::StrCat("empty block range ", from, "..", to));
   }
   std::vector<evm::Log> logs;
+  uint64_t log_span = 0;
   absl::Status status = GetLogsSplitting(
       client,
       {.from_block = from, .to_block = to, .addresses = registry.addresses()},
-      &logs);
+      &logs, &log_span);
+  if (options.log_span != nullptr) *options.log_span = log_span;
   if (!status.ok()) return status;
 
   std::map<uint64_t, evm::Hash> log_blocks;

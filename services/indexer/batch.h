@@ -37,6 +37,10 @@ struct FetchOptions {
   // above the confirmation depth, where reorgs happen.
   bool contiguous = false;
   std::optional<evm::Hash> parent;
+  // When set, receives the widest range one eth_getLogs answered — less
+  // than the batch when the provider refused larger ranges — also when the
+  // batch fails afterwards.
+  uint64_t* log_span = nullptr;
 };
 
 // FetchBatch reads blocks [from, to] of the registry's contracts: their logs

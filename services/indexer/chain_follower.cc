@@ -31,20 +31,39 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
                             ? std::max((*cursor)->indexed_block + 1, start)
                             : start;
   if (from > *head) return StepResult{.head = *head, .indexed = from - 1};
-  const uint64_t to = std::min(*head, from + options_.max_batch_blocks - 1);
+  const uint64_t to = std::min(*head, from + span_ - 1);
   FetchOptions fetch;
   fetch.contiguous =
       *head < options_.confirmations || to > *head - options_.confirmations;
   if (has_data) fetch.parent = (*cursor)->indexed_hash;
+  uint64_t log_span = 0;
+  fetch.log_span = &log_span;
   absl::StatusOr<Batch> batch =
       FetchBatch(client_, registry_, options_.chain_id, from, to, fetch);
+  if (log_span > 0) AdaptSpan(to - from + 1, log_span);
   if (absl::IsAborted(batch.status())) return RollBackReorg(from - 1);
   if (!batch.ok()) return batch.status();
   if (absl::Status status = store_.Commit(*batch); !status.ok()) return status;
   return StepResult{.head = *head,
                     .indexed = to,
                     .blocks_indexed = to - from + 1,
-                    .events_indexed = batch->events.size()};
+                    .events_indexed = batch->events.size(),
+                    .span = span_};
+}
+
+void ChainFollower::AdaptSpan(uint64_t blocks, uint64_t log_span) {
+  if (log_span < blocks) {
+    span_ = std::max<uint64_t>(log_span, 1);
+    whole_batches_ = 0;
+    log::Info("provider limits eth_getLogs ranges; batches narrowed",
+              {{"chain_id", options_.chain_id}, {"span_blocks", span_}});
+    return;
+  }
+  // Only a batch as wide as the span says the span is still accepted.
+  if (blocks < span_ || span_ >= options_.max_batch_blocks) return;
+  if (++whole_batches_ < options_.grow_after) return;
+  span_ = std::min(span_ * 2, options_.max_batch_blocks);
+  whole_batches_ = 0;
 }
 
 absl::StatusOr<ChainFollower::StepResult> ChainFollower::RollBackReorg(

@@ -12,6 +12,9 @@ struct FollowerOptions {
   // seen at once.
   uint64_t confirmations = 12;
   uint64_t max_batch_blocks = 5000;
+  // Batches answered whole before a span cut by a provider's range limit
+  // doubles again.
+  int grow_after = 8;
   // Stored headers examined per round when looking for a reorg's fork point.
   int ancestor_page = 256;
 };
@@ -25,7 +28,8 @@ class ChainFollower {
       : client_(client),
         registry_(registry),
         store_(store),
-        options_(options) {}
+        options_(options),
+        span_(options.max_batch_blocks) {}
 
   struct StepResult {
     // The node's head and the cursor after the step.
@@ -36,6 +40,8 @@ class ChainFollower {
     // Events removed by a reorg found in this step.
     int64_t events_removed = 0;
     uint64_t reorg_depth = 0;
+    // Blocks the next batch may span.
+    uint64_t span = 0;
   };
 
   // Step indexes the next batch up to the node's head. When the node no
@@ -46,11 +52,21 @@ class ChainFollower {
 
  private:
   absl::StatusOr<StepResult> RollBackReorg(uint64_t indexed_block);
+  // AdaptSpan narrows the span to what the provider answered in one
+  // eth_getLogs of a batch of `blocks`, or widens it after enough whole
+  // batches.
+  void AdaptSpan(uint64_t blocks, uint64_t log_span);
 
   evm::JsonRpcClient& client_;
   const ContractRegistry& registry_;
   ChainStore& store_;
   FollowerOptions options_;
+  // Starts at max_batch_blocks, drops to the range a provider accepts, and
+  // grows back while it accepts whole batches: providers' limits count
+  // results as well as blocks, so a limit met in a busy stretch of the
+  // chain need not hold after it.
+  uint64_t span_;
+  int whole_batches_ = 0;
 };
 
 }  // namespace chainsync::indexer

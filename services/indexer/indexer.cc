@@ -37,6 +37,7 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
 
   evm::JsonRpcOptions rpc;
   rpc.endpoints = options.rpc_urls;
+  rpc.request_timeout = options.rpc_timeout;
   // At start-up an unreachable node is a configuration error, reported
   // after a few seconds rather than retried for ever.
   rpc.retry.max_attempts = 4;

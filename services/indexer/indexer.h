@@ -18,6 +18,8 @@ struct IndexerOptions {
   std::string deployment_config;
   // JSON-RPC endpoints of the chain, in order of preference.
   std::vector<std::string> rpc_urls;
+  // How long one JSON-RPC request may take before it is retried.
+  absl::Duration rpc_timeout = absl::Seconds(10);
   uint64_t confirmations = 12;
   absl::Duration poll_interval = absl::Milliseconds(200);
   uint64_t max_batch_blocks = 2000;

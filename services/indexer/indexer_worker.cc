@@ -57,6 +57,12 @@ IndexerWorker::IndexerWorker(ChainFollower& follower,
                              "Fetching, decoding and committing one batch.",
                              {"chain_id"}, metrics::LatencyBuckets())
               .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      span_(options_.registry
+                ->AddGauge("chainsync_indexer_batch_span_blocks",
+                           "Blocks the next batch may span: max_batch_blocks, "
+                           "or less while the provider limits eth_getLogs.",
+                           {"chain_id"})
+                .WithLabels({absl::StrCat(options_.follower.chain_id)})),
       errors_(options_.registry
                   ->AddCounter("chainsync_indexer_errors_total",
                                "Steps that failed and were retried.",
@@ -180,6 +186,7 @@ void IndexerWorker::Run() {
     indexed_.Set(static_cast<double>(step->indexed));
     blocks_.Increment(static_cast<double>(step->blocks_indexed));
     events_.Increment(static_cast<double>(step->events_indexed));
+    if (step->span > 0) span_.Set(static_cast<double>(step->span));
     if (step->reorg_depth > 0) {
       reorgs_.Increment();
       reorg_depth_.Observe(static_cast<double>(step->reorg_depth));

@@ -86,6 +86,7 @@ class IndexerWorker final : public BackgroundWorker {
   metrics::Counter& reorgs_;
   metrics::Histogram& reorg_depth_;
   metrics::Histogram& step_seconds_;
+  metrics::Gauge& span_;
   metrics::Counter& errors_;
 };
 

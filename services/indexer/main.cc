@@ -14,6 +14,8 @@ ABSL_FLAG(std::string, deployment_config, "",
 ABSL_FLAG(std::vector<std::string>, rpc_url, {"http://127.0.0.1:8545"},
           "JSON-RPC endpoints of the chain, comma-separated, in order of "
           "preference.");
+ABSL_FLAG(absl::Duration, rpc_timeout, absl::Seconds(10),
+          "How long one JSON-RPC request may take before it is retried.");
 ABSL_FLAG(uint64_t, confirmations, 12,
           "Blocks this deep under the head are final; above it every header is "
           "checked.");
@@ -37,9 +39,16 @@ int main(int argc, char** argv) {
           return chainsync::InvalidFlag("max_batch_blocks", "0",
                                         "must be at least 1");
         }
+        if (absl::GetFlag(FLAGS_rpc_timeout) <= absl::ZeroDuration()) {
+          return chainsync::InvalidFlag(
+              "rpc_timeout",
+              absl::FormatDuration(absl::GetFlag(FLAGS_rpc_timeout)),
+              "must be positive");
+        }
         auto indexer = chainsync::indexer::Indexer::Create(
             {.deployment_config = absl::GetFlag(FLAGS_deployment_config),
              .rpc_urls = absl::GetFlag(FLAGS_rpc_url),
+             .rpc_timeout = absl::GetFlag(FLAGS_rpc_timeout),
              .confirmations = absl::GetFlag(FLAGS_confirmations),
              .poll_interval = absl::GetFlag(FLAGS_poll_interval),
              .max_batch_blocks = absl::GetFlag(FLAGS_max_batch_blocks)},

@@ -1,74 +1,187 @@
 // Faults from outside the indexer: it retries through them and the index
 // ends up equal to a run that saw none.
 #include <signal.h>
-#include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
-#include <fstream>
+#include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "libs/common/http/http_client.h"
+#include "re2/re2.h"
+#include "simdjson.h"
 #include "tests/services/indexer/indexer_test_support.h"
-#include "tests/support/protocol_workload.h"
+#include "tests/support/http_test_server.h"
 
 namespace chainsync::indexer {
 namespace {
 
-// IndexedBlock is the cursor, or -1 while the database cannot say.
-int64_t IndexedBlock(const std::string& database_url) {
-  auto connection = PgConnection::Connect({.url = database_url});
-  if (!connection.ok()) return -1;
-  auto result = (*connection)
-                    ->Exec(
-                        "SELECT coalesce((SELECT indexed_block FROM "
-                        "indexer.chains), -1)");
-  return result.ok() ? *result->GetInt64(0, 0) : -1;
+uint64_t HexField(simdjson::dom::element object, const char* key) {
+  return std::stoull(std::string(object[key].get_string().value_unsafe()),
+                     nullptr, 16);
+}
+
+// FaultyNode is a JSON-RPC proxy in front of anvil that answers every third
+// request with a fault, in turn: a 500, a 429, a truncated body, an answer
+// slower than the indexer's timeout; and every other eth_getLogs with logs
+// carrying the hash of another block. It refuses eth_getLogs over more than
+// kMaxLogBlocks blocks the way hosted providers do.
+class FaultyNode {
+ public:
+  static constexpr uint64_t kMaxLogBlocks = 8;
+  enum Fault { kServerError, kTooMany, kTruncated, kSlow, kStaleHash, kFaults };
+
+  FaultyNode(std::string upstream, absl::Duration slow)
+      : state_(std::make_shared<State>()) {
+    state_->upstream = std::move(upstream);
+    state_->slow = slow;
+    state_->client =
+        *HttpClient::Create({.retry = {.max_attempts = 1}, .name = "proxy"});
+    HttpRouter router;
+    router.SetFallback([state = state_](HttpRequest request, HttpReply reply) {
+      // Each answer from a thread of its own, so that a slow one holds up
+      // nothing else.
+      std::thread([state, request = std::move(request),
+                   reply = std::move(reply)]() mutable {
+        std::move(reply).Send(state->Answer(request));
+      }).detach();
+    });
+    server_ = testing::StartHttpServer(std::move(router));
+  }
+
+  std::string url() const { return testing::UrlOf(*server_, "/"); }
+  int injected(Fault fault) const { return state_->injected[fault].load(); }
+  int range_limits() const { return state_->range_limits.load(); }
+
+ private:
+  struct State {
+    std::string upstream;
+    absl::Duration slow;
+    std::unique_ptr<HttpClient> client;
+    std::atomic<int> requests{0};
+    std::atomic<int> injected[kFaults] = {};
+    std::atomic<int> range_limits{0};
+    std::atomic<int> log_requests{0};
+
+    HttpResponse Answer(const HttpRequest& request) {
+      if (request.method != "POST") return HttpResponse::Text(404, "");
+      std::string method;
+      uint64_t span = 0;
+      simdjson::dom::parser parser;
+      simdjson::dom::element call;
+      if (parser.parse(request.body).get(call) == simdjson::SUCCESS) {
+        if (call.is_array()) call = call.at(0);
+        method = std::string(call["method"].get_string().value_unsafe());
+        simdjson::dom::element filter;
+        if (method == "eth_getLogs" &&
+            call["params"].at(0).get(filter) == simdjson::SUCCESS) {
+          span =
+              HexField(filter, "toBlock") - HexField(filter, "fromBlock") + 1;
+        }
+      }
+      if (span > kMaxLogBlocks) {
+        ++range_limits;
+        return HttpResponse::Json(
+            200, R"({"jsonrpc":"2.0","id":1,"error":{"code":-32005,)"
+                 R"("message":"query returned more than 10000 results"}})");
+      }
+      // Faults in turn on every third request; stale hashes on every other
+      // answer to eth_getLogs, which only a few requests are.
+      const int n = ++requests;
+      const auto fault = static_cast<Fault>((n / 3) % kStaleHash);
+      const bool faulty = n % 3 == 0;
+      const bool stale = span > 0 && ++log_requests % 2 == 0;
+      if (faulty && fault == kServerError) {
+        ++injected[fault];
+        return HttpResponse::Text(500, "upstream broke");
+      }
+      if (faulty && fault == kTooMany) {
+        ++injected[fault];
+        return HttpResponse::Text(429, "slow down");
+      }
+      if (faulty && fault == kSlow) {
+        ++injected[fault];
+        absl::SleepFor(slow);
+      }
+      auto answer =
+          client->Send({.method = "POST",
+                        .url = upstream,
+                        .headers = {{"content-type", "application/json"}},
+                        .body = request.body});
+      if (!answer.ok())
+        return HttpResponse::Text(502, answer.status().ToString());
+      std::string body = answer->body;
+      if (faulty && fault == kTruncated) {
+        ++injected[fault];
+        body.resize(body.size() / 2);
+      }
+      static const LazyRE2 kBlockHash = {R"("blockHash":"0x[0-9a-f]{64}")"};
+      if (stale &&
+          RE2::GlobalReplace(&body, *kBlockHash,
+                             absl::StrCat(R"("blockHash":"0x)",
+                                          std::string(64, 'e'), "\"")) > 0) {
+        ++injected[kStaleHash];
+      }
+      return HttpResponse::Json(answer->status, std::move(body));
+    }
+  };
+
+  std::shared_ptr<State> state_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_CASE("a node that fails in every way still yields a correct index",
+          "[indexer][fault]") {
+  BusyChain chain(30);
+  FaultyNode node(chain.rpc(), absl::Milliseconds(600));
+  testing::ScopedDatabase database;
+  auto indexer = StartIndexer(database.url(), chain.deployment, node.url(),
+                              {"--max_batch_blocks=50", "--confirmations=3",
+                               "--rpc_timeout=300ms", "--poll_interval=50ms"});
+  const bool indexed = WaitForIndexed(*indexer, database.url(), chain.head);
+  INFO(absl::StrJoin(indexer->lines(), "\n"));
+  REQUIRE(indexed);
+  indexer->Signal(SIGTERM);
+  REQUIRE(*indexer->Wait(absl::Seconds(20)) == 0);
+  for (int fault = 0; fault < FaultyNode::kFaults; ++fault) {
+    INFO("fault " << fault);
+    CHECK(node.injected(static_cast<FaultyNode::Fault>(fault)) > 0);
+  }
+  CHECK(node.range_limits() > 0);
+  CheckEqualsCleanIndex(*chain.workload, *database.Connect());
 }
 
 TEST_CASE("Postgres restarted during ingestion: the indexer resumes",
           "[indexer][fault]") {
-  testing::PrivateEnvironment own;
-  const std::string rpc = own.environment().rpc_url;
-  auto workload = testing::ProtocolWorkload::Deploy(rpc);
-  workload->Run();
-  for (uint64_t i = 1; i <= 100; ++i) workload->Sync(i % 3, 1000 * i);
-  const int64_t head = static_cast<int64_t>(*workload->client().BlockNumber());
-  const std::string deployment =
-      absl::StrCat("/tmp/chainsync_fault_", getpid(), ".json");
-  std::ofstream(deployment) << workload->deployment().ToJson();
+  BusyChain chain(100);
 
   // One block per batch, so that the restart lands in the middle of the
   // backfill.
-  auto indexer = StartIndexer(own.database_url(), deployment, rpc,
-                              {"--max_batch_blocks=1", "--confirmations=3"});
+  auto indexer =
+      StartIndexer(chain.own.database_url(), chain.deployment, chain.rpc(),
+                   {"--max_batch_blocks=1", "--confirmations=3"});
   REQUIRE(indexer->WaitForLine(R"("message":"ready")", absl::Seconds(30))
               .has_value());
-  own.RestartPostgres();
-  const int64_t after_restart = IndexedBlock(own.database_url());
-  CHECK(after_restart < head);
-  int64_t indexed = after_restart;
-  for (int i = 0; i < 600 && indexed != head; ++i) {
-    absl::SleepFor(absl::Milliseconds(100));
-    indexed = IndexedBlock(own.database_url());
-  }
-  REQUIRE(indexed == head);
+  chain.own.RestartPostgres();
+  const int64_t after_restart = IndexedBlock(chain.own.database_url());
+  CHECK(after_restart < chain.head);
+  REQUIRE(WaitForIndexed(*indexer, chain.own.database_url(), chain.head));
   // The restart ended the session that held the writer lock; the indexer
   // noticed, and took the lock again before it went on.
-  CHECK(indexer
-            ->WaitForLine(R"("message":"indexer writer lock lost")",
-                          absl::Seconds(1))
-            .has_value());
-  CHECK(indexer
-            ->WaitForLine(R"("message":"indexer writer lock acquired")",
-                          absl::Seconds(1))
-            .has_value());
+  const std::string log = absl::StrJoin(indexer->lines(), "\n");
+  CHECK(absl::StrContains(log, R"("message":"indexer writer lock lost")"));
+  CHECK(absl::StrContains(log.substr(log.find("indexer writer lock lost")),
+                          R"("message":"indexer writer lock acquired")"));
   indexer->Signal(SIGTERM);
   REQUIRE(*indexer->Wait(absl::Seconds(20)) == 0);
 
-  auto restarted = PgConnection::Connect({.url = own.database_url()});
+  auto restarted = PgConnection::Connect({.url = chain.own.database_url()});
   REQUIRE(restarted.ok());
-  CheckEqualsCleanIndex(*workload, **restarted);
-  std::remove(deployment.c_str());
+  CheckEqualsCleanIndex(*chain.workload, **restarted);
 }
 
 }  // namespace

@@ -34,16 +34,11 @@ std::unique_ptr<Subprocess> StartFollowingIndexer(
                       {"--confirmations=2", "--poll_interval=50ms"});
 }
 
-int64_t IndexedBlock(const testing::ScopedDatabase& database) {
-  auto result = database.Connect()->Exec(
-      "SELECT coalesce((SELECT indexed_block FROM indexer.chains), -1)");
-  return result.ok() ? *result->GetInt64(0, 0) : -1;
-}
-
 // WaitForCursor waits until the indexed block reaches `block`.
 bool WaitForCursor(const testing::ScopedDatabase& database, uint64_t block) {
   for (int i = 0; i < 600; ++i) {
-    if (IndexedBlock(database) >= static_cast<int64_t>(block)) return true;
+    if (IndexedBlock(database.url()) >= static_cast<int64_t>(block))
+      return true;
     absl::SleepFor(absl::Milliseconds(50));
   }
   return false;

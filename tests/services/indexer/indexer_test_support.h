@@ -1,6 +1,10 @@
 #pragma once
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -107,6 +111,54 @@ inline void CheckEqualsCleanIndex(testing::ProtocolWorkload& workload,
     INFO(query);
     CHECK(Rows(indexed, query) == Rows(*clean.Connect(), query));
   }
+}
+
+// BusyChain is a private Postgres and anvil whose chain holds the scripted
+// workload followed by `syncs` oracle syncs, with the deployment
+// configuration the indexer binary reads written to a file.
+struct BusyChain {
+  explicit BusyChain(int syncs)
+      : workload(testing::ProtocolWorkload::Deploy(own.environment().rpc_url)),
+        deployment(absl::StrCat("/tmp/chainsync_chain_", getpid(), "_",
+                                own.environment().pg_port, ".json")) {
+    workload->Run();
+    for (int i = 1; i <= syncs; ++i) workload->Sync(i % 3, 1000 * i);
+    head = static_cast<int64_t>(*workload->client().BlockNumber());
+    std::ofstream(deployment) << workload->deployment().ToJson();
+  }
+  ~BusyChain() { std::remove(deployment.c_str()); }
+  const std::string& rpc() const { return own.environment().rpc_url; }
+
+  testing::PrivateEnvironment own;
+  std::unique_ptr<testing::ProtocolWorkload> workload;
+  std::string deployment;
+  int64_t head = 0;
+};
+
+// IndexedBlock is the cursor, or -1 while the database cannot say (no
+// schema yet, or Postgres down).
+inline int64_t IndexedBlock(const std::string& database_url) {
+  auto connection = PgConnection::Connect({.url = database_url});
+  if (!connection.ok()) return -1;
+  auto result = (*connection)
+                    ->Exec(
+                        "SELECT coalesce((SELECT indexed_block FROM "
+                        "indexer.chains), -1)");
+  return result.ok() ? *result->GetInt64(0, 0) : -1;
+}
+
+// WaitForIndexed waits until the indexer has indexed `block`, reading its
+// logs meanwhile so that it never blocks on a full pipe.
+inline bool WaitForIndexed(testing::Subprocess& indexer,
+                           const std::string& database_url, int64_t block,
+                           absl::Duration timeout = absl::Seconds(60)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (IndexedBlock(database_url) < block) {
+    if (absl::Now() > deadline) return false;
+    for (int i = 0; i < 100 && indexer.ReadLine(absl::Milliseconds(50)); ++i) {
+    }
+  }
+  return true;
 }
 
 // StartIndexer runs the indexer binary on a database and an RPC endpoint.
