@@ -66,11 +66,21 @@ start() {
   fi
   as_pg "$pg_bin/initdb" -D "$pgdata" -U chainsync -A trust -E UTF8 --locale=C.UTF-8 >"$logs/initdb.log" 2>&1 \
     || { cat "$logs/initdb.log" >&2; exit 1; }
+  # A development cluster: no fsync, and room for bulk loads (the indexer's
+  # backfill) without evicting its indexes or checkpointing every few
+  # seconds.
+  cat >>"$pgdata/postgresql.conf" <<'CONF'
+fsync = off
+max_connections = 200
+shared_buffers = 512MB
+max_wal_size = 4GB
+checkpoint_timeout = 30min
+CONF
 
   local pg_port anvil_port
   pg_port=$(free_port)
   as_pg "$pg_bin/pg_ctl" -D "$pgdata" -l "$logs/postgres.log" -w -t 60 \
-    -o "-p $pg_port -k $socket -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null \
+    -o "-p $pg_port -k $socket -c listen_addresses=127.0.0.1 " start >/dev/null \
     || { cat "$logs/postgres.log" >&2; exit 1; }
   "$pg_bin/psql" -h "$socket" -p "$pg_port" -U chainsync -d postgres -qAt -c "CREATE DATABASE chainsync" >/dev/null
 

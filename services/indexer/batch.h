@@ -29,6 +29,9 @@ struct Batch {
   std::vector<DecodedEvent> events;
   std::vector<BalanceDelta> deltas;
   std::vector<ActivityRow> activity;
+  // The rows as the store writes them (ChainStore::Prepare); empty until
+  // prepared.
+  std::vector<std::string> prepared;
 };
 
 struct FetchOptions {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "libs/common/logging/log.h"
 
 namespace chainsync::indexer {
@@ -22,6 +23,7 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
             evm::BlockRef::Number((*cursor)->indexed_block));
     if (!block.ok()) return block.status();
     if (!block->has_value() || (*block)->hash != (*cursor)->indexed_hash) {
+      ahead_.clear();
       return RollBackReorg((*cursor)->indexed_block);
     }
   }
@@ -30,25 +32,68 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
   const uint64_t from = cursor->has_value()
                             ? std::max((*cursor)->indexed_block + 1, start)
                             : start;
+  // What was fetched ahead is for another cursor after a rollback or a
+  // failed commit.
+  if (!ahead_.empty() && ahead_.front()->from != from) ahead_.clear();
   if (from > *head) return StepResult{.head = *head, .indexed = from - 1};
-  const uint64_t to = std::min(*head, from + span_ - 1);
-  FetchOptions fetch;
-  fetch.contiguous =
-      *head < options_.confirmations || to > *head - options_.confirmations;
-  if (has_data) fetch.parent = (*cursor)->indexed_hash;
+
+  const absl::Time fetching = absl::Now();
+  FetchAhead(from, *head);
+  uint64_t to;
   uint64_t log_span = 0;
-  fetch.log_span = &log_span;
-  absl::StatusOr<Batch> batch =
-      FetchBatch(client_, registry_, options_.chain_id, from, to, fetch);
+  absl::StatusOr<Batch> batch;
+  if (!ahead_.empty()) {
+    const std::unique_ptr<Ahead> current = std::move(ahead_.front());
+    ahead_.pop_front();
+    FetchAhead(current->to + 1, *head);
+    to = current->to;
+    batch = current->batch.get();
+    log_span = current->log_span;
+  } else {
+    // Blocks above the confirmation depth, one batch at a time, each header
+    // linked to the one before.
+    to = std::min(*head, from + span_ - 1);
+    FetchOptions fetch{.contiguous = true, .log_span = &log_span};
+    if (has_data) fetch.parent = (*cursor)->indexed_hash;
+    batch = FetchBatch(client_, registry_, options_.chain_id, from, to, fetch);
+  }
   if (log_span > 0) AdaptSpan(to - from + 1, log_span);
+  if (!batch.ok()) ahead_.clear();
   if (absl::IsAborted(batch.status())) return RollBackReorg(from - 1);
   if (!batch.ok()) return batch.status();
-  if (absl::Status status = store_.Commit(*batch); !status.ok()) return status;
+  const absl::Time committing = absl::Now();
+  if (absl::Status status = store_.Commit(*batch); !status.ok()) {
+    ahead_.clear();
+    return status;
+  }
   return StepResult{.head = *head,
                     .indexed = to,
                     .blocks_indexed = to - from + 1,
                     .events_indexed = batch->events.size(),
-                    .span = span_};
+                    .span = span_,
+                    .fetch_wait = committing - fetching,
+                    .commit = absl::Now() - committing};
+}
+
+void ChainFollower::FetchAhead(uint64_t next, uint64_t head) {
+  if (head < options_.confirmations) return;
+  const uint64_t final_block = head - options_.confirmations;
+  while (ahead_.size() < options_.fetch_ahead) {
+    const uint64_t from = ahead_.empty() ? next : ahead_.back()->to + 1;
+    if (from > final_block) return;
+    auto ahead = std::make_unique<Ahead>();
+    ahead->from = from;
+    ahead->to = std::min(final_block, from + span_ - 1);
+    Ahead* raw = ahead.get();
+    ahead->batch = std::async(std::launch::async, [this, raw] {
+      absl::StatusOr<Batch> batch =
+          FetchBatch(client_, registry_, options_.chain_id, raw->from, raw->to,
+                     {.log_span = &raw->log_span});
+      if (batch.ok()) store_.Prepare(*batch);
+      return batch;
+    });
+    ahead_.push_back(std::move(ahead));
+  }
 }
 
 void ChainFollower::AdaptSpan(uint64_t blocks, uint64_t log_span) {

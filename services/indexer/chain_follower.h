@@ -1,5 +1,9 @@
 #pragma once
 
+#include <deque>
+#include <future>
+#include <memory>
+
 #include "services/indexer/batch.h"
 #include "services/indexer/chain_store.h"
 
@@ -17,6 +21,9 @@ struct FollowerOptions {
   int grow_after = 8;
   // Stored headers examined per round when looking for a reorg's fork point.
   int ancestor_page = 256;
+  // Batches of final blocks fetched ahead, concurrently, while earlier ones
+  // commit in order.
+  size_t fetch_ahead = 4;
 };
 
 // ChainFollower moves a chain's cursor forward one batch at a time, and
@@ -42,6 +49,10 @@ class ChainFollower {
     uint64_t reorg_depth = 0;
     // Blocks the next batch may span.
     uint64_t span = 0;
+    // How long the commit waited for the batch's fetch (all of the fetch
+    // when it was not fetched ahead), and the commit itself.
+    absl::Duration fetch_wait;
+    absl::Duration commit;
   };
 
   // Step indexes the next batch up to the node's head. When the node no
@@ -51,7 +62,19 @@ class ChainFollower {
   absl::StatusOr<StepResult> Step();
 
  private:
+  // A batch of final blocks fetched, and prepared for its commit, on a
+  // thread of its own.
+  struct Ahead {
+    uint64_t from = 0;
+    uint64_t to = 0;
+    uint64_t log_span = 0;  // FetchOptions::log_span, set by the fetch
+    std::future<absl::StatusOr<Batch>> batch;
+  };
+
   absl::StatusOr<StepResult> RollBackReorg(uint64_t indexed_block);
+  // FetchAhead starts fetches of the final blocks after those queued
+  // (from `next` when none are) until fetch_ahead are in flight.
+  void FetchAhead(uint64_t next, uint64_t head);
   // AdaptSpan narrows the span to what the provider answered in one
   // eth_getLogs of a batch of `blocks`, or widens it after enough whole
   // batches.
@@ -67,6 +90,9 @@ class ChainFollower {
   // chain need not hold after it.
   uint64_t span_;
   int whole_batches_ = 0;
+  // In block order, the first starting right after the cursor. Declared
+  // last: its fetches use the members above until they finish.
+  std::deque<std::unique_ptr<Ahead>> ahead_;
 };
 
 }  // namespace chainsync::indexer

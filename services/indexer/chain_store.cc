@@ -45,31 +45,19 @@ constexpr PgStatement kWriteBalances = {
     "ON CONFLICT (chain_id, token, holder) DO UPDATE SET balance = "
     "EXCLUDED.balance, "
     "last_change_block = EXCLUDED.last_change_block"};
-// The stream rows of the events of a block range, in chain order so that
-// sequences follow the chain; $4 says whether they are removals.
-constexpr PgStatement kPublish = {
-    "indexer_publish",
+// A rollback withdraws every event still published above the ancestor —
+// where a position's latest stream row is not a removal — with the text it
+// was published with, in chain order.
+constexpr PgStatement kPublishRemovals = {
+    "indexer_publish_removals",
     "INSERT INTO indexer.event_stream (chain_id, block_number, log_index, "
     "removed, event) "
-    "SELECT e.chain_id, e.block_number, e.log_index, $4, jsonb_build_object("
-    "'chain_id', e.chain_id, 'block_number', e.block_number, "
-    "'block_hash', '0x' || encode(l.block_hash, 'hex'), 'log_index', "
-    "e.log_index, "
-    "'transaction_hash', '0x' || encode(l.transaction_hash, 'hex'), "
-    "'transaction_index', l.transaction_index, "
-    "'contract_address', '0x' || encode(e.contract_address, 'hex'), "
-    "'contract_name', e.contract_name, 'event_name', e.event_name, "
-    "'signature', e.signature, 'args', e.args, 'decode_error', e.decode_error, "
-    "'accounts', (SELECT coalesce(jsonb_agg('0x' || encode(a, 'hex')), "
-    "'[]'::jsonb) "
-    "             FROM unnest(e.accounts) AS a), "
-    "'block_time', b.block_time) "
-    "FROM indexer.events e "
-    "JOIN indexer.logs l USING (chain_id, block_number, log_index) "
-    "JOIN indexer.blocks b ON b.chain_id = e.chain_id AND b.number = "
-    "e.block_number "
-    "WHERE e.chain_id = $1 AND e.block_number BETWEEN $2 AND $3 "
-    "ORDER BY e.block_number, e.log_index"};
+    "SELECT chain_id, block_number, log_index, true, event FROM ("
+    "  SELECT DISTINCT ON (block_number, log_index) chain_id, block_number, "
+    "  log_index, removed, event FROM indexer.event_stream "
+    "  WHERE chain_id = $1 AND block_number > $2 "
+    "  ORDER BY block_number, log_index, sequence DESC) latest "
+    "WHERE NOT removed ORDER BY block_number, log_index"};
 
 // Stream rows are published under one lock for every chain, so that they
 // commit in sequence order and a reader that has seen sequence N never
@@ -228,40 +216,99 @@ absl::Status WriteBalances(PgConnection& connection, const Batch& batch) {
       .status();
 }
 
-absl::Status WriteRows(PgConnection& connection, const Batch& batch) {
+// The tables a batch's rows are copied to, in the order Batch::prepared
+// holds them. The stream comes last: it is written under its lock.
+constexpr const char* kBatchCopies[] = {
+    "COPY indexer.blocks (chain_id, number, hash, parent_hash, block_time) "
+    "FROM STDIN",
+    "COPY indexer.logs (chain_id, block_number, log_index, block_hash, "
+    "transaction_hash, transaction_index, address, topics, data) FROM STDIN",
+    "COPY indexer.events (chain_id, block_number, log_index, "
+    "contract_address, contract_name, event_name, signature, args, accounts, "
+    "decode_error) FROM STDIN",
+    "COPY indexer.activity (chain_id, account, block_number, log_index, kind, "
+    "direction, token, amount, counterparty, transaction_hash, block_time, "
+    "details) FROM STDIN",
+    "COPY indexer.event_stream (chain_id, block_number, log_index, removed, "
+    "event) FROM STDIN",
+};
+constexpr size_t kStreamCopy = std::size(kBatchCopies) - 1;
+
+// StreamJson renders an event as the stream publishes it.
+std::string StreamJson(const DecodedEvent& event, const std::string& chain,
+                       uint64_t block_time) {
+  const evm::Log& log = event.log;
+  std::string json = absl::StrCat(
+      "{\"chain_id\":", chain, ",\"block_number\":", log.block_number,
+      ",\"block_hash\":\"", evm::ToHex(log.block_hash),
+      "\",\"log_index\":", log.log_index, ",\"transaction_hash\":\"",
+      evm::ToHex(log.transaction_hash),
+      "\",\"transaction_index\":", log.transaction_index,
+      ",\"contract_address\":\"", log.address.ToLowerHex(),
+      "\",\"contract_name\":");
+  log::AppendJsonString(&json,
+                        event.contract != nullptr ? event.contract->name : "");
+  json += ",\"event_name\":";
+  if (event.event != nullptr) {
+    log::AppendJsonString(&json, event.event->name());
+    json += ",\"signature\":";
+    log::AppendJsonString(&json, event.event->signature());
+    absl::StrAppend(&json, ",\"args\":", event.args_json,
+                    ",\"decode_error\":null");
+  } else {
+    json += "null,\"signature\":null,\"args\":null,\"decode_error\":";
+    log::AppendJsonString(&json, event.decode_error);
+  }
+  json += ",\"accounts\":[";
+  for (size_t i = 0; i < event.accounts.size(); ++i) {
+    absl::StrAppend(&json, i > 0 ? ",\"" : "\"", event.accounts[i].ToLowerHex(),
+                    "\"");
+  }
+  absl::StrAppend(&json, "],\"block_time\":\"", Timestamp(block_time), "\"}");
+  return json;
+}
+
+// RenderRows renders a batch's rows for kBatchCopies.
+std::vector<std::string> RenderRows(const Batch& batch) {
+  std::vector<std::string> copies(std::size(kBatchCopies));
   const std::string chain = absl::StrCat(batch.chain_id);
   std::map<uint64_t, uint64_t> block_times;
-  std::vector<std::vector<PgParam>> blocks;
   for (const BlockRecord& block : batch.blocks) {
     block_times[block.number] = block.timestamp;
-    blocks.push_back({chain, absl::StrCat(block.number), Bytea(block.hash),
-                      Bytea(block.parent_hash), Timestamp(block.timestamp)});
+    PgConnection::AppendCopyRow(
+        &copies[0], {chain, absl::StrCat(block.number), Bytea(block.hash),
+                     Bytea(block.parent_hash), Timestamp(block.timestamp)});
   }
-  std::vector<std::vector<PgParam>> logs, events, activity;
   for (const DecodedEvent& event : batch.events) {
     const evm::Log& log = event.log;
     std::vector<evm::ByteSpan> topics(log.topics.begin(), log.topics.end());
-    logs.push_back(
-        {chain, absl::StrCat(log.block_number), absl::StrCat(log.log_index),
-         Bytea(log.block_hash), Bytea(log.transaction_hash),
-         absl::StrCat(log.transaction_index), Bytea(log.address.bytes()),
-         ByteaArray(topics), Bytea(log.data)});
+    const std::string block_number = absl::StrCat(log.block_number);
+    const std::string log_index = absl::StrCat(log.log_index);
+    PgConnection::AppendCopyRow(
+        &copies[1],
+        {chain, block_number, log_index, Bytea(log.block_hash),
+         Bytea(log.transaction_hash), absl::StrCat(log.transaction_index),
+         Bytea(log.address.bytes()), ByteaArray(topics), Bytea(log.data)});
     std::vector<evm::ByteSpan> accounts;
     for (const evm::Address& account : event.accounts)
       accounts.push_back(account.bytes());
     const bool decoded = event.event != nullptr;
-    events.push_back(
-        {chain, absl::StrCat(log.block_number), absl::StrCat(log.log_index),
-         Bytea(log.address.bytes()),
-         event.contract != nullptr ? event.contract->name : "",
-         decoded ? PgParam(event.event->name()) : std::nullopt,
-         decoded ? PgParam(event.event->signature()) : std::nullopt,
-         decoded ? PgParam(event.args_json) : std::nullopt,
-         ByteaArray(accounts),
-         decoded ? std::nullopt : PgParam(event.decode_error)});
+    PgConnection::AppendCopyRow(
+        &copies[2], {chain, block_number, log_index, Bytea(log.address.bytes()),
+                     event.contract != nullptr ? event.contract->name : "",
+                     decoded ? PgParam(event.event->name()) : std::nullopt,
+                     decoded ? PgParam(event.event->signature()) : std::nullopt,
+                     decoded ? PgParam(event.args_json) : std::nullopt,
+                     ByteaArray(accounts),
+                     decoded ? std::nullopt : PgParam(event.decode_error)});
+    PgConnection::AppendCopyRow(
+        &copies[kStreamCopy],
+        {chain, block_number, log_index, "f",
+         StreamJson(event, chain, block_times[log.block_number])});
   }
   for (const ActivityRow& row : batch.activity) {
-    activity.push_back(
+    PgConnection::AppendCopyRow(
+        &copies[3],
         {chain, Bytea(row.account.bytes()), absl::StrCat(row.block_number),
          absl::StrCat(row.log_index), row.kind, row.direction,
          row.token.has_value() ? PgParam(Bytea(row.token->bytes()))
@@ -274,35 +321,7 @@ absl::Status WriteRows(PgConnection& connection, const Batch& batch) {
          Bytea(row.transaction_hash), Timestamp(block_times[row.block_number]),
          row.details_json});
   }
-  const struct {
-    const char* copy;
-    const std::vector<std::vector<PgParam>>& rows;
-  } tables[] = {
-      {"COPY indexer.blocks (chain_id, number, hash, parent_hash, block_time) "
-       "FROM STDIN",
-       blocks},
-      {"COPY indexer.logs (chain_id, block_number, log_index, block_hash, "
-       "transaction_hash, "
-       "transaction_index, address, topics, data) FROM STDIN",
-       logs},
-      {"COPY indexer.events (chain_id, block_number, log_index, "
-       "contract_address, "
-       "contract_name, event_name, signature, args, accounts, decode_error) "
-       "FROM STDIN",
-       events},
-      {"COPY indexer.activity (chain_id, account, block_number, log_index, "
-       "kind, direction, "
-       "token, amount, counterparty, transaction_hash, block_time, details) "
-       "FROM STDIN",
-       activity},
-  };
-  for (const auto& table : tables) {
-    if (table.rows.empty()) continue;
-    absl::StatusOr<int64_t> copied =
-        connection.CopyFrom(table.copy, table.rows);
-    if (!copied.ok()) return copied.status();
-  }
-  return WriteBalances(connection, batch);
+  return copies;
 }
 
 }  // namespace
@@ -328,11 +347,19 @@ absl::StatusOr<std::optional<Cursor>> PostgresChainStore::LoadCursor(
   return cursor;
 }
 
+void PostgresChainStore::Prepare(Batch& batch) const {
+  if (batch.prepared.empty()) batch.prepared = RenderRows(batch);
+}
+
 absl::Status PostgresChainStore::Commit(const Batch& batch) {
   if (batch.blocks.empty() || batch.blocks.back().number != batch.to_block) {
     return absl::InvalidArgumentError(
         "a batch must end with the header of its last block");
   }
+  const std::vector<std::string> rendered =
+      batch.prepared.empty() ? RenderRows(batch) : std::vector<std::string>();
+  const std::vector<std::string>& copies =
+      batch.prepared.empty() ? rendered : batch.prepared;
   return pool_.InTransaction([&](PgConnection& connection) -> absl::Status {
     absl::StatusOr<PgResult> cursor =
         connection.Exec(kLockCursor, PgParams().Add(batch.chain_id));
@@ -345,19 +372,22 @@ absl::Status PostgresChainStore::Commit(const Batch& batch) {
             " does not follow the cursor at ", indexed));
       }
     }
-    if (absl::Status status = WriteRows(connection, batch); !status.ok())
-      return status;
-    if (absl::Status status = connection.Exec(kLockStream).status();
-        !status.ok()) {
-      return status;
+    for (size_t table = 0; table < std::size(kBatchCopies); ++table) {
+      if (table == kStreamCopy) {
+        if (absl::Status status = WriteBalances(connection, batch);
+            !status.ok()) {
+          return status;
+        }
+        if (absl::Status status = connection.Exec(kLockStream).status();
+            !status.ok()) {
+          return status;
+        }
+      }
+      if (copies[table].empty()) continue;
+      absl::StatusOr<int64_t> copied =
+          connection.CopyFromText(kBatchCopies[table], copies[table]);
+      if (!copied.ok()) return copied.status();
     }
-    absl::StatusOr<PgResult> published =
-        connection.Exec(kPublish, PgParams()
-                                      .Add(batch.chain_id)
-                                      .Add(batch.from_block)
-                                      .Add(batch.to_block)
-                                      .Add(false));
-    if (!published.ok()) return published.status();
     return connection
         .Exec(kSaveCursor, PgParams()
                                .Add(batch.chain_id)
@@ -403,13 +433,9 @@ absl::StatusOr<int64_t> PostgresChainStore::RollbackTo(
             !status.ok()) {
           return status;
         }
-        // Removals are published before the rows they describe are deleted.
+        // Each removal repeats the text its event was published with.
         absl::StatusOr<PgResult> published = connection.Exec(
-            kPublish, PgParams()
-                          .Add(chain_id)
-                          .Add(ancestor + 1)
-                          .Add(std::numeric_limits<int64_t>::max())
-                          .Add(true));
+            kPublishRemovals, PgParams().Add(chain_id).Add(ancestor));
         if (!published.ok()) return published.status();
         removed = published->affected_rows();
         for (const RollbackStep& step : kRollbackSteps) {

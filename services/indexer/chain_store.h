@@ -27,6 +27,10 @@ class ChainStore {
   // not start right after the cursor is ABORTED, so that the same blocks can
   // never be written twice.
   virtual absl::Status Commit(const Batch& batch) = 0;
+  // Prepare does what Commit can do without the database — rendering the
+  // batch's rows into Batch::prepared — so that it can run on the thread
+  // that fetched the batch rather than the one committing.
+  virtual void Prepare(Batch& batch) const = 0;
 
   // StoredBlocks returns up to `limit` stored headers at or below
   // `at_or_below`, highest first, for finding where a reorg forked.
@@ -56,6 +60,7 @@ class PostgresChainStore final : public ChainStore {
 
   absl::StatusOr<std::optional<Cursor>> LoadCursor(uint64_t chain_id) override;
   absl::Status Commit(const Batch& batch) override;
+  void Prepare(Batch& batch) const override;
   absl::StatusOr<std::vector<BlockRecord>> StoredBlocks(uint64_t chain_id,
                                                         uint64_t at_or_below,
                                                         int limit) override;

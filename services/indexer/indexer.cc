@@ -115,7 +115,8 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
       *indexer->client_, *indexer->registry_, *indexer->store_,
       FollowerOptions{.chain_id = *chain_id,
                       .confirmations = options.confirmations,
-                      .max_batch_blocks = options.max_batch_blocks});
+                      .max_batch_blocks = options.max_batch_blocks,
+                      .fetch_ahead = options.fetch_ahead});
   indexer->worker_ = std::make_unique<IndexerWorker>(
       *indexer->follower_,
       IndexerWorkerOptions{.follower = {.chain_id = *chain_id},
@@ -127,9 +128,11 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
       absl::StrReplaceAll(options.rpc_urls.front(), {{"http://", "ws://"}});
   IndexerWorker* worker = indexer->worker_.get();
   absl::StatusOr<std::unique_ptr<evm::NewHeadsSubscription>> new_heads =
-      evm::NewHeadsSubscription::Start(
-          {.url = ws_url},
-          [worker](const evm::BlockHeader&) { worker->Wake(); });
+      options.new_heads
+          ? evm::NewHeadsSubscription::Start(
+                {.url = ws_url},
+                [worker](const evm::BlockHeader&) { worker->Wake(); })
+          : absl::FailedPreconditionError("turned off (--new_heads=false)");
   if (new_heads.ok()) {
     indexer->new_heads_ = *std::move(new_heads);
   } else {

@@ -23,6 +23,10 @@ struct IndexerOptions {
   uint64_t confirmations = 12;
   absl::Duration poll_interval = absl::Milliseconds(200);
   uint64_t max_batch_blocks = 2000;
+  // Batches of final blocks fetched concurrently ahead of the committing one.
+  size_t fetch_ahead = 4;
+  // Whether to subscribe to newHeads (when the node offers it) or only poll.
+  bool new_heads = true;
 };
 
 // Indexer is the indexer of one chain: its node client, contracts, store,

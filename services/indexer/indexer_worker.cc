@@ -57,6 +57,26 @@ IndexerWorker::IndexerWorker(ChainFollower& follower,
                              "Fetching, decoding and committing one batch.",
                              {"chain_id"}, metrics::LatencyBuckets())
               .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      fetch_wait_seconds_(
+          options_.registry
+              ->AddHistogram(
+                  "chainsync_indexer_fetch_wait_seconds",
+                  "How long a batch's commit waited for its fetch: the "
+                  "part of fetching that batches fetched ahead did not hide.",
+                  {"chain_id"}, metrics::LatencyBuckets())
+              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      commit_seconds_(
+          options_.registry
+              ->AddHistogram("chainsync_indexer_commit_seconds",
+                             "Committing one batch to Postgres.", {"chain_id"},
+                             metrics::LatencyBuckets())
+              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      batch_events_(
+          options_.registry
+              ->AddHistogram("chainsync_indexer_batch_events",
+                             "Events in each committed batch.", {"chain_id"},
+                             {0, 1, 10, 100, 1000, 5000, 10000, 50000})
+              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
       span_(options_.registry
                 ->AddGauge("chainsync_indexer_batch_span_blocks",
                            "Blocks the next batch may span: max_batch_blocks, "
@@ -182,6 +202,11 @@ void IndexerWorker::Run() {
     }
     backoff.Reset();
     step_seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    if (step->blocks_indexed > 0) {
+      fetch_wait_seconds_.Observe(absl::ToDoubleSeconds(step->fetch_wait));
+      commit_seconds_.Observe(absl::ToDoubleSeconds(step->commit));
+      batch_events_.Observe(static_cast<double>(step->events_indexed));
+    }
     head_.Set(static_cast<double>(step->head));
     indexed_.Set(static_cast<double>(step->indexed));
     blocks_.Increment(static_cast<double>(step->blocks_indexed));

@@ -86,6 +86,9 @@ class IndexerWorker final : public BackgroundWorker {
   metrics::Counter& reorgs_;
   metrics::Histogram& reorg_depth_;
   metrics::Histogram& step_seconds_;
+  metrics::Histogram& fetch_wait_seconds_;
+  metrics::Histogram& commit_seconds_;
+  metrics::Histogram& batch_events_;
   metrics::Gauge& span_;
   metrics::Counter& errors_;
 };

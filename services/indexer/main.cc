@@ -23,6 +23,12 @@ ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(200),
           "How often to look for a new head.");
 ABSL_FLAG(uint64_t, max_batch_blocks, 2000,
           "Blocks per batch (one transaction) at most.");
+ABSL_FLAG(uint32_t, fetch_ahead, 4,
+          "Batches of final blocks fetched concurrently ahead of the one "
+          "committing; 0 fetches one batch at a time.");
+ABSL_FLAG(bool, new_heads, true,
+          "Subscribe to newHeads over WebSocket, where the node offers it, to "
+          "hear of blocks at once; otherwise poll every --poll_interval.");
 
 int main(int argc, char** argv) {
   return chainsync::RunBackend(
@@ -51,7 +57,9 @@ int main(int argc, char** argv) {
              .rpc_timeout = absl::GetFlag(FLAGS_rpc_timeout),
              .confirmations = absl::GetFlag(FLAGS_confirmations),
              .poll_interval = absl::GetFlag(FLAGS_poll_interval),
-             .max_batch_blocks = absl::GetFlag(FLAGS_max_batch_blocks)},
+             .max_batch_blocks = absl::GetFlag(FLAGS_max_batch_blocks),
+             .fetch_ahead = absl::GetFlag(FLAGS_fetch_ahead),
+             .new_heads = absl::GetFlag(FLAGS_new_heads)},
             pool);
         if (!indexer.ok()) return indexer.status();
         chainsync::BackendComponents components;

@@ -40,6 +40,7 @@ class Subprocess {
   absl::StatusOr<int> Wait(absl::Duration timeout);
 
   const std::vector<std::string>& lines() const { return lines_; }
+  pid_t pid() const { return pid_; }
 
  private:
   Subprocess(pid_t pid, int stderr_fd) : pid_(pid), stderr_fd_(stderr_fd) {}

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -232,31 +233,36 @@ absl::Status PgConnection::ExecScript(absl::string_view sql) {
   return Check(PQexec(connection_, text.c_str()), "postgres").status();
 }
 
+void PgConnection::AppendCopyRow(std::string* out,
+                                 const std::vector<PgParam>& row) {
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i > 0) out->push_back('\t');
+    AppendCopyField(out, row[i]);
+  }
+  out->push_back('\n');
+}
+
 absl::StatusOr<int64_t> PgConnection::CopyFrom(
     absl::string_view copy_sql, const std::vector<std::vector<PgParam>>& rows) {
+  std::string data;
+  for (const std::vector<PgParam>& row : rows) AppendCopyRow(&data, row);
+  return CopyFromText(copy_sql, data);
+}
+
+absl::StatusOr<int64_t> PgConnection::CopyFromText(absl::string_view copy_sql,
+                                                   absl::string_view data) {
   const std::string text(copy_sql);
   absl::StatusOr<PgResult> started =
       Check(PQexec(connection_, text.c_str()), "COPY");
   if (!started.ok()) return started.status();
-  std::string buffer;
-  constexpr size_t kFlushBytes = 1 << 20;
-  for (const std::vector<PgParam>& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (i > 0) buffer.push_back('\t');
-      AppendCopyField(&buffer, row[i]);
+  // libpq takes the data in pieces an int can count.
+  constexpr size_t kChunkBytes = 1 << 20;
+  for (size_t offset = 0; offset < data.size(); offset += kChunkBytes) {
+    const size_t size = std::min(kChunkBytes, data.size() - offset);
+    if (PQputCopyData(connection_, data.data() + offset,
+                      static_cast<int>(size)) != 1) {
+      return Error("COPY data");
     }
-    buffer.push_back('\n');
-    if (buffer.size() >= kFlushBytes) {
-      if (PQputCopyData(connection_, buffer.data(),
-                        static_cast<int>(buffer.size())) != 1) {
-        return Error("COPY data");
-      }
-      buffer.clear();
-    }
-  }
-  if (!buffer.empty() && PQputCopyData(connection_, buffer.data(),
-                                       static_cast<int>(buffer.size())) != 1) {
-    return Error("COPY data");
   }
   if (PQputCopyEnd(connection_, nullptr) != 1) return Error("COPY end");
   absl::StatusOr<PgResult> finished = Check(PQgetResult(connection_), "COPY");

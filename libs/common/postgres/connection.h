@@ -129,6 +129,12 @@ class PgConnection {
   absl::StatusOr<int64_t> CopyFrom(
       absl::string_view copy_sql,
       const std::vector<std::vector<PgParam>>& rows);
+  // CopyFromText streams rows already in the text format (AppendCopyRow),
+  // for callers that render them on another thread.
+  absl::StatusOr<int64_t> CopyFromText(absl::string_view copy_sql,
+                                       absl::string_view data);
+  // AppendCopyRow renders one row in COPY's text format.
+  static void AppendCopyRow(std::string* out, const std::vector<PgParam>& row);
 
   // Listen subscribes this connection to a NOTIFY channel.
   absl::Status Listen(absl::string_view channel);

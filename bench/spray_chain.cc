@@ -1,0 +1,194 @@
+#include "bench/spray_chain.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "contracts/deploy/deployment.h"
+#include "libs/common/http/http_client.h"
+#include "libs/evm/contract_abi.h"
+#include "simdjson.h"
+
+namespace chainsync::bench {
+namespace {
+
+// anvil's first development account: unlocked, so eth_sendTransaction
+// signs for it.
+constexpr absl::string_view kSender =
+    "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
+
+evm::Hash SendTransaction(evm::JsonRpcClient& client, absl::string_view to,
+                          const evm::Bytes& data, uint64_t gas) {
+  const std::string result = Check(
+      client.Call("eth_sendTransaction",
+                  absl::StrCat(R"([{"from":")", kSender, R"(",)", to,
+                               R"("data":")", evm::ToHex(data), R"(","gas":")",
+                               absl::StrCat("0x", absl::Hex(gas)), R"("}])")),
+      "eth_sendTransaction");
+  return Check(evm::FixedFromHex<32>(
+                   absl::StripPrefix(absl::StripSuffix(result, "\""), "\""),
+                   "transaction hash"),
+               "transaction hash");
+}
+
+}  // namespace
+
+void Check(const absl::Status& status, absl::string_view what) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "bench: %s: %s\n", std::string(what).c_str(),
+               status.ToString().c_str());
+  std::exit(1);
+}
+
+SprayChain::SprayChain()
+    : client_(Check(evm::JsonRpcClient::Create(
+                        {.endpoints = {environment_.environment().rpc_url}}),
+                    "JSON-RPC client")),
+      deployment_file_(absl::StrCat("/tmp/chainsync_bench_", getpid(), "_",
+                                    environment_.environment().pg_port,
+                                    ".json")) {
+  const contracts::ContractArtifact artifact = Check(
+      contracts::LoadArtifact(CHAINSYNC_BENCH_ARTIFACTS_DIR, "TransferSpray"),
+      "TransferSpray artifact");
+  const evm::Hash deploy =
+      SendTransaction(*client_, "", artifact.bytecode, 1'000'000);
+  std::optional<evm::Receipt> receipt;
+  for (int i = 0; i < 100 && !receipt.has_value(); ++i) {
+    absl::SleepFor(absl::Milliseconds(i == 0 ? 0 : 20));
+    receipt =
+        Check(client_->GetTransactionReceipt(deploy), "deployment receipt");
+  }
+  if (!receipt.has_value() || !receipt->contract_address.has_value()) {
+    Check(absl::InternalError("no contract address"), "deployment");
+  }
+  token_ = *receipt->contract_address;
+  const evm::Address sender =
+      Check(evm::Address::Parse(kSender, "sender"), "sender");
+  contracts::Deployment deployment{.chain_id = Check(client_->ChainId(), "id"),
+                                   .owner = sender,
+                                   .committee = sender};
+  deployment.contracts.push_back({.name = "TransferSpray",
+                                  .address = token_,
+                                  .start_block = receipt->block_number,
+                                  .abi_json = artifact.abi_json});
+  std::ofstream(deployment_file_) << deployment.ToJson();
+  Check(client_->Call("evm_setAutomine", "[false]").status(), "automine off");
+}
+
+uint64_t SprayChain::Mine() {
+  Check(client_->Call("evm_mine", "[]").status(), "evm_mine");
+  return Check(client_->BlockNumber(), "block number");
+}
+
+SprayChain::~SprayChain() { std::remove(deployment_file_.c_str()); }
+
+void SprayChain::Spray(int count, int holders, int first) {
+  static const evm::AbiFunction spray =
+      Check(evm::AbiFunction::Parse("spray(uint256,uint256,uint256)"), "spray");
+  SendTransaction(
+      *client_, absl::StrCat(R"("to":")", token_.ToLowerHex(), R"(",)"),
+      Check(spray.EncodeCall({evm::Uint256(count), evm::Uint256(holders),
+                              evm::Uint256(first)}),
+            "spray call"),
+      60'000 + 2'500 * static_cast<uint64_t>(count));
+}
+
+IndexerProcess::IndexerProcess(const SprayChain& chain,
+                               const std::vector<std::string>& flags) {
+  std::vector<std::string> argv = {
+      CHAINSYNC_INDEXER_BIN,
+      "--listen_host=127.0.0.1",
+      "--grpc_port=0",
+      "--admin_port=0",
+      "--deployment_config=" + chain.deployment_file(),
+      "--rpc_url=" + chain.rpc_url()};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  process_ =
+      Check(testing::Subprocess::Start(
+                argv, {{"CHAINSYNC_DATABASE_URL", chain.database_url()}}),
+            "starting the indexer");
+  const std::optional<std::string> serving =
+      process_->WaitForLine(R"("message":"serving")", absl::Seconds(30));
+  if (!serving.has_value()) {
+    Check(absl::UnavailableError("the indexer did not start"), "indexer");
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element line = parser.parse(*serving).value();
+  grpc_port_ = static_cast<int>(line["grpc_port"].get_int64().value());
+  http_port_ = static_cast<int>(line["http_port"].get_int64().value());
+  if (!process_->WaitForLine(R"("message":"ready")", absl::Seconds(30))) {
+    Check(absl::UnavailableError("the indexer did not become ready"),
+          "indexer");
+  }
+  database_ =
+      Check(PgConnection::Connect({.url = chain.database_url()}), "database");
+}
+
+IndexerProcess::~IndexerProcess() {
+  process_->Signal(SIGTERM);
+  (void)process_->Wait(absl::Seconds(20));
+}
+
+bool IndexerProcess::WaitForIndexed(uint64_t block, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    const PgResult result =
+        Check(database_->Exec("SELECT coalesce((SELECT indexed_block FROM "
+                              "indexer.chains), -1)"),
+              "reading the cursor");
+    if (*result.GetInt64(0, 0) >= static_cast<int64_t>(block)) return true;
+    while (process_->ReadLine(absl::Milliseconds(2)).has_value()) {
+    }
+  }
+  return false;
+}
+
+std::string IndexerProcess::Metrics() const {
+  static const std::unique_ptr<HttpClient> http =
+      Check(HttpClient::Create({}), "HTTP client");
+  return Check(http->Send({.url = absl::StrCat("http://127.0.0.1:", http_port_,
+                                               "/metrics")}),
+               "scraping /metrics")
+      .body;
+}
+
+uint64_t IndexerProcess::PeakRssBytes() const {
+  std::ifstream status(absl::StrCat("/proc/", process_->pid(), "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    absl::string_view value = line;
+    uint64_t kib = 0;
+    if (absl::ConsumePrefix(&value, "VmHWM:") &&
+        absl::SimpleAtoi(
+            absl::StripSuffix(absl::StripAsciiWhitespace(value), " kB"),
+            &kib)) {
+      return kib * 1024;
+    }
+  }
+  return 0;
+}
+
+double MetricSum(absl::string_view text, absl::string_view name,
+                 absl::string_view labels) {
+  double sum = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (!absl::ConsumePrefix(&line, name)) continue;
+    if (line.empty() || (line[0] != '{' && line[0] != ' ')) continue;
+    const size_t space = line.rfind(' ');
+    if (!absl::StrContains(line.substr(0, space), labels)) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(space + 1), &value)) sum += value;
+  }
+  return sum;
+}
+
+}  // namespace chainsync::bench
