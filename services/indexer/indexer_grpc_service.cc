@@ -1,5 +1,6 @@
 #include "services/indexer/indexer_grpc_service.h"
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
 #include "libs/common/status.h"
 
@@ -28,6 +29,12 @@ v1::ChainState StateOf(ChainState state) {
       break;
   }
   return v1::CHAIN_STATE_UNSPECIFIED;
+}
+
+metrics::Family<metrics::Counter>& StreamSent(metrics::Registry& registry) {
+  return registry.AddCounter("chainsync_indexer_stream_sent_total",
+                             "Events and removals sent to subscribers.",
+                             {"kind"});
 }
 
 }  // namespace
@@ -104,6 +111,16 @@ grpc::Status IndexerGrpcService::ListContracts(
   return grpc::Status::OK;
 }
 
+IndexerGrpcService::IndexerGrpcService(Indexer& indexer,
+                                       metrics::Registry& registry)
+    : indexer_(indexer),
+      subscribers_(registry
+                       .AddGauge("chainsync_indexer_subscribers",
+                                 "Open Subscribe streams.", {})
+                       .WithLabels({})),
+      events_sent_(StreamSent(registry).WithLabels({"event"})),
+      removals_sent_(StreamSent(registry).WithLabels({"removal"})) {}
+
 grpc::Status IndexerGrpcService::Subscribe(
     grpc::ServerContext* context, const v1::SubscribeRequest* request,
     grpc::ServerWriter<v1::SubscribeResponse>* writer) {
@@ -119,6 +136,8 @@ grpc::Status IndexerGrpcService::Subscribe(
       }
     }
   }
+  subscribers_.Increment();
+  const absl::Cleanup unsubscribed = [this] { subscribers_.Decrement(); };
   EventStream& stream = indexer_.stream();
   uint64_t last = 0;
   bool caught_up = !request->has_after_sequence();
@@ -143,6 +162,7 @@ grpc::Status IndexerGrpcService::Subscribe(
       *message.mutable_event() = *std::move(event);
       if (!writer->Write(message))
         return grpc::Status(grpc::StatusCode::CANCELLED, "gone");
+      (row.removed ? removals_sent_ : events_sent_).Increment();
     }
     if (rows->size() == kPage) continue;
     if (!caught_up) {

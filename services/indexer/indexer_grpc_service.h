@@ -9,7 +9,8 @@ namespace chainsync::indexer {
 // queries and event stream.
 class IndexerGrpcService final : public v1::IndexerService::Service {
  public:
-  explicit IndexerGrpcService(Indexer& indexer) : indexer_(indexer) {}
+  explicit IndexerGrpcService(Indexer& indexer, metrics::Registry& registry =
+                                                    metrics::DefaultRegistry());
 
   grpc::Status GetSyncStatus(grpc::ServerContext* context,
                              const v1::GetSyncStatusRequest* request,
@@ -36,6 +37,9 @@ class IndexerGrpcService final : public v1::IndexerService::Service {
 
  private:
   Indexer& indexer_;
+  metrics::Gauge& subscribers_;
+  metrics::Counter& events_sent_;
+  metrics::Counter& removals_sent_;
 };
 
 }  // namespace chainsync::indexer

@@ -8,6 +8,9 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <random>
+#include <thread>
 
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -156,6 +159,133 @@ TEST_CASE("a subscriber sees every orphaned event removed",
   indexer->Signal(SIGTERM);
   CHECK(*indexer->Wait(absl::Seconds(20)) == 0);
   std::remove(deployment.c_str());
+}
+
+}  // namespace
+}  // namespace chainsync::indexer
+
+namespace chainsync::indexer {
+namespace {
+
+// What a subscriber holds: the events it was sent and not since told were
+// removed, by position, with the block hash and arguments they came with.
+struct SubscriberView {
+  std::map<std::pair<uint64_t, uint32_t>, std::string> live;
+  uint64_t last_sequence = 0;
+  size_t removals = 0;
+  std::vector<std::string> errors;
+};
+
+TEST_CASE("random reorgs of depth 1 to 20 while the workload runs",
+          "[indexer][reorg]") {
+  BusyChain chain(0);
+  evm::JsonRpcClient& client = chain.workload->client();
+  testing::ScopedDatabase database;
+  auto indexer = StartIndexer(database.url(), chain.deployment, chain.rpc(),
+                              {"--confirmations=25", "--poll_interval=20ms"});
+  const auto serving =
+      indexer->WaitForLine(R"("message":"serving")", absl::Seconds(30));
+  REQUIRE(serving.has_value());
+  REQUIRE(indexer->WaitForLine(R"("message":"ready")", absl::Seconds(30))
+              .has_value());
+  simdjson::dom::parser parser;
+  const int64_t port = parser.parse(*serving)["grpc_port"].get_int64().value();
+  auto stub = v1::IndexerService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::SubscribeRequest request;
+  request.set_after_sequence(0);
+  auto reader = stub->Subscribe(&context, request);
+  std::mutex mu;
+  SubscriberView view;
+  std::thread subscriber([&] {
+    v1::SubscribeResponse message;
+    while (reader->Read(&message)) {
+      if (!message.has_event()) continue;
+      const v1::Event& event = message.event();
+      const auto key = std::make_pair(event.position().block_number(),
+                                      event.position().log_index());
+      const std::string content = absl::StrCat(event.position().block_hash(),
+                                               " ", event.args().DebugString());
+      std::lock_guard<std::mutex> lock(mu);
+      view.last_sequence = event.sequence();
+      if (!event.removed()) {
+        if (!view.live.emplace(key, content).second) {
+          view.errors.push_back(
+              absl::StrCat("sent twice: ", key.first, "/", key.second));
+        }
+      } else if (view.live.count(key) == 0 || view.live[key] != content) {
+        view.errors.push_back(absl::StrCat(
+            "removal of an event not sent: ", key.first, "/", key.second));
+      } else {
+        view.live.erase(key);
+        ++view.removals;
+      }
+    }
+  });
+
+  const uint32_t seed = Catch::rngSeed();
+  INFO("seed " << seed);
+  std::mt19937 random(seed);
+  int64_t syncs = 0;
+  for (int round = 0; round < 8; ++round) {
+    const int depth = 1 + static_cast<int>(random() % 20);
+    INFO("round " << round << ", depth " << depth);
+    const bool by_snapshot = round % 2 == 0;
+    std::string snapshot;
+    if (by_snapshot) snapshot = *client.Call("evm_snapshot", "[]");
+    // Each sync is a block with a Transfer and a Synced event.
+    for (int i = 0; i < depth; ++i) chain.workload->Sync(i % 3, 1000 + ++syncs);
+    // Half the time the orphaned events were indexed and sent first.
+    if (random() % 2 == 0) {
+      REQUIRE(WaitForIndexed(*indexer, database.url(),
+                             static_cast<int64_t>(*client.BlockNumber())));
+    }
+    if (by_snapshot) {
+      REQUIRE(client.Call("evm_revert", absl::StrCat("[", snapshot, "]")).ok());
+      chain.workload->Sync(round % 3, 7 + ++syncs);
+    } else {
+      REQUIRE(
+          client.Call("anvil_reorg", absl::StrCat("[", depth, ",[]]")).ok());
+    }
+  }
+  chain.workload->Sync(0, 5);
+  const int64_t head = static_cast<int64_t>(*client.BlockNumber());
+  REQUIRE(WaitForIndexed(*indexer, database.url(), head));
+  CheckEqualsCleanIndex(*chain.workload, *database.Connect(),
+                        StreamHistory::kWithReorgs);
+
+  // The subscriber ends with exactly the indexed events, having seen every
+  // orphaned one withdrawn.
+  const auto latest = Rows(*database.Connect(),
+                           "SELECT max(sequence) FROM indexer.event_stream");
+  const uint64_t last = std::stoull(latest.at(0));
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (view.last_sequence >= last) break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  context.TryCancel();
+  subscriber.join();
+  CHECK(reader->Finish().error_code() == grpc::StatusCode::CANCELLED);
+  std::vector<std::string> indexed;
+  for (const std::string& row :
+       Rows(*database.Connect(),
+            "SELECT block_number, log_index FROM indexer.events "
+            "ORDER BY 1, 2")) {
+    indexed.push_back(row);
+  }
+  std::vector<std::string> held;
+  for (const auto& [key, content] : view.live) {
+    held.push_back(absl::StrCat(key.first, "|", key.second, "|"));
+  }
+  CHECK(view.errors.empty());
+  CHECK(view.removals > 0);
+  CHECK(held == indexed);
+  indexer->Signal(SIGTERM);
+  CHECK(*indexer->Wait(absl::Seconds(20)) == 0);
 }
 
 }  // namespace
