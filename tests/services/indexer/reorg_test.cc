@@ -25,6 +25,21 @@
 namespace chainsync::indexer {
 namespace {
 
+// StubWhenReady waits until the indexer binary is ready and connects to its
+// gRPC port.
+std::unique_ptr<v1::IndexerService::Stub> StubWhenReady(
+    testing::Subprocess& indexer) {
+  const auto serving =
+      indexer.WaitForLine(R"("message":"serving")", absl::Seconds(30));
+  REQUIRE(serving.has_value());
+  REQUIRE(indexer.WaitForLine(R"("message":"ready")", absl::Seconds(30))
+              .has_value());
+  simdjson::dom::parser parser;
+  const int64_t port = parser.parse(*serving)["grpc_port"].get_int64().value();
+  return v1::IndexerService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+}
+
 TEST_CASE("after a reorg the tables equal a fresh index of the canonical chain",
           "[indexer][reorg]") {
   testing::PrivateEnvironment own;
@@ -104,15 +119,7 @@ TEST_CASE("a subscriber sees every orphaned event removed",
   testing::ScopedDatabase database;
   auto indexer = StartIndexer(database.url(), deployment, rpc,
                               {"--confirmations=4", "--poll_interval=50ms"});
-  const auto serving =
-      indexer->WaitForLine(R"("message":"serving")", absl::Seconds(30));
-  REQUIRE(serving.has_value());
-  REQUIRE(indexer->WaitForLine(R"("message":"ready")", absl::Seconds(30))
-              .has_value());
-  simdjson::dom::parser parser;
-  const int64_t port = parser.parse(*serving)["grpc_port"].get_int64().value();
-  auto stub = v1::IndexerService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  auto stub = StubWhenReady(*indexer);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(60));
@@ -183,15 +190,7 @@ TEST_CASE("random reorgs of depth 1 to 20 while the workload runs",
   testing::ScopedDatabase database;
   auto indexer = StartIndexer(database.url(), chain.deployment, chain.rpc(),
                               {"--confirmations=25", "--poll_interval=20ms"});
-  const auto serving =
-      indexer->WaitForLine(R"("message":"serving")", absl::Seconds(30));
-  REQUIRE(serving.has_value());
-  REQUIRE(indexer->WaitForLine(R"("message":"ready")", absl::Seconds(30))
-              .has_value());
-  simdjson::dom::parser parser;
-  const int64_t port = parser.parse(*serving)["grpc_port"].get_int64().value();
-  auto stub = v1::IndexerService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  auto stub = StubWhenReady(*indexer);
   grpc::ClientContext context;
   v1::SubscribeRequest request;
   request.set_after_sequence(0);
