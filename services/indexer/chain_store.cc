@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -35,16 +36,16 @@ constexpr PgStatement kReadBalances = {
     "ON b.token = decode(k.token, 'hex') AND b.holder = decode(k.holder, "
     "'hex') "
     "WHERE b.chain_id = $1"};
-constexpr PgStatement kWriteBalances = {
-    "indexer_write_balances",
-    "INSERT INTO indexer.token_balances (chain_id, token, holder, balance, "
-    "last_change_block) "
-    "SELECT $1, decode(t, 'hex'), decode(h, 'hex'), b::numeric, n "
+// Balances the batch changes that were stored before it; new ones are
+// copied in.
+constexpr PgStatement kUpdateBalances = {
+    "indexer_update_balances",
+    "UPDATE indexer.token_balances b SET balance = k.b::numeric, "
+    "last_change_block = k.n "
     "FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS k(t, h, "
     "b, n) "
-    "ON CONFLICT (chain_id, token, holder) DO UPDATE SET balance = "
-    "EXCLUDED.balance, "
-    "last_change_block = EXCLUDED.last_change_block"};
+    "WHERE b.chain_id = $1 AND b.token = decode(k.t, 'hex') AND b.holder = "
+    "decode(k.h, 'hex')"};
 // A rollback withdraws every event still published above the ancestor —
 // where a position's latest stream row is not a removal — with the text it
 // was published with, in chain order.
@@ -162,10 +163,12 @@ absl::Status WriteBalances(PgConnection& connection, const Batch& batch) {
                                          .Add(TextArray(tokens))
                                          .Add(TextArray(holders)));
   if (!stored.ok()) return stored.status();
+  std::set<std::pair<std::string, std::string>> was_stored;
   for (int row = 0; row < stored->rows(); ++row) {
-    balances[{std::string(stored->Get(row, 0)),
-              std::string(stored->Get(row, 1))}] =
-        *evm::ParseUint256(stored->Get(row, 2), "balance");
+    auto key = std::make_pair(std::string(stored->Get(row, 0)),
+                              std::string(stored->Get(row, 1)));
+    balances[key] = *evm::ParseUint256(stored->Get(row, 2), "balance");
+    was_stored.insert(std::move(key));
   }
   // Apply the deltas in chain order, with a history row at every change.
   std::vector<std::vector<PgParam>> history;
@@ -200,19 +203,34 @@ absl::Status WriteBalances(PgConnection& connection, const Batch& batch) {
   std::vector<std::string> values, blocks;
   tokens.clear();
   holders.clear();
+  std::vector<std::vector<PgParam>> added;
   for (const auto& [key, balance] : balances) {
+    if (was_stored.count(key) == 0) {
+      added.push_back({absl::StrCat(batch.chain_id), "\\x" + key.first,
+                       "\\x" + key.second, evm::ToDecimal(balance),
+                       absl::StrCat(last_change[key])});
+      continue;
+    }
     tokens.push_back(key.first);
     holders.push_back(key.second);
     values.push_back(evm::ToDecimal(balance));
     blocks.push_back(absl::StrCat(last_change[key]));
   }
+  if (!added.empty()) {
+    absl::StatusOr<int64_t> copied = connection.CopyFrom(
+        "COPY indexer.token_balances (chain_id, token, holder, balance, "
+        "last_change_block) FROM STDIN",
+        added);
+    if (!copied.ok()) return copied.status();
+  }
+  if (tokens.empty()) return absl::OkStatus();
   return connection
-      .Exec(kWriteBalances, PgParams()
-                                .Add(batch.chain_id)
-                                .Add(TextArray(tokens))
-                                .Add(TextArray(holders))
-                                .Add(TextArray(values))
-                                .Add(TextArray(blocks)))
+      .Exec(kUpdateBalances, PgParams()
+                                 .Add(batch.chain_id)
+                                 .Add(TextArray(tokens))
+                                 .Add(TextArray(holders))
+                                 .Add(TextArray(values))
+                                 .Add(TextArray(blocks)))
       .status();
 }
 
