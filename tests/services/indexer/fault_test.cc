@@ -25,6 +25,34 @@ uint64_t HexField(simdjson::dom::element object, const char* key) {
                      nullptr, 16);
 }
 
+// A JSON-RPC request body's method, and the blocks it asks logs of (0 when
+// it is not eth_getLogs).
+struct RpcCall {
+  std::string method;
+  uint64_t log_span = 0;
+};
+
+RpcCall ParseCall(const std::string& body) {
+  RpcCall parsed;
+  simdjson::dom::parser parser;
+  simdjson::dom::element call;
+  if (parser.parse(body).get(call) != simdjson::SUCCESS) return parsed;
+  if (call.is_array()) call = call.at(0);
+  parsed.method = std::string(call["method"].get_string().value_unsafe());
+  simdjson::dom::element filter;
+  if (parsed.method == "eth_getLogs" &&
+      call["params"].at(0).get(filter) == simdjson::SUCCESS) {
+    parsed.log_span =
+        HexField(filter, "toBlock") - HexField(filter, "fromBlock") + 1;
+  }
+  return parsed;
+}
+
+// The answer of a provider that refuses a range of logs as too large.
+constexpr char kRangeLimitAnswer[] =
+    R"({"jsonrpc":"2.0","id":1,"error":{"code":-32005,)"
+    R"("message":"query returned more than 10000 results"}})";
+
 // FaultyNode is a JSON-RPC proxy in front of anvil that answers every third
 // request with a fault, in turn: a 500, a 429, a truncated body, an answer
 // slower than the indexer's timeout; and every other eth_getLogs with logs
@@ -69,25 +97,10 @@ class FaultyNode {
 
     HttpResponse Answer(const HttpRequest& request) {
       if (request.method != "POST") return HttpResponse::Text(404, "");
-      std::string method;
-      uint64_t span = 0;
-      simdjson::dom::parser parser;
-      simdjson::dom::element call;
-      if (parser.parse(request.body).get(call) == simdjson::SUCCESS) {
-        if (call.is_array()) call = call.at(0);
-        method = std::string(call["method"].get_string().value_unsafe());
-        simdjson::dom::element filter;
-        if (method == "eth_getLogs" &&
-            call["params"].at(0).get(filter) == simdjson::SUCCESS) {
-          span =
-              HexField(filter, "toBlock") - HexField(filter, "fromBlock") + 1;
-        }
-      }
+      const uint64_t span = ParseCall(request.body).log_span;
       if (span > kMaxLogBlocks) {
         ++range_limits;
-        return HttpResponse::Json(
-            200, R"({"jsonrpc":"2.0","id":1,"error":{"code":-32005,)"
-                 R"("message":"query returned more than 10000 results"}})");
+        return HttpResponse::Json(200, kRangeLimitAnswer);
       }
       // Faults in turn on every third request; stale hashes on every other
       // answer to eth_getLogs, which only a few requests are.
@@ -182,6 +195,72 @@ TEST_CASE("Postgres restarted during ingestion: the indexer resumes",
   auto restarted = PgConnection::Connect({.url = chain.own.database_url()});
   REQUIRE(restarted.ok());
   CheckEqualsCleanIndex(*chain.workload, **restarted);
+}
+
+// LimitedNode is anvil behind a provider whose limit on eth_getLogs ranges
+// can be lifted.
+class LimitedNode final : public evm::JsonRpcTransport {
+ public:
+  explicit LimitedNode(std::atomic<uint64_t>& max_log_blocks)
+      : max_log_blocks_(max_log_blocks),
+        client_(*HttpClient::Create({.name = "limited"})) {}
+
+  absl::StatusOr<HttpClientResponse> Post(const std::string& url,
+                                          const std::string& body) override {
+    if (ParseCall(body).log_span > max_log_blocks_.load()) {
+      return HttpClientResponse{.status = 200, .body = kRangeLimitAnswer};
+    }
+    return client_->Send({.method = "POST",
+                          .url = url,
+                          .headers = {{"content-type", "application/json"}},
+                          .body = body});
+  }
+
+ private:
+  std::atomic<uint64_t>& max_log_blocks_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_CASE("batches narrow to a provider's range limit and grow back after it",
+          "[indexer][fault]") {
+  BusyChain chain(50);
+  std::atomic<uint64_t> max_log_blocks{4};
+  auto client = *evm::JsonRpcClient::Create(
+      {.endpoints = {chain.rpc()}},
+      std::make_unique<LimitedNode>(max_log_blocks));
+  testing::ScopedDatabase database;
+  auto pool = MigratedPool(database);
+  PostgresChainStore store(*pool);
+  auto registry =
+      *ContractRegistry::FromDeployment(chain.workload->deployment());
+  ChainFollower follower(*client, *registry, store,
+                         {.chain_id = 31337,
+                          .confirmations = 3,
+                          .max_batch_blocks = 16,
+                          .grow_after = 2,
+                          .fetch_ahead = 0});
+
+  // The first batch is split to fit and the next ones are cut to the limit.
+  auto step = follower.Step();
+  REQUIRE(step.ok());
+  CHECK(step->blocks_indexed == 16);
+  CHECK(step->span == 4);
+  step = follower.Step();
+  REQUIRE(step.ok());
+  CHECK(step->blocks_indexed == 4);
+
+  // Once the provider takes more, the span doubles after every two whole
+  // batches, up to max_batch_blocks.
+  max_log_blocks = 1000;
+  std::vector<uint64_t> spans;
+  for (int i = 0; i < 5; ++i) {
+    step = follower.Step();
+    REQUIRE(step.ok());
+    spans.push_back(step->blocks_indexed);
+  }
+  CHECK(spans == std::vector<uint64_t>{4, 8, 8, 16, 16});
+  FollowToHead(follower);
+  CheckEqualsCleanIndex(*chain.workload, *database.Connect());
 }
 
 }  // namespace
