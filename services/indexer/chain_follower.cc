@@ -35,17 +35,22 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
   // What was fetched ahead is for another cursor after a rollback or a
   // failed commit.
   if (!ahead_.empty() && ahead_.front()->from != from) ahead_.clear();
-  if (from > *head) return StepResult{.head = *head, .indexed = from - 1};
+  absl::StatusOr<uint64_t> final_block = FinalBlock(*head);
+  if (!final_block.ok()) return final_block.status();
+  if (from > *head) {
+    return StepResult{
+        .head = *head, .finalized = *final_block, .indexed = from - 1};
+  }
 
   const absl::Time fetching = absl::Now();
-  FetchAhead(from, *head);
+  FetchAhead(from, *final_block);
   uint64_t to;
   uint64_t log_span = 0;
   absl::StatusOr<Batch> batch;
   if (!ahead_.empty()) {
     const std::unique_ptr<Ahead> current = std::move(ahead_.front());
     ahead_.pop_front();
-    FetchAhead(current->to + 1, *head);
+    FetchAhead(current->to + 1, *final_block);
     to = current->to;
     batch = current->batch.get();
     log_span = current->log_span;
@@ -67,7 +72,10 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
     return status;
   }
   return StepResult{.head = *head,
+                    .finalized = *final_block,
                     .indexed = to,
+                    .indexed_time = absl::FromUnixSeconds(
+                        static_cast<int64_t>(batch->blocks.back().timestamp)),
                     .blocks_indexed = to - from + 1,
                     .events_indexed = batch->events.size(),
                     .span = span_,
@@ -75,9 +83,18 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
                     .commit = absl::Now() - committing};
 }
 
-void ChainFollower::FetchAhead(uint64_t next, uint64_t head) {
-  if (head < options_.confirmations) return;
-  const uint64_t final_block = head - options_.confirmations;
+absl::StatusOr<uint64_t> ChainFollower::FinalBlock(uint64_t head) {
+  if (!options_.finalized_tag) {
+    return head > options_.confirmations ? head - options_.confirmations : 0;
+  }
+  absl::StatusOr<std::optional<evm::BlockHeader>> finalized =
+      client_.GetBlockByNumber(evm::BlockRef::Finalized());
+  if (!finalized.ok()) return finalized.status();
+  // A node that finalized nothing yet: every block may still be reorged.
+  return finalized->has_value() ? std::min((*finalized)->number, head) : 0;
+}
+
+void ChainFollower::FetchAhead(uint64_t next, uint64_t final_block) {
   while (ahead_.size() < options_.fetch_ahead) {
     const uint64_t from = ahead_.empty() ? next : ahead_.back()->to + 1;
     if (from > final_block) return;

@@ -3,6 +3,7 @@
 #include <deque>
 #include <future>
 #include <memory>
+#include <optional>
 
 #include "services/indexer/batch.h"
 #include "services/indexer/chain_store.h"
@@ -15,6 +16,9 @@ struct FollowerOptions {
   // headers. Blocks above are fetched with every header, so that a reorg is
   // seen at once.
   uint64_t confirmations = 12;
+  // Final blocks are those at or below the node's `finalized` block instead
+  // (chains with finality gadgets: Ethereum, OP Stack).
+  bool finalized_tag = false;
   uint64_t max_batch_blocks = 5000;
   // Batches answered whole before a span cut by a provider's range limit
   // doubles again.
@@ -39,9 +43,12 @@ class ChainFollower {
         span_(options.max_batch_blocks) {}
 
   struct StepResult {
-    // The node's head and the cursor after the step.
+    // The node's head, its last final block and the cursor after the step.
     uint64_t head = 0;
+    uint64_t finalized = 0;
     uint64_t indexed = 0;
+    // The timestamp of the last block committed, when the step committed.
+    std::optional<absl::Time> indexed_time;
     uint64_t blocks_indexed = 0;
     uint64_t events_indexed = 0;
     // Events removed by a reorg found in this step.
@@ -74,7 +81,9 @@ class ChainFollower {
   absl::StatusOr<StepResult> RollBackReorg(uint64_t indexed_block);
   // FetchAhead starts fetches of the final blocks after those queued
   // (from `next` when none are) until fetch_ahead are in flight.
-  void FetchAhead(uint64_t next, uint64_t head);
+  void FetchAhead(uint64_t next, uint64_t final_block);
+  // FinalBlock is the highest final block when the head is `head`.
+  absl::StatusOr<uint64_t> FinalBlock(uint64_t head);
   // AdaptSpan narrows the span to what the provider answered in one
   // eth_getLogs of a batch of `blocks`, or widens it after enough whole
   // batches.

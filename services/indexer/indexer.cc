@@ -103,7 +103,6 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
     }
     tokens.emplace(contract->address, std::move(info));
   }
-  indexer->confirmations_ = options.confirmations;
   indexer->queries_ = std::make_unique<IndexQueries>(
       pool, *chain_id, *indexer->registry_, std::move(tokens));
   absl::StatusOr<std::unique_ptr<EventStream>> stream =
@@ -115,6 +114,7 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
       *indexer->client_, *indexer->registry_, *indexer->store_,
       FollowerOptions{.chain_id = *chain_id,
                       .confirmations = options.confirmations,
+                      .finalized_tag = options.finalized_tag,
                       .max_batch_blocks = options.max_batch_blocks,
                       .fetch_ahead = options.fetch_ahead});
   indexer->worker_ = std::make_unique<IndexerWorker>(

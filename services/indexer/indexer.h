@@ -21,6 +21,8 @@ struct IndexerOptions {
   // How long one JSON-RPC request may take before it is retried.
   absl::Duration rpc_timeout = absl::Seconds(10);
   uint64_t confirmations = 12;
+  // Final blocks from the node's `finalized` tag instead of confirmations.
+  bool finalized_tag = false;
   absl::Duration poll_interval = absl::Milliseconds(200);
   uint64_t max_batch_blocks = 2000;
   // Batches of final blocks fetched concurrently ahead of the committing one.
@@ -46,7 +48,6 @@ class Indexer final : public BackgroundWorker {
   uint64_t chain_id() const { return chain_id_; }
   const ContractRegistry& registry() const { return *registry_; }
   ChainStatus status() const { return worker_->status(); }
-  uint64_t confirmations() const { return confirmations_; }
   IndexQueries& queries() { return *queries_; }
   EventStream& stream() { return *stream_; }
 
@@ -54,7 +55,6 @@ class Indexer final : public BackgroundWorker {
   Indexer() = default;
 
   uint64_t chain_id_ = 0;
-  uint64_t confirmations_ = 0;
   std::unique_ptr<evm::JsonRpcClient> client_;
   std::unique_ptr<ContractRegistry> registry_;
   std::unique_ptr<PostgresChainStore> store_;

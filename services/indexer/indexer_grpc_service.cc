@@ -51,11 +51,15 @@ grpc::Status IndexerGrpcService::GetSyncStatus(
   chain->set_state(StateOf(status.state));
   chain->set_head_block(status.head);
   chain->set_indexed_block(status.indexed);
-  chain->set_finalized_block(status.head > indexer_.confirmations()
-                                 ? status.head - indexer_.confirmations()
-                                 : 0);
+  chain->set_finalized_block(status.finalized);
   chain->set_lag_blocks(
       status.head > status.indexed ? status.head - status.indexed : 0);
+  if (status.indexed_time.has_value()) {
+    const absl::Duration lag = absl::Now() - *status.indexed_time;
+    chain->mutable_lag()->set_seconds(absl::ToInt64Seconds(lag));
+    chain->mutable_lag()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(lag % absl::Seconds(1))));
+  }
   if (!status.last_error.empty()) {
     chain->set_last_error(status.last_error);
     chain->mutable_last_error_time()->set_seconds(
@@ -68,6 +72,7 @@ grpc::Status IndexerGrpcService::GetSyncStatus(
     backfill->set_current_block(status.indexed);
     const double span =
         static_cast<double>(status.head - backfill->start_block());
+    backfill->set_events_per_second(status.events_per_second);
     backfill->set_fraction_done(
         span > 0
             ? static_cast<double>(status.indexed - backfill->start_block()) /

@@ -22,11 +22,28 @@ IndexerWorker::IndexerWorker(ChainFollower& follower,
                 ->AddGauge("chainsync_indexer_head_block",
                            "The node's latest block.", {"chain_id"})
                 .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      finalized_(options_.registry
+                     ->AddGauge("chainsync_indexer_finalized_block",
+                                "The last block the indexer takes as final.",
+                                {"chain_id"})
+                     .WithLabels({absl::StrCat(options_.follower.chain_id)})),
       indexed_(options_.registry
                    ->AddGauge("chainsync_indexer_indexed_block",
                               "The last block committed to Postgres.",
                               {"chain_id"})
                    .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      lag_blocks_(options_.registry
+                      ->AddGauge("chainsync_indexer_lag_blocks",
+                                 "Blocks between the head and the cursor.",
+                                 {"chain_id"})
+                      .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      lag_seconds_(
+          options_.registry
+              ->AddGauge("chainsync_indexer_lag_seconds",
+                         "Seconds since the timestamp of the last block "
+                         "committed.",
+                         {"chain_id"})
+              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
       writer_(
           options_.registry
               ->AddGauge("chainsync_indexer_writer",
@@ -150,13 +167,23 @@ bool IndexerWorker::HoldsWriterLock() {
   return true;
 }
 
+absl::Duration IndexerWorker::LagTime() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_.indexed_time.has_value() ? absl::Now() - *status_.indexed_time
+                                          : absl::ZeroDuration();
+}
+
 void IndexerWorker::Record(ChainState state,
                            const ChainFollower::StepResult* step) {
   std::lock_guard<std::mutex> lock(mu_);
   status_.state = state;
   if (step != nullptr) {
     status_.head = step->head;
+    status_.finalized = step->finalized;
     status_.indexed = step->indexed;
+    if (step->indexed_time.has_value())
+      status_.indexed_time = step->indexed_time;
+    status_.last_error.clear();
   }
 }
 
@@ -208,7 +235,11 @@ void IndexerWorker::Run() {
       batch_events_.Observe(static_cast<double>(step->events_indexed));
     }
     head_.Set(static_cast<double>(step->head));
+    finalized_.Set(static_cast<double>(step->finalized));
     indexed_.Set(static_cast<double>(step->indexed));
+    const uint64_t lag =
+        step->head > step->indexed ? step->head - step->indexed : 0;
+    lag_blocks_.Set(static_cast<double>(lag));
     blocks_.Increment(static_cast<double>(step->blocks_indexed));
     events_.Increment(static_cast<double>(step->events_indexed));
     if (step->span > 0) span_.Set(static_cast<double>(step->span));
@@ -217,13 +248,20 @@ void IndexerWorker::Run() {
       reorg_depth_.Observe(static_cast<double>(step->reorg_depth));
     }
     const bool at_head = step->blocks_indexed == 0 && step->reorg_depth == 0;
-    Record(at_head ? ChainState::kFollowing : ChainState::kBackfilling, &*step);
+    Record(lag == 0 ? ChainState::kFollowing : ChainState::kBackfilling,
+           &*step);
+    lag_seconds_.Set(absl::ToDoubleSeconds(LagTime()));
     progress_blocks += step->blocks_indexed;
     progress_events += step->events_indexed;
     const absl::Duration since = absl::Now() - last_progress;
     if (since >= absl::Seconds(5) && progress_blocks > 0) {
       const double seconds = absl::ToDoubleSeconds(since);
       const double rate = static_cast<double>(progress_blocks) / seconds;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        status_.events_per_second =
+            static_cast<double>(progress_events) / seconds;
+      }
       log::Info(
           "indexer progress",
           {{"chain_id", options_.follower.chain_id},

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -25,7 +26,13 @@ enum class ChainState {
 struct ChainStatus {
   ChainState state = ChainState::kStarting;
   uint64_t head = 0;
+  uint64_t finalized = 0;
   uint64_t indexed = 0;
+  // The timestamp of the last block committed, once one was.
+  std::optional<absl::Time> indexed_time;
+  // Events committed per second, over the last progress period.
+  double events_per_second = 0;
+  // The last error, cleared by the next step that succeeds.
   std::string last_error;
   absl::Time last_error_time = absl::InfinitePast();
 };
@@ -66,6 +73,8 @@ class IndexerWorker final : public BackgroundWorker {
   bool Wait(absl::Duration delay);
   bool HoldsWriterLock();
   void Record(ChainState state, const ChainFollower::StepResult* step);
+  // LagTime is how old the last committed block is.
+  absl::Duration LagTime() const;
 
   ChainFollower& follower_;
   IndexerWorkerOptions options_;
@@ -79,7 +88,10 @@ class IndexerWorker final : public BackgroundWorker {
   std::thread thread_;
 
   metrics::Gauge& head_;
+  metrics::Gauge& finalized_;
   metrics::Gauge& indexed_;
+  metrics::Gauge& lag_blocks_;
+  metrics::Gauge& lag_seconds_;
   metrics::Gauge& writer_;
   metrics::Counter& blocks_;
   metrics::Counter& events_;

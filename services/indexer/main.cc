@@ -19,6 +19,9 @@ ABSL_FLAG(absl::Duration, rpc_timeout, absl::Seconds(10),
 ABSL_FLAG(uint64_t, confirmations, 12,
           "Blocks this deep under the head are final; above it every header is "
           "checked.");
+ABSL_FLAG(bool, finalized_tag, false,
+          "Take final blocks from the node's `finalized` tag (chains with a "
+          "finality gadget) instead of --confirmations.");
 ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(200),
           "How often to look for a new head.");
 ABSL_FLAG(uint64_t, max_batch_blocks, 2000,
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
              .rpc_urls = absl::GetFlag(FLAGS_rpc_url),
              .rpc_timeout = absl::GetFlag(FLAGS_rpc_timeout),
              .confirmations = absl::GetFlag(FLAGS_confirmations),
+             .finalized_tag = absl::GetFlag(FLAGS_finalized_tag),
              .poll_interval = absl::GetFlag(FLAGS_poll_interval),
              .max_batch_blocks = absl::GetFlag(FLAGS_max_batch_blocks),
              .fetch_ahead = absl::GetFlag(FLAGS_fetch_ahead),

@@ -153,5 +153,32 @@ TEST_CASE("a log that does not match its ABI is recorded as undecodable",
           "'RBTCSynth'") == 0);
 }
 
+TEST_CASE("final blocks can follow the node's finalized tag", "[indexer]") {
+  testing::PrivateEnvironment own;
+  auto workload = testing::ProtocolWorkload::Deploy(own.environment().rpc_url);
+  workload->Run();
+  evm::JsonRpcClient& client = workload->client();
+  // anvil finalizes 64 blocks under its head.
+  REQUIRE(client.Call("anvil_mine", R"(["0x64"])").ok());
+  testing::ScopedDatabase database;
+  auto pool = MigratedPool(database);
+  PostgresChainStore store(*pool);
+  auto registry = *ContractRegistry::FromDeployment(workload->deployment());
+  ChainFollower follower(client, *registry, store,
+                         {.chain_id = 31337,
+                          .confirmations = 1000,
+                          .finalized_tag = true,
+                          .max_batch_blocks = 10});
+  FollowToHead(follower);
+  auto step = follower.Step();
+  REQUIRE(step.ok());
+  auto finalized = client.GetBlockByNumber(evm::BlockRef::Finalized());
+  REQUIRE(finalized.ok());
+  REQUIRE(finalized->has_value());
+  CHECK(step->finalized == (*finalized)->number);
+  CHECK(step->finalized == step->head - 64);
+  CheckEqualsCleanIndex(*workload, *database.Connect());
+}
+
 }  // namespace
 }  // namespace chainsync::indexer
