@@ -62,7 +62,11 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
     if (has_data) fetch.parent = (*cursor)->indexed_hash;
     batch = FetchBatch(client_, registry_, options_.chain_id, from, to, fetch);
   }
-  if (log_span > 0) AdaptSpan(to - from + 1, log_span);
+  if (log_span > 0) {
+    AdaptSpan(to - from + 1, log_span,
+              batch.ok() ? std::optional<uint64_t>(batch->events.size())
+                         : std::nullopt);
+  }
   if (!batch.ok()) ahead_.clear();
   if (absl::IsAborted(batch.status())) return RollBackReorg(from - 1);
   if (!batch.ok()) return batch.status();
@@ -113,19 +117,27 @@ void ChainFollower::FetchAhead(uint64_t next, uint64_t final_block) {
   }
 }
 
-void ChainFollower::AdaptSpan(uint64_t blocks, uint64_t log_span) {
+void ChainFollower::AdaptSpan(uint64_t blocks, uint64_t log_span,
+                              std::optional<uint64_t> events) {
   if (log_span < blocks) {
-    span_ = std::max<uint64_t>(log_span, 1);
+    provider_limit_ = std::max<uint64_t>(log_span, 1);
+    span_ = std::min(span_, provider_limit_);
     whole_batches_ = 0;
     log::Info("provider limits eth_getLogs ranges; batches narrowed",
               {{"chain_id", options_.chain_id}, {"span_blocks", span_}});
     return;
   }
-  // Only a batch as wide as the span says the span is still accepted.
-  if (blocks < span_ || span_ >= options_.max_batch_blocks) return;
-  if (++whole_batches_ < options_.grow_after) return;
-  span_ = std::min(span_ * 2, options_.max_batch_blocks);
-  whole_batches_ = 0;
+  if (!events.has_value()) return;
+  if (provider_limit_ < options_.max_batch_blocks && blocks >= span_ &&
+      span_ == provider_limit_ && ++whole_batches_ >= options_.grow_after) {
+    provider_limit_ = std::min(provider_limit_ * 2, options_.max_batch_blocks);
+    whole_batches_ = 0;
+  }
+  const uint64_t dense =
+      blocks * options_.max_batch_events / std::max<uint64_t>(*events, 1);
+  span_ = std::max<uint64_t>(
+      std::min({dense, span_ * 2, provider_limit_, options_.max_batch_blocks}),
+      1);
 }
 
 absl::StatusOr<ChainFollower::StepResult> ChainFollower::RollBackReorg(

@@ -20,6 +20,9 @@ struct FollowerOptions {
   // (chains with finality gadgets: Ethereum, OP Stack).
   bool finalized_tag = false;
   uint64_t max_batch_blocks = 5000;
+  // A batch with more events narrows the span for the next ones, so that a
+  // busy stretch of the chain is committed in pieces of about this size.
+  uint64_t max_batch_events = 5000;
   // Batches answered whole before a span cut by a provider's range limit
   // doubles again.
   int grow_after = 8;
@@ -40,7 +43,8 @@ class ChainFollower {
         registry_(registry),
         store_(store),
         options_(options),
-        span_(options.max_batch_blocks) {}
+        span_(std::min<uint64_t>(options.max_batch_blocks, kFirstSpan)),
+        provider_limit_(options.max_batch_blocks) {}
 
   struct StepResult {
     // The node's head, its last final block and the cursor after the step.
@@ -84,20 +88,28 @@ class ChainFollower {
   void FetchAhead(uint64_t next, uint64_t final_block);
   // FinalBlock is the highest final block when the head is `head`.
   absl::StatusOr<uint64_t> FinalBlock(uint64_t head);
-  // AdaptSpan narrows the span to what the provider answered in one
-  // eth_getLogs of a batch of `blocks`, or widens it after enough whole
-  // batches.
-  void AdaptSpan(uint64_t blocks, uint64_t log_span);
+  // AdaptSpan sets the span of the next batches from one of `blocks` whose
+  // widest eth_getLogs answered was `log_span` blocks and which held
+  // `events` (none when it failed).
+  void AdaptSpan(uint64_t blocks, uint64_t log_span,
+                 std::optional<uint64_t> events);
+
+  // Blocks of the first batch: small, until the chain's density is known.
+  static constexpr uint64_t kFirstSpan = 64;
 
   evm::JsonRpcClient& client_;
   const ContractRegistry& registry_;
   ChainStore& store_;
   FollowerOptions options_;
-  // Starts at max_batch_blocks, drops to the range a provider accepts, and
-  // grows back while it accepts whole batches: providers' limits count
-  // results as well as blocks, so a limit met in a busy stretch of the
-  // chain need not hold after it.
+  // The span aims at max_batch_events per batch, at the density of the last
+  // batch, doubling at most per batch, within max_batch_blocks and the
+  // widest range the provider accepts.
   uint64_t span_;
+  // Drops to the range a provider accepts, and doubles again after
+  // grow_after whole batches: providers' limits count results as well as
+  // blocks, so a limit met in a busy stretch of the chain need not hold
+  // after it.
+  uint64_t provider_limit_;
   int whole_batches_ = 0;
   // In block order, the first starting right after the cursor. Declared
   // last: its fetches use the members above until they finish.

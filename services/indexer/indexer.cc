@@ -116,6 +116,7 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
                       .confirmations = options.confirmations,
                       .finalized_tag = options.finalized_tag,
                       .max_batch_blocks = options.max_batch_blocks,
+                      .max_batch_events = options.max_batch_events,
                       .fetch_ahead = options.fetch_ahead});
   indexer->worker_ = std::make_unique<IndexerWorker>(
       *indexer->follower_,

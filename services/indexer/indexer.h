@@ -25,6 +25,7 @@ struct IndexerOptions {
   bool finalized_tag = false;
   absl::Duration poll_interval = absl::Milliseconds(200);
   uint64_t max_batch_blocks = 2000;
+  uint64_t max_batch_events = 5000;
   // Batches of final blocks fetched concurrently ahead of the committing one.
   size_t fetch_ahead = 4;
   // Whether to subscribe to newHeads (when the node offers it) or only poll.

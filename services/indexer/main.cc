@@ -26,6 +26,8 @@ ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(200),
           "How often to look for a new head.");
 ABSL_FLAG(uint64_t, max_batch_blocks, 2000,
           "Blocks per batch (one transaction) at most.");
+ABSL_FLAG(uint64_t, max_batch_events, 5000,
+          "Events per batch, about: a denser batch narrows the next ones.");
 ABSL_FLAG(uint32_t, fetch_ahead, 4,
           "Batches of final blocks fetched concurrently ahead of the one "
           "committing; 0 fetches one batch at a time.");
@@ -44,9 +46,14 @@ int main(int argc, char** argv) {
       argc, argv,
       [](chainsync::PgPool& pool)
           -> absl::StatusOr<chainsync::BackendComponents> {
-        if (absl::GetFlag(FLAGS_max_batch_blocks) == 0) {
-          return chainsync::InvalidFlag("max_batch_blocks", "0",
-                                        "must be at least 1");
+        for (const auto& [name, value] :
+             {std::pair{"max_batch_blocks",
+                        absl::GetFlag(FLAGS_max_batch_blocks)},
+              std::pair{"max_batch_events",
+                        absl::GetFlag(FLAGS_max_batch_events)}}) {
+          if (value == 0) {
+            return chainsync::InvalidFlag(name, "0", "must be at least 1");
+          }
         }
         if (absl::GetFlag(FLAGS_rpc_timeout) <= absl::ZeroDuration()) {
           return chainsync::InvalidFlag(
@@ -62,6 +69,7 @@ int main(int argc, char** argv) {
              .finalized_tag = absl::GetFlag(FLAGS_finalized_tag),
              .poll_interval = absl::GetFlag(FLAGS_poll_interval),
              .max_batch_blocks = absl::GetFlag(FLAGS_max_batch_blocks),
+             .max_batch_events = absl::GetFlag(FLAGS_max_batch_events),
              .fetch_ahead = absl::GetFlag(FLAGS_fetch_ahead),
              .new_heads = absl::GetFlag(FLAGS_new_heads)},
             pool);
