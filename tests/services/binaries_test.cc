@@ -303,6 +303,30 @@ TEST_CASE("bad configuration exits non-zero with one line naming the problem",
     CHECK(*process->Wait(absl::Seconds(30)) == 1);
     CHECK(LastErrorMessage(*process).find("has no code") != std::string::npos);
   }
+  SECTION("an indexed contract whose ABI does not parse") {
+    std::ifstream in(DeploymentFile());
+    std::stringstream text;
+    text << in.rdbuf();
+    auto deployment = contracts::Deployment::FromJson(text.str());
+    REQUIRE(deployment.ok());
+    deployment->contracts[0].abi_json =
+        R"([{"type":"event","name":"Odd","inputs":[{"name":"a","type":"uint7"}]}])";
+    const std::string file = DeploymentFile() + ".badabi";
+    std::ofstream(file) << deployment->ToJson();
+    auto process = StartBackend(kBackends[0], database.url(),
+                                {"--deployment_config=" + file});
+    CHECK(*process->Wait(absl::Seconds(30)) == 1);
+    const std::string message = LastErrorMessage(*process);
+    CHECK(message.find(deployment->contracts[0].name) != std::string::npos);
+    CHECK(message.find("uint7") != std::string::npos);
+  }
+  SECTION("an indexer batch of no events") {
+    auto process =
+        StartBackend(kBackends[0], database.url(), {"--max_batch_events=0"});
+    CHECK(*process->Wait(absl::Seconds(30)) == 1);
+    CHECK(LastErrorMessage(*process).find("max_batch_events") !=
+          std::string::npos);
+  }
   SECTION("an unreachable node") {
     auto process = StartBackend(kBackends[0], database.url(),
                                 {"--rpc_url=http://127.0.0.1:1"});
