@@ -1,21 +1,99 @@
 // chainsync-gateway: serves JSON/HTTP, Server-Sent Events and WebSocket to
 // browsers, translated from the backends' gRPC APIs.
+#include <fstream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "chainsync/indexer/v1/indexer.grpc.pb.h"
+#include "chainsync/oracle/v1/oracle.grpc.pb.h"
+#include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
+#include "libs/common/config/flags.h"
+#include "libs/common/config/secret.h"
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/service_host.h"
+#include "services/api-gateway/gateway.h"
 #include "services/api-gateway/gateway_options.h"
 
+ABSL_FLAG(std::string, indexer_address, "127.0.0.1:50051",
+          "gRPC address of the indexer.");
+ABSL_FLAG(std::string, oracle_address, "127.0.0.1:50052",
+          "gRPC address of the oracle.");
+ABSL_FLAG(std::string, reconciler_address, "127.0.0.1:50053",
+          "gRPC address of the reconciler.");
+ABSL_FLAG(absl::Duration, request_timeout, absl::Seconds(10),
+          "Deadline of each backend call; a slower one answers 504.");
+ABSL_FLAG(std::string, jwks_file, "",
+          "A JWKS file of RSA keys: bearer tokens signed RS256 are verified "
+          "with them. The HS256 secret comes from CHAINSYNC_JWT_SECRET or "
+          "CHAINSYNC_JWT_SECRET_FILE.");
+
+namespace chainsync::gateway {
+namespace {
+
+absl::StatusOr<std::shared_ptr<const JwtVerifier>> VerifierFromFlags() {
+  JwtOptions options;
+  absl::StatusOr<Secret> secret = ReadSecret("jwt_secret");
+  if (secret.ok()) {
+    options.hs256_secret = *std::move(secret);
+  } else if (!absl::IsNotFound(secret.status())) {
+    return secret.status();
+  }
+  const std::string jwks_file = absl::GetFlag(FLAGS_jwks_file);
+  if (!jwks_file.empty()) {
+    std::ifstream in(jwks_file);
+    if (!in) {
+      return InvalidFlag("jwks_file", jwks_file, "cannot be read");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    options.jwks_json = text.str();
+  }
+  if (options.hs256_secret.empty() && options.jwks_json.empty()) {
+    return std::shared_ptr<const JwtVerifier>();
+  }
+  absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
+      JwtVerifier::Create(std::move(options));
+  if (!verifier.ok()) return verifier.status();
+  return std::shared_ptr<const JwtVerifier>(*std::move(verifier));
+}
+
+}  // namespace
+}  // namespace chainsync::gateway
+
 int main(int argc, char** argv) {
-  chainsync::InitProcess(
-      "gateway", argc, argv,
-      "chainsync-gateway: JSON/HTTP, SSE and WebSocket for browsers, "
-      "translated from the chainsync backends' gRPC APIs.");
-  chainsync::ServiceHostOptions options = chainsync::ValueOrExit(
-      chainsync::gateway::GatewayHostOptionsFromFlags(), "configuration");
-  std::unique_ptr<chainsync::ServiceHost> host = chainsync::ValueOrExit(
-      chainsync::ServiceHost::Start(std::move(options), {},
-                                    chainsync::HttpRouter(),
-                                    chainsync::metrics::DefaultRegistry()),
-      "servers");
+  using namespace chainsync;
+  InitProcess("gateway", argc, argv,
+              "chainsync-gateway: JSON/HTTP, SSE and WebSocket for browsers, "
+              "translated from the chainsync backends' gRPC APIs.");
+  ServiceHostOptions options =
+      ValueOrExit(gateway::GatewayHostOptionsFromFlags(), "configuration");
+  if (absl::GetFlag(FLAGS_request_timeout) <= absl::ZeroDuration()) {
+    ValueOrExit(absl::StatusOr<int>(InvalidFlag(
+                    "request_timeout",
+                    absl::FormatDuration(absl::GetFlag(FLAGS_request_timeout)),
+                    "must be positive")),
+                "configuration");
+  }
+  std::shared_ptr<const gateway::Gateway> api = ValueOrExit(
+      gateway::Gateway::Create(
+          {.backends = {{indexer::v1::IndexerService::service_full_name(),
+                         absl::GetFlag(FLAGS_indexer_address)},
+                        {oracle::v1::OracleService::service_full_name(),
+                         absl::GetFlag(FLAGS_oracle_address)},
+                        {reconciler::v1::ReconcilerService::service_full_name(),
+                         absl::GetFlag(FLAGS_reconciler_address)}},
+           .request_timeout = absl::GetFlag(FLAGS_request_timeout),
+           .verifier =
+               ValueOrExit(gateway::VerifierFromFlags(), "configuration")}),
+      "routes");
+  HttpRouter router;
+  router.SetFallback([api](HttpRequest request, HttpReply reply) {
+    api->Handle(std::move(request), std::move(reply));
+  });
+  std::unique_ptr<ServiceHost> host =
+      ValueOrExit(ServiceHost::Start(std::move(options), {}, std::move(router),
+                                     metrics::DefaultRegistry()),
+                  "servers");
   host->readiness().Set(true);
   host->WaitForShutdownSignal();
   host->Drain();

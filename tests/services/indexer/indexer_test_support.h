@@ -14,6 +14,7 @@
 #include "libs/common/postgres/migrations.h"
 #include "libs/common/postgres/pool.h"
 #include "services/indexer/chain_follower.h"
+#include "simdjson.h"
 #include "tests/support/protocol_workload.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_env.h"
@@ -169,6 +170,19 @@ inline bool WaitForIndexed(testing::Subprocess& indexer,
     }
   }
   return true;
+}
+
+// GrpcPortWhenReady waits until a service binary is ready and returns its
+// gRPC port.
+inline int GrpcPortWhenReady(testing::Subprocess& process) {
+  const auto serving =
+      process.WaitForLine(R"("message":"serving")", absl::Seconds(30));
+  REQUIRE(serving.has_value());
+  REQUIRE(process.WaitForLine(R"("message":"ready")", absl::Seconds(30))
+              .has_value());
+  simdjson::dom::parser parser;
+  return static_cast<int>(
+      parser.parse(*serving)["grpc_port"].get_int64().value());
 }
 
 // StartIndexer runs the indexer binary on a database and an RPC endpoint.

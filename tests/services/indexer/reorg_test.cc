@@ -16,7 +16,6 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "services/indexer/chain_follower.h"
-#include "simdjson.h"
 #include "tests/services/indexer/indexer_test_support.h"
 #include "tests/support/protocol_workload.h"
 #include "tests/support/subprocess.h"
@@ -25,19 +24,11 @@
 namespace chainsync::indexer {
 namespace {
 
-// StubWhenReady waits until the indexer binary is ready and connects to its
-// gRPC port.
 std::unique_ptr<v1::IndexerService::Stub> StubWhenReady(
     testing::Subprocess& indexer) {
-  const auto serving =
-      indexer.WaitForLine(R"("message":"serving")", absl::Seconds(30));
-  REQUIRE(serving.has_value());
-  REQUIRE(indexer.WaitForLine(R"("message":"ready")", absl::Seconds(30))
-              .has_value());
-  simdjson::dom::parser parser;
-  const int64_t port = parser.parse(*serving)["grpc_port"].get_int64().value();
   return v1::IndexerService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+      absl::StrCat("127.0.0.1:", GrpcPortWhenReady(indexer)),
+      grpc::InsecureChannelCredentials()));
 }
 
 TEST_CASE("after a reorg the tables equal a fresh index of the canonical chain",

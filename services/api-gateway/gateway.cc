@@ -1,0 +1,253 @@
+#include "services/api-gateway/gateway.h"
+
+#include <optional>
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "chainsync/indexer/v1/indexer.grpc.pb.h"
+#include "chainsync/oracle/v1/oracle.grpc.pb.h"
+#include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "libs/common/logging/log.h"
+#include "libs/common/status.h"
+#include "services/api-gateway/transcoder.h"
+
+namespace chainsync::gateway {
+namespace {
+
+// RequestId keeps a caller's X-Request-Id when it is a sane token, so that a
+// request can be followed across systems; otherwise it makes one.
+std::string RequestId(const HttpRequest& request) {
+  const absl::string_view given = request.Header("x-request-id");
+  bool sane = !given.empty() && given.size() <= 64;
+  for (char c : given) {
+    sane = sane && (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.');
+  }
+  if (sane) return std::string(given);
+  thread_local std::mt19937_64 random(std::random_device{}());
+  return absl::StrCat(absl::Hex(random(), absl::kZeroPad16));
+}
+
+}  // namespace
+
+struct Gateway::Metrics {
+  metrics::Family<metrics::Counter>& requests;
+  metrics::Family<metrics::Histogram>& duration;
+
+  explicit Metrics(metrics::Registry& registry)
+      : requests(registry.AddCounter(
+            "http_requests_total",
+            "API requests by route (its template), method and status code.",
+            {"route", "method", "code"})),
+        duration(registry.AddHistogram(
+            "http_request_duration_seconds",
+            "API requests from arrival to the last byte handed over, by route.",
+            {"route"}, metrics::LatencyBuckets())) {}
+};
+
+Gateway::Gateway(GatewayOptions options, RouteTable routes)
+    : options_(std::move(options)),
+      routes_(std::move(routes)),
+      metrics_(std::make_unique<Metrics>(*options_.registry)) {}
+
+Gateway::~Gateway() = default;
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
+    GatewayOptions options) {
+  // The services of the backends' files; naming a message of each file
+  // links its generated code, which registers the file's descriptors.
+  std::vector<const google::protobuf::ServiceDescriptor*> services;
+  for (const google::protobuf::FileDescriptor* file :
+       {indexer::v1::GetSyncStatusRequest::descriptor()->file(),
+        oracle::v1::RegisterBitcoinAddressRequest::descriptor()->file(),
+        reconciler::v1::GetHealthReportRequest::descriptor()->file()}) {
+    for (int i = 0; i < file->service_count(); ++i) {
+      services.push_back(file->service(i));
+    }
+  }
+  absl::StatusOr<RouteTable> routes = RouteTable::FromServices(services);
+  if (!routes.ok()) return routes.status();
+  std::unique_ptr<Gateway> gateway(
+      new Gateway(std::move(options), *std::move(routes)));
+  for (const auto& [service, address] : gateway->options_.backends) {
+    Backend backend;
+    backend.channel =
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    backend.stub = std::make_unique<grpc::GenericStub>(backend.channel);
+    gateway->backends_.emplace(service, std::move(backend));
+  }
+  return gateway;
+}
+
+absl::StatusOr<std::optional<Identity>> Gateway::Authorize(
+    const HttpRequest& request, const Route& route,
+    const google::protobuf::Message& message) const {
+  const absl::string_view header = request.Header("authorization");
+  const api::v1::Access access = route.access.access();
+  std::optional<Identity> identity;
+  if (!header.empty()) {
+    absl::string_view token = header;
+    if (!absl::ConsumePrefix(&token, "Bearer ") || token.empty()) {
+      return absl::UnauthenticatedError(
+          "the Authorization header is not \"Bearer <token>\"");
+    }
+    if (options_.verifier == nullptr) {
+      return absl::UnauthenticatedError(
+          "this gateway is configured to accept no tokens");
+    }
+    absl::StatusOr<Identity> verified = options_.verifier->Verify(token);
+    if (!verified.ok()) return verified.status();
+    identity = *std::move(verified);
+  }
+  if (access == api::v1::ACCESS_PUBLIC) return identity;
+  if (!identity.has_value()) {
+    return absl::UnauthenticatedError("this route needs a bearer token");
+  }
+  if (identity->admin || access == api::v1::ACCESS_AUTHENTICATED) {
+    return identity;
+  }
+  if (access == api::v1::ACCESS_ADMIN) {
+    return absl::PermissionDeniedError("this route needs the admin role");
+  }
+  const google::protobuf::FieldDescriptor* field =
+      message.GetDescriptor()->FindFieldByName(route.access.owner_field());
+  const std::string owner = message.GetReflection()->GetString(message, field);
+  if (owner.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(route.access.owner_field(), " is required"));
+  }
+  if (!absl::EqualsIgnoreCase(owner, identity->subject)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the token is for ", identity->subject, ", not for ",
+                     route.access.owner_field(), " ", owner));
+  }
+  return identity;
+}
+
+void Gateway::Handle(HttpRequest request, HttpReply reply) const {
+  const absl::Time start = absl::Now();
+  const std::string request_id = RequestId(request);
+  absl::StatusOr<RouteMatch> match =
+      routes_.Match(request.method, request.path);
+  const std::string route_label =
+      match.ok() ? match->route->path : std::string("unmatched");
+  // Answer sends the response with the request id and records it.
+  auto answer = [this, start, request_id, route_label, method = request.method](
+                    HttpReply reply, HttpResponse response) {
+    response.headers.emplace_back("x-request-id", request_id);
+    metrics_->requests
+        .WithLabels({route_label, method, absl::StrCat(response.status)})
+        .Increment();
+    metrics_->duration.WithLabels({route_label})
+        .Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    log::Info("request", {{"request_id", request_id},
+                          {"method", method},
+                          {"route", route_label},
+                          {"status", response.status},
+                          {"seconds", absl::Now() - start}});
+    std::move(reply).Send(std::move(response));
+  };
+  auto fail = [answer](HttpReply reply, const absl::Status& status) {
+    int http = HttpStatusFromCode(status.code());
+    HttpResponse response = HttpResponse::Error(
+        http, StatusCodeName(status.code()), status.message());
+    if (status.code() == absl::StatusCode::kUnauthenticated) {
+      std::string challenge = "Bearer realm=\"chainsync\"";
+      if (!absl::StrContains(status.message(), "needs a bearer token")) {
+        absl::StrAppend(&challenge, ", error=\"invalid_token\"");
+      }
+      response.headers.emplace_back("www-authenticate", challenge);
+    }
+    answer(std::move(reply), std::move(response));
+  };
+  if (!match.ok()) {
+    if (absl::IsFailedPrecondition(match.status())) {
+      answer(std::move(reply), HttpResponse::Error(405, "UNIMPLEMENTED",
+                                                   match.status().message()));
+    } else {
+      fail(std::move(reply), match.status());
+    }
+    return;
+  }
+  const Route& route = *match->route;
+  if (route.streaming) {
+    fail(std::move(reply),
+         absl::UnimplementedError(absl::StrCat(
+             route.path, " is a stream; it is not served as one answer")));
+    return;
+  }
+  absl::StatusOr<std::unique_ptr<google::protobuf::Message>> message =
+      BuildRequest(*match, request.query, request.body);
+  if (!message.ok()) {
+    fail(std::move(reply), message.status());
+    return;
+  }
+  absl::StatusOr<std::optional<Identity>> identity =
+      Authorize(request, route, **message);
+  if (!identity.ok()) {
+    fail(std::move(reply), identity.status());
+    return;
+  }
+  const auto backend = backends_.find(route.method->service()->full_name());
+  if (backend == backends_.end()) {
+    fail(std::move(reply), absl::UnavailableError(absl::StrCat(
+                               "no backend configured for ",
+                               route.method->service()->full_name())));
+    return;
+  }
+
+  // The call's state lives until its completion callback.
+  struct Call {
+    grpc::ClientContext context;
+    grpc::ByteBuffer request;
+    grpc::ByteBuffer response;
+  };
+  auto call = std::make_shared<Call>();
+  call->context.set_deadline(
+      std::chrono::system_clock::now() +
+      absl::ToChronoMilliseconds(options_.request_timeout));
+  call->context.AddMetadata("x-request-id", request_id);
+  if (identity->has_value()) {
+    call->context.AddMetadata("x-chainsync-subject", (*identity)->subject);
+    call->context.AddMetadata("x-chainsync-role",
+                              (*identity)->admin ? "admin" : "user");
+  }
+  grpc::Slice slice((*message)->SerializeAsString());
+  call->request = grpc::ByteBuffer(&slice, 1);
+  auto shared_reply = std::make_shared<HttpReply>(std::move(reply));
+  backend->second.stub->UnaryCall(
+      &call->context, route.GrpcPath(), grpc::StubOptions(), &call->request,
+      &call->response,
+      [call, shared_reply, answer, fail, &route](grpc::Status status) {
+        if (!status.ok()) {
+          fail(std::move(*shared_reply), FromGrpcStatus(status));
+          return;
+        }
+        std::unique_ptr<google::protobuf::Message> response(
+            google::protobuf::MessageFactory::generated_factory()
+                ->GetPrototype(route.method->output_type())
+                ->New());
+        std::vector<grpc::Slice> slices;
+        std::string bytes;
+        if (call->response.Dump(&slices).ok()) {
+          for (const grpc::Slice& piece : slices) {
+            bytes.append(reinterpret_cast<const char*>(piece.begin()),
+                         piece.size());
+          }
+        }
+        if (!response->ParseFromString(bytes)) {
+          fail(std::move(*shared_reply),
+               absl::InternalError("the backend's answer does not parse"));
+          return;
+        }
+        answer(std::move(*shared_reply),
+               HttpResponse::Json(200, RenderResponse(*response)));
+      });
+}
+
+}  // namespace chainsync::gateway

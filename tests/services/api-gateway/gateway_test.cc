@@ -1,0 +1,247 @@
+// The gateway end to end, through real HTTP: gateway + indexer + Postgres +
+// anvil with the reference contracts; the oracle's and reconciler's routes
+// against stand-ins that answer every call with defaults.
+#include "services/api-gateway/gateway.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tests/services/api-gateway/gateway_test_support.h"
+#include "tests/services/indexer/indexer_test_support.h"
+
+namespace chainsync::gateway {
+namespace {
+
+// IndexedChain is the workload on anvil, indexed by the indexer binary, and
+// a gateway in front of it.
+struct IndexedChain {
+  IndexedChain()
+      : workload(testing::ProtocolWorkload::Deploy(
+            testing::GetTestEnvironment().rpc_url)),
+        deployment(absl::StrCat("/tmp/chainsync_gateway_", getpid(), ".json")) {
+    workload->Run();
+    std::ofstream(deployment) << workload->deployment().ToJson();
+    indexer = indexer::StartIndexer(database.url(), deployment,
+                                    testing::GetTestEnvironment().rpc_url,
+                                    {"--poll_interval=50ms"});
+    const int port = indexer::GrpcPortWhenReady(*indexer);
+    REQUIRE(indexer::WaitForIndexed(
+        *indexer, database.url(),
+        static_cast<int64_t>(*workload->client().BlockNumber())));
+    gateway = std::make_unique<GatewayProcess>(std::vector<std::string>{
+        absl::StrCat("--indexer_address=127.0.0.1:", port),
+        "--oracle_address=" + stand_in.address(),
+        "--reconciler_address=" + stand_in.address()});
+  }
+  ~IndexedChain() { std::remove(deployment.c_str()); }
+
+  std::string holder() const {
+    return workload->holders().front().ToLowerHex();
+  }
+
+  std::unique_ptr<testing::ProtocolWorkload> workload;
+  std::string deployment;
+  testing::ScopedDatabase database;
+  std::unique_ptr<testing::Subprocess> indexer;
+  EmptyAnswers stand_in;
+  std::unique_ptr<GatewayProcess> gateway;
+};
+
+simdjson::dom::element Parse(simdjson::dom::parser& parser,
+                             const std::string& body) {
+  simdjson::dom::element json;
+  INFO(body);
+  REQUIRE(parser.parse(body).get(json) == simdjson::SUCCESS);
+  return json;
+}
+
+TEST_CASE("balances and transactions over REST match the chain", "[gateway]") {
+  IndexedChain chain;
+  const auto balance_of =
+      *evm::AbiFunction::Parse("balanceOf(address) returns (uint256)");
+  for (const evm::Address& holder : chain.workload->holders()) {
+    const std::string token =
+        Token(holder.ToChecksumHex(), "", absl::Now() + absl::Minutes(5));
+    const auto response = chain.gateway->Send(
+        "GET",
+        absl::StrCat("/api/realtime/balances?address=", holder.ToLowerHex()),
+        token);
+    INFO(response.body);
+    REQUIRE(response.status == 200);
+    CHECK(!response.Header("x-request-id").empty());
+    simdjson::dom::parser parser;
+    const auto json = Parse(parser, response.body);
+    std::map<std::string, std::string> balances;
+    for (simdjson::dom::element balance : json["balances"].get_array()) {
+      balances[absl::AsciiStrToLower(
+          std::string(balance["tokenAddress"].get_string().value()))] =
+          std::string(balance["balance"].get_string().value());
+    }
+    for (const char* name : {"RBTCSynth", "WrappedRBTC"}) {
+      const evm::Address address =
+          chain.workload->deployment().Find(name)->address;
+      const auto output = chain.workload->client().EthCall(
+          {.to = address, .data = *balance_of.EncodeCall({holder})},
+          evm::BlockRef::Latest());
+      const evm::Uint256 on_chain = std::get<evm::Uint256>(
+          balance_of.DecodeOutput(*output)->front().value);
+      const auto found = balances.find(address.ToLowerHex());
+      CHECK((found == balances.end() ? "0" : found->second) ==
+            evm::ToDecimal(on_chain));
+    }
+  }
+
+  // The history of one account, page by page, is what the indexer holds.
+  const std::string holder = chain.holder();
+  const std::string token = Token(holder, "", absl::Now() + absl::Minutes(5));
+  std::string page_token;
+  size_t entries = 0;
+  for (int page = 0; page < 100; ++page) {
+    const auto response = chain.gateway->Send(
+        "GET",
+        absl::StrCat("/api/realtime/transactions?address=", holder,
+                     "&page_size=2&pageToken=", page_token),
+        token);
+    INFO(response.body);
+    REQUIRE(response.status == 200);
+    simdjson::dom::parser parser;
+    const auto json = Parse(parser, response.body);
+    const auto activities = json["activities"].get_array();
+    CHECK(activities.size() <= 2);
+    entries += activities.size();
+    page_token = std::string(json["nextPageToken"].get_string().value());
+    if (page_token.empty()) break;
+  }
+  const auto stored = indexer::Rows(
+      *chain.database.Connect(),
+      absl::StrCat("SELECT 1 FROM indexer.activity WHERE account = "
+                   "decode('",
+                   holder.substr(2), "', 'hex')"));
+  CHECK(entries == stored.size());
+  CHECK(entries > 0);
+}
+
+TEST_CASE("the auth matrix holds on every route", "[gateway]") {
+  IndexedChain chain;
+  const std::string holder = chain.holder();
+  const std::string other = "0x00000000000000000000000000000000000000aa";
+  const absl::Time later = absl::Now() + absl::Minutes(5);
+  struct Caller {
+    const char* name;
+    std::string token;
+  };
+  const std::vector<Caller> callers = {
+      {"no token", ""},
+      {"malformed", "not.a-token"},
+      {"expired", Token(holder, "", absl::Now() - absl::Minutes(5))},
+      {"another user", Token(other, "", later)},
+      {"wrong secret", Token(holder, "admin", later, "another secret")},
+      {"the user", Token(holder, "", later)},
+      {"an admin", Token(other, "admin", later)},
+  };
+  const auto expected = [](api::v1::Access access, absl::string_view caller) {
+    if (caller == "malformed" || caller == "expired" ||
+        caller == "wrong secret") {
+      return 401;
+    }
+    if (access == api::v1::ACCESS_PUBLIC || caller == "an admin") return 200;
+    if (caller == "no token") return 401;
+    if (access == api::v1::ACCESS_AUTHENTICATED) return 200;
+    if (access == api::v1::ACCESS_OWNER && caller == "the user") return 200;
+    return 403;
+  };
+  auto api = Gateway::Create({});
+  REQUIRE(api.ok());
+  int checked = 0;
+  for (const Route& route : (*api)->routes().routes()) {
+    if (route.streaming) continue;
+    // The path with its fields filled in, and the owner named.
+    std::string path;
+    for (absl::string_view segment :
+         absl::StrSplit(absl::string_view(route.path).substr(1), '/')) {
+      const bool field = absl::StartsWith(segment, "{");
+      absl::StrAppend(&path, "/",
+                      !field                   ? std::string(segment)
+                      : segment == "{address}" ? holder
+                                               : std::string("1"));
+    }
+    std::string query;
+    if (route.access.access() == api::v1::ACCESS_OWNER &&
+        !absl::StrContains(
+            route.path, absl::StrCat("{", route.access.owner_field(), "}"))) {
+      query = absl::StrCat("?", route.access.owner_field(), "=", holder);
+    }
+    const std::string body = route.body == "*" ? "{}" : "";
+    for (const Caller& caller : callers) {
+      INFO(route.http_method << " " << route.path << " by " << caller.name);
+      const auto response = chain.gateway->Send(route.http_method, path + query,
+                                                caller.token, body);
+      INFO(response.body);
+      CHECK(response.status == expected(route.access.access(), caller.name));
+      if (response.status == 401) {
+        CHECK(absl::StartsWith(response.Header("www-authenticate"), "Bearer"));
+      }
+      ++checked;
+    }
+  }
+  CHECK(checked > 100);
+  // The stand-in saw who called and with which request id.
+  CHECK(chain.stand_in.LastMetadata("x-chainsync-subject") == other);
+  CHECK(!chain.stand_in.LastMetadata("x-request-id").empty());
+}
+
+TEST_CASE("malformed requests get a 4xx that names the problem", "[gateway]") {
+  IndexedChain chain;
+  const std::string holder = chain.holder();
+  const std::string admin =
+      Token(holder, "admin", absl::Now() + absl::Minutes(5));
+  struct Case {
+    const char* method;
+    std::string target;
+    std::string body;
+    int status;
+    const char* names;
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/api/no/such/route", "", 404, "/api/no/such/route"},
+      {"DELETE", "/api/realtime/balances", "", 405, "DELETE"},
+      {"GET", "/api/realtime/balances?address=0x1234", "", 400, "address"},
+      {"GET", "/api/realtime/balances?adress=" + holder, "", 400, "adress"},
+      {"GET", "/api/realtime/transactions?address=" + holder + "&page_size=x",
+       "", 400, "page_size"},
+      {"GET", "/api/realtime/balances?address=%zz", "", 400, "percent"},
+      {"POST", "/api/realtime/bitcoin-addresses", "{not json", 400, "JSON"},
+      {"POST", "/api/realtime/bitcoin-addresses", "[1]", 400, "object"},
+      {"POST", "/api/realtime/bitcoin-addresses", R"({"nope": 1})", 400,
+       "nope"},
+      {"POST", "/api/realtime/bitcoin-addresses", R"({"address": 5})", 400,
+       "address"},
+      {"GET", "/api/realtime/balances?address=" + holder, "{}", 400, "no body"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.method << " " << c.target << " " << c.body);
+    const auto response =
+        chain.gateway->Send(c.method, c.target, admin, c.body);
+    INFO(response.body);
+    CHECK(response.status == c.status);
+    CHECK(absl::StrContains(response.body, c.names));
+    simdjson::dom::parser parser;
+    const auto json = Parse(parser, response.body);
+    CHECK(json["code"].is_string());
+    CHECK(json["message"].is_string());
+  }
+  // An oversized body is refused before it is read.
+  const auto big =
+      chain.gateway->Send("POST", "/api/realtime/bitcoin-addresses", admin,
+                          std::string(2 << 20, 'x'));
+  CHECK(big.status == 413);
+}
+
+}  // namespace
+}  // namespace chainsync::gateway

@@ -1,0 +1,163 @@
+#pragma once
+
+// What the gateway's end-to-end tests share: the gateway binary on a free
+// port, signed tokens, and in-process stand-ins for the backends that have
+// no service of their own yet.
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/generic/async_generic_service.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "libs/common/http/http_client.h"
+#include "simdjson.h"
+#include "tests/support/subprocess.h"
+
+namespace chainsync::gateway {
+
+inline constexpr char kJwtSecret[] = "gateway-test-secret";
+
+// Token is an HS256 JWT for `subject`, with `role` when not empty, expiring
+// at `expires`.
+inline std::string Token(const std::string& subject, const std::string& role,
+                         absl::Time expires,
+                         const std::string& secret = kJwtSecret) {
+  std::string header, payload;
+  absl::WebSafeBase64Escape(R"({"alg":"HS256","typ":"JWT"})", &header);
+  absl::WebSafeBase64Escape(
+      absl::StrCat(
+          R"({"sub":")", subject, R"(","exp":)", absl::ToUnixSeconds(expires),
+          role.empty() ? "" : absl::StrCat(R"(,"role":")", role, "\""), "}"),
+      &payload);
+  const std::string signed_part = absl::StrCat(header, ".", payload);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(signed_part.data()),
+       signed_part.size(), mac, &length);
+  std::string signature;
+  absl::WebSafeBase64Escape(
+      absl::string_view(reinterpret_cast<const char*>(mac), length),
+      &signature);
+  return absl::StrCat(signed_part, ".", signature);
+}
+
+// EmptyAnswers is a gRPC server that answers every unary call with an
+// empty message (every field at its default), keeping the metadata of the
+// last call: a stand-in for a backend whose service is not built yet.
+class EmptyAnswers {
+ public:
+  EmptyAnswers() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port_);
+    builder.RegisterCallbackGenericService(&service_);
+    server_ = builder.BuildAndStart();
+  }
+  ~EmptyAnswers() { server_->Shutdown(); }
+
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  // The value of `key` in the metadata of the last call.
+  std::string LastMetadata(const std::string& key) const {
+    std::lock_guard<std::mutex> lock(service_.mu);
+    const auto found = service_.metadata.find(key);
+    return found == service_.metadata.end() ? "" : found->second;
+  }
+
+ private:
+  struct Service final : grpc::CallbackGenericService {
+    grpc::ServerGenericBidiReactor* CreateReactor(
+        grpc::GenericCallbackServerContext* context) override {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        metadata.clear();
+        for (const auto& [key, value] : context->client_metadata()) {
+          metadata[std::string(key.data(), key.size())] =
+              std::string(value.data(), value.size());
+        }
+      }
+      struct Reactor final : grpc::ServerGenericBidiReactor {
+        Reactor() { StartRead(&request); }
+        void OnReadDone(bool) override {
+          grpc::Slice empty("");
+          response = grpc::ByteBuffer(&empty, 1);
+          StartWriteAndFinish(&response, grpc::WriteOptions(),
+                              grpc::Status::OK);
+        }
+        void OnDone() override { delete this; }
+        grpc::ByteBuffer request;
+        grpc::ByteBuffer response;
+      };
+      return new Reactor;
+    }
+    mutable std::mutex mu;
+    std::map<std::string, std::string> metadata;
+  };
+
+  int port_ = 0;
+  Service service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+// GatewayProcess is the gateway binary with the HS256 test secret.
+class GatewayProcess {
+ public:
+  explicit GatewayProcess(const std::vector<std::string>& flags) {
+    std::vector<std::string> argv = {
+        CHAINSYNC_GATEWAY_BIN, "--listen_host=127.0.0.1", "--http_port=0"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    auto process = testing::Subprocess::Start(
+        argv, {{"CHAINSYNC_JWT_SECRET", kJwtSecret}});
+    if (!process.ok()) std::abort();
+    process_ = *std::move(process);
+    const auto serving =
+        process_->WaitForLine(R"("message":"serving")", absl::Seconds(30));
+    if (!serving.has_value()) std::abort();
+    simdjson::dom::parser parser;
+    port_ = static_cast<int>(
+        parser.parse(*serving)["http_port"].get_int64().value());
+    client_ = *HttpClient::Create(
+        {.retry = {.max_attempts = 1}, .name = "gateway_test"});
+  }
+
+  // Send makes a request with a bearer token when `token` is not empty.
+  HttpClientResponse Send(const std::string& method, const std::string& target,
+                          const std::string& token = "",
+                          const std::string& body = "") {
+    HttpClientRequest request{
+        .method = method,
+        .url = absl::StrCat("http://127.0.0.1:", port_, target),
+        .body = body};
+    if (!token.empty()) {
+      request.headers.emplace_back("authorization",
+                                   absl::StrCat("Bearer ", token));
+    }
+    if (!body.empty()) {
+      request.headers.emplace_back("content-type", "application/json");
+    }
+    // Drain the log pipe so that the process never blocks on it.
+    while (process_->ReadLine(absl::ZeroDuration()).has_value()) {
+    }
+    auto response = client_->Send(request);
+    if (!response.ok()) std::abort();
+    return *std::move(response);
+  }
+
+  testing::Subprocess& process() { return *process_; }
+
+ private:
+  std::unique_ptr<testing::Subprocess> process_;
+  std::unique_ptr<HttpClient> client_;
+  int port_ = 0;
+};
+
+}  // namespace chainsync::gateway
