@@ -1,18 +1,14 @@
 #pragma once
 
 // What the gateway's end-to-end tests share: the gateway binary on a free
-// port, signed tokens, and in-process stand-ins for the backends that have
-// no service of their own yet.
-
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+// port, and in-process stand-ins for the backends that have no service of
+// their own yet.
 
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/generic/async_generic_service.h"
@@ -20,36 +16,10 @@
 #include "grpcpp/server_builder.h"
 #include "libs/common/http/http_client.h"
 #include "simdjson.h"
+#include "tests/services/api-gateway/tokens.h"
 #include "tests/support/subprocess.h"
 
 namespace chainsync::gateway {
-
-inline constexpr char kJwtSecret[] = "gateway-test-secret";
-
-// Token is an HS256 JWT for `subject`, with `role` when not empty, expiring
-// at `expires`.
-inline std::string Token(const std::string& subject, const std::string& role,
-                         absl::Time expires,
-                         const std::string& secret = kJwtSecret) {
-  std::string header, payload;
-  absl::WebSafeBase64Escape(R"({"alg":"HS256","typ":"JWT"})", &header);
-  absl::WebSafeBase64Escape(
-      absl::StrCat(
-          R"({"sub":")", subject, R"(","exp":)", absl::ToUnixSeconds(expires),
-          role.empty() ? "" : absl::StrCat(R"(,"role":")", role, "\""), "}"),
-      &payload);
-  const std::string signed_part = absl::StrCat(header, ".", payload);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(signed_part.data()),
-       signed_part.size(), mac, &length);
-  std::string signature;
-  absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<const char*>(mac), length),
-      &signature);
-  return absl::StrCat(signed_part, ".", signature);
-}
 
 // EmptyAnswers is a gRPC server that answers every unary call with an
 // empty message (every field at its default), keeping the metadata of the

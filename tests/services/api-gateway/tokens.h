@@ -1,0 +1,52 @@
+#pragma once
+
+// Signed bearer tokens for the gateway's tests.
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace chainsync::gateway {
+
+inline constexpr char kJwtSecret[] = "gateway-test-secret";
+
+// Base64Url encodes without padding, as JWTs do.
+inline std::string Base64Url(absl::string_view bytes) {
+  std::string out;
+  absl::WebSafeBase64Escape(bytes, &out);
+  return out;
+}
+
+// SignHs256 makes an HS256 JWT of a claims object.
+inline std::string SignHs256(const std::string& claims,
+                             const std::string& secret = kJwtSecret) {
+  const std::string signed_part = absl::StrCat(
+      Base64Url(R"({"alg":"HS256","typ":"JWT"})"), ".", Base64Url(claims));
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(signed_part.data()),
+       signed_part.size(), mac, &length);
+  return absl::StrCat(
+      signed_part, ".",
+      Base64Url(absl::string_view(reinterpret_cast<const char*>(mac), length)));
+}
+
+// Token is an HS256 JWT for `subject`, with `role` when not empty, expiring
+// at `expires`.
+inline std::string Token(const std::string& subject, const std::string& role,
+                         absl::Time expires,
+                         const std::string& secret = kJwtSecret) {
+  return SignHs256(
+      absl::StrCat(
+          R"({"sub":")", subject, R"(","exp":)", absl::ToUnixSeconds(expires),
+          role.empty() ? "" : absl::StrCat(R"(,"role":")", role, "\""), "}"),
+      secret);
+}
+
+}  // namespace chainsync::gateway
