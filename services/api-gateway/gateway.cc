@@ -33,6 +33,9 @@ std::string RequestId(const HttpRequest& request) {
   return absl::StrCat(absl::Hex(random(), absl::kZeroPad16));
 }
 
+// Callers whose rate-limit buckets are kept at once, before idle ones go.
+constexpr size_t kMaxRateLimitedCallers = 100'000;
+
 }  // namespace
 
 struct Gateway::Metrics {
@@ -53,7 +56,9 @@ struct Gateway::Metrics {
 Gateway::Gateway(GatewayOptions options, RouteTable routes)
     : options_(std::move(options)),
       routes_(std::move(routes)),
-      metrics_(std::make_unique<Metrics>(*options_.registry)) {}
+      metrics_(std::make_unique<Metrics>(*options_.registry)),
+      limiter_(options_.rate_limit, options_.rate_burst,
+               kMaxRateLimitedCallers) {}
 
 Gateway::~Gateway() = default;
 
@@ -84,32 +89,34 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
   return gateway;
 }
 
-absl::StatusOr<std::optional<Identity>> Gateway::Authorize(
-    const HttpRequest& request, const Route& route,
-    const google::protobuf::Message& message) const {
+absl::StatusOr<std::optional<Identity>> Gateway::Authenticate(
+    const HttpRequest& request) const {
   const absl::string_view header = request.Header("authorization");
-  const api::v1::Access access = route.access.access();
-  std::optional<Identity> identity;
-  if (!header.empty()) {
-    absl::string_view token = header;
-    if (!absl::ConsumePrefix(&token, "Bearer ") || token.empty()) {
-      return absl::UnauthenticatedError(
-          "the Authorization header is not \"Bearer <token>\"");
-    }
-    if (options_.verifier == nullptr) {
-      return absl::UnauthenticatedError(
-          "this gateway is configured to accept no tokens");
-    }
-    absl::StatusOr<Identity> verified = options_.verifier->Verify(token);
-    if (!verified.ok()) return verified.status();
-    identity = *std::move(verified);
+  if (header.empty()) return std::nullopt;
+  absl::string_view token = header;
+  if (!absl::ConsumePrefix(&token, "Bearer ") || token.empty()) {
+    return absl::UnauthenticatedError(
+        "the Authorization header is not \"Bearer <token>\"");
   }
-  if (access == api::v1::ACCESS_PUBLIC) return identity;
+  if (options_.verifier == nullptr) {
+    return absl::UnauthenticatedError(
+        "this gateway is configured to accept no tokens");
+  }
+  absl::StatusOr<Identity> identity = options_.verifier->Verify(token);
+  if (!identity.ok()) return identity.status();
+  return *std::move(identity);
+}
+
+absl::Status Gateway::Permit(const Route& route,
+                             const std::optional<Identity>& identity,
+                             const google::protobuf::Message& message) const {
+  const api::v1::Access access = route.access.access();
+  if (access == api::v1::ACCESS_PUBLIC) return absl::OkStatus();
   if (!identity.has_value()) {
     return absl::UnauthenticatedError("this route needs a bearer token");
   }
   if (identity->admin || access == api::v1::ACCESS_AUTHENTICATED) {
-    return identity;
+    return absl::OkStatus();
   }
   if (access == api::v1::ACCESS_ADMIN) {
     return absl::PermissionDeniedError("this route needs the admin role");
@@ -126,7 +133,22 @@ absl::StatusOr<std::optional<Identity>> Gateway::Authorize(
         absl::StrCat("the token is for ", identity->subject, ", not for ",
                      route.access.owner_field(), " ", owner));
   }
-  return identity;
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, std::string>> Gateway::CorsHeaders(
+    const HttpRequest& request) const {
+  const absl::string_view origin = request.Header("origin");
+  if (origin.empty()) return {};
+  const bool allowed =
+      std::any_of(options_.cors_origins.begin(), options_.cors_origins.end(),
+                  [&](const std::string& allowed) {
+                    return allowed == "*" || allowed == origin;
+                  });
+  if (!allowed) return {};
+  return {{"access-control-allow-origin", std::string(origin)},
+          {"vary", "Origin"},
+          {"access-control-expose-headers", "x-request-id, retry-after"}};
 }
 
 void Gateway::Handle(HttpRequest request, HttpReply reply) const {
@@ -136,10 +158,13 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
       routes_.Match(request.method, request.path);
   const std::string route_label =
       match.ok() ? match->route->path : std::string("unmatched");
-  // Answer sends the response with the request id and records it.
-  auto answer = [this, start, request_id, route_label, method = request.method](
+  // Answer sends the response with the request id and CORS headers, and
+  // records it.
+  auto answer = [this, start, request_id, route_label,
+                 cors = CorsHeaders(request), method = request.method](
                     HttpReply reply, HttpResponse response) {
     response.headers.emplace_back("x-request-id", request_id);
+    response.headers.insert(response.headers.end(), cors.begin(), cors.end());
     metrics_->requests
         .WithLabels({route_label, method, absl::StrCat(response.status)})
         .Increment();
@@ -152,10 +177,11 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
                           {"seconds", absl::Now() - start}});
     std::move(reply).Send(std::move(response));
   };
-  auto fail = [answer](HttpReply reply, const absl::Status& status) {
-    int http = HttpStatusFromCode(status.code());
-    HttpResponse response = HttpResponse::Error(
-        http, StatusCodeName(status.code()), status.message());
+  auto fail = [answer](HttpReply reply, const absl::Status& status,
+                       absl::Duration retry_after = absl::ZeroDuration()) {
+    HttpResponse response =
+        HttpResponse::Error(HttpStatusFromCode(status.code()),
+                            StatusCodeName(status.code()), status.message());
     if (status.code() == absl::StatusCode::kUnauthenticated) {
       std::string challenge = "Bearer realm=\"chainsync\"";
       if (!absl::StrContains(status.message(), "needs a bearer token")) {
@@ -163,8 +189,49 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
       }
       response.headers.emplace_back("www-authenticate", challenge);
     }
+    if (retry_after > absl::ZeroDuration()) {
+      response.headers.emplace_back(
+          "retry-after", absl::StrCat(absl::ToInt64Seconds(
+                             absl::Ceil(retry_after, absl::Seconds(1)))));
+    }
     answer(std::move(reply), std::move(response));
   };
+
+  // A browser's preflight: which methods and headers the API takes.
+  if (request.method == "OPTIONS" &&
+      !request.Header("access-control-request-method").empty()) {
+    if (CorsHeaders(request).empty()) {
+      fail(std::move(reply), absl::PermissionDeniedError(absl::StrCat(
+                                 "origin \"", request.Header("origin"),
+                                 "\" may not call this API")));
+      return;
+    }
+    HttpResponse response{.status = 204};
+    response.headers = {
+        {"access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE"},
+        {"access-control-allow-headers",
+         "authorization, content-type, x-request-id, last-event-id"},
+        {"access-control-max-age", "600"}};
+    answer(std::move(reply), std::move(response));
+    return;
+  }
+
+  absl::StatusOr<std::optional<Identity>> identity = Authenticate(request);
+  // Callers are limited by who they are, or, until they say, where from.
+  const std::string caller =
+      identity.ok() && identity->has_value()
+          ? absl::StrCat("sub:", (*identity)->subject)
+          : absl::StrCat("addr:", request.remote_address);
+  if (const absl::Duration wait = limiter_.TryTake(caller);
+      wait > absl::ZeroDuration()) {
+    fail(std::move(reply),
+         absl::ResourceExhaustedError("too many requests; slow down"), wait);
+    return;
+  }
+  if (!identity.ok()) {
+    fail(std::move(reply), identity.status());
+    return;
+  }
   if (!match.ok()) {
     if (absl::IsFailedPrecondition(match.status())) {
       answer(std::move(reply), HttpResponse::Error(405, "UNIMPLEMENTED",
@@ -187,10 +254,9 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
     fail(std::move(reply), message.status());
     return;
   }
-  absl::StatusOr<std::optional<Identity>> identity =
-      Authorize(request, route, **message);
-  if (!identity.ok()) {
-    fail(std::move(reply), identity.status());
+  if (absl::Status permitted = Permit(route, *identity, **message);
+      !permitted.ok()) {
+    fail(std::move(reply), permitted);
     return;
   }
   const auto backend = backends_.find(route.method->service()->full_name());

@@ -14,6 +14,7 @@
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/http_server.h"
 #include "services/api-gateway/jwt.h"
+#include "services/api-gateway/rate_limiter.h"
 #include "services/api-gateway/route_table.h"
 
 namespace chainsync::gateway {
@@ -26,6 +27,12 @@ struct GatewayOptions {
   absl::Duration request_timeout = absl::Seconds(10);
   // Verifies bearer tokens; without one, only public routes are served.
   std::shared_ptr<const JwtVerifier> verifier;
+  // Requests a second per caller (token subject, or client address), in
+  // bursts of up to rate_burst; more are answered 429 with Retry-After.
+  double rate_limit = 50;
+  double rate_burst = 100;
+  // Origins whose pages may call the API ("*" for any).
+  std::vector<std::string> cors_origins;
   metrics::Registry* registry = &metrics::DefaultRegistry();
 };
 
@@ -50,16 +57,25 @@ class Gateway {
   struct Metrics;
   Gateway(GatewayOptions options, RouteTable routes);
 
-  // Authorize returns the caller's identity (none for an anonymous caller of
-  // a public route), or the status that refuses the request.
-  absl::StatusOr<std::optional<Identity>> Authorize(
-      const HttpRequest& request, const Route& route,
-      const google::protobuf::Message& message) const;
+  // Authenticate verifies the bearer token, when there is one.
+  absl::StatusOr<std::optional<Identity>> Authenticate(
+      const HttpRequest& request) const;
+  // Permit applies the route's access rule to the caller and the request.
+  absl::Status Permit(const Route& route,
+                      const std::optional<Identity>& identity,
+                      const google::protobuf::Message& message) const;
+  // CorsHeaders are the headers that let a browser page of an allowed origin
+  // read the answer; none for other origins.
+  std::vector<std::pair<std::string, std::string>> CorsHeaders(
+      const HttpRequest& request) const;
 
   GatewayOptions options_;
   RouteTable routes_;
   std::map<std::string, Backend> backends_;
   std::unique_ptr<Metrics> metrics_;
+  // Mutable: taking a request from a bucket is not a change of the
+  // gateway's configuration.
+  mutable RateLimiter limiter_;
 };
 
 }  // namespace chainsync::gateway

@@ -22,6 +22,12 @@ ABSL_FLAG(std::string, reconciler_address, "127.0.0.1:50053",
           "gRPC address of the reconciler.");
 ABSL_FLAG(absl::Duration, request_timeout, absl::Seconds(10),
           "Deadline of each backend call; a slower one answers 504.");
+ABSL_FLAG(double, rate_limit, 50,
+          "Requests a second per caller (token subject, or client address "
+          "when anonymous); more get 429 with Retry-After.");
+ABSL_FLAG(double, rate_burst, 100, "Requests a caller may make at once.");
+ABSL_FLAG(std::vector<std::string>, cors_origins, {},
+          "Origins whose pages may call the API, comma-separated (* for any).");
 ABSL_FLAG(std::string, jwks_file, "",
           "A JWKS file of RSA keys: bearer tokens signed RS256 are verified "
           "with them. The HS256 secret comes from CHAINSYNC_JWT_SECRET or "
@@ -67,6 +73,15 @@ int main(int argc, char** argv) {
               "translated from the chainsync backends' gRPC APIs.");
   ServiceHostOptions options =
       ValueOrExit(gateway::GatewayHostOptionsFromFlags(), "configuration");
+  for (const auto& [name, value] :
+       {std::pair{"rate_limit", absl::GetFlag(FLAGS_rate_limit)},
+        std::pair{"rate_burst", absl::GetFlag(FLAGS_rate_burst)}}) {
+    if (!(value > 0)) {
+      ValueOrExit(absl::StatusOr<int>(InvalidFlag(name, absl::StrCat(value),
+                                                  "must be positive")),
+                  "configuration");
+    }
+  }
   if (absl::GetFlag(FLAGS_request_timeout) <= absl::ZeroDuration()) {
     ValueOrExit(absl::StatusOr<int>(InvalidFlag(
                     "request_timeout",
@@ -84,7 +99,10 @@ int main(int argc, char** argv) {
                          absl::GetFlag(FLAGS_reconciler_address)}},
            .request_timeout = absl::GetFlag(FLAGS_request_timeout),
            .verifier =
-               ValueOrExit(gateway::VerifierFromFlags(), "configuration")}),
+               ValueOrExit(gateway::VerifierFromFlags(), "configuration"),
+           .rate_limit = absl::GetFlag(FLAGS_rate_limit),
+           .rate_burst = absl::GetFlag(FLAGS_rate_burst),
+           .cors_origins = absl::GetFlag(FLAGS_cors_origins)}),
       "routes");
   HttpRouter router;
   router.SetFallback([api](HttpRequest request, HttpReply reply) {

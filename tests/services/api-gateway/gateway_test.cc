@@ -35,6 +35,7 @@ struct IndexedChain {
         *indexer, database.url(),
         static_cast<int64_t>(*workload->client().BlockNumber())));
     gateway = std::make_unique<GatewayProcess>(std::vector<std::string>{
+        "--rate_limit=100000", "--rate_burst=100000",
         absl::StrCat("--indexer_address=127.0.0.1:", port),
         "--oracle_address=" + stand_in.address(),
         "--reconciler_address=" + stand_in.address()});
@@ -241,6 +242,54 @@ TEST_CASE("malformed requests get a 4xx that names the problem", "[gateway]") {
       chain.gateway->Send("POST", "/api/realtime/bitcoin-addresses", admin,
                           std::string(2 << 20, 'x'));
   CHECK(big.status == 413);
+}
+
+TEST_CASE("callers beyond their rate get 429 with Retry-After", "[gateway]") {
+  EmptyAnswers stand_in;
+  GatewayProcess gateway({"--rate_limit=1", "--rate_burst=3",
+                          "--oracle_address=" + stand_in.address(),
+                          "--reconciler_address=" + stand_in.address()});
+  const std::string route = "/api/health";
+  for (int i = 0; i < 3; ++i) CHECK(gateway.Send("GET", route).status == 200);
+  const auto limited = gateway.Send("GET", route);
+  CHECK(limited.status == 429);
+  CHECK(limited.Header("retry-after") == "1");
+  CHECK(absl::StrContains(limited.body, "RESOURCE_EXHAUSTED"));
+  // A caller with a token has a bucket of its own.
+  const std::string token = Token("0x00000000000000000000000000000000000000bb",
+                                  "", absl::Now() + absl::Minutes(5));
+  CHECK(gateway.Send("GET", route, token).status == 200);
+}
+
+TEST_CASE("pages of allowed origins may call the API", "[gateway]") {
+  EmptyAnswers stand_in;
+  GatewayProcess gateway({"--cors_origins=https://app.example",
+                          "--reconciler_address=" + stand_in.address()});
+  const auto allowed = gateway.Send("GET", "/api/health", "", "",
+                                    {{"origin", "https://app.example"}});
+  CHECK(allowed.status == 200);
+  CHECK(allowed.Header("access-control-allow-origin") == "https://app.example");
+  CHECK(absl::StrContains(allowed.Header("access-control-expose-headers"),
+                          "x-request-id"));
+  const auto other = gateway.Send("GET", "/api/health", "", "",
+                                  {{"origin", "https://evil.example"}});
+  CHECK(other.status == 200);
+  CHECK(other.Header("access-control-allow-origin").empty());
+
+  const auto preflight =
+      gateway.Send("OPTIONS", "/api/realtime/balances", "", "",
+                   {{"origin", "https://app.example"},
+                    {"access-control-request-method", "GET"},
+                    {"access-control-request-headers", "authorization"}});
+  CHECK(preflight.status == 204);
+  CHECK(absl::StrContains(preflight.Header("access-control-allow-headers"),
+                          "authorization"));
+  CHECK(preflight.Header("access-control-allow-origin") ==
+        "https://app.example");
+  const auto refused = gateway.Send("OPTIONS", "/api/realtime/balances", "", "",
+                                    {{"origin", "https://evil.example"},
+                                     {"access-control-request-method", "GET"}});
+  CHECK(refused.status == 403);
 }
 
 }  // namespace

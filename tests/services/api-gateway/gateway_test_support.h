@@ -100,9 +100,10 @@ class GatewayProcess {
   }
 
   // Send makes a request with a bearer token when `token` is not empty.
-  HttpClientResponse Send(const std::string& method, const std::string& target,
-                          const std::string& token = "",
-                          const std::string& body = "") {
+  HttpClientResponse Send(
+      const std::string& method, const std::string& target,
+      const std::string& token = "", const std::string& body = "",
+      const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     HttpClientRequest request{
         .method = method,
         .url = absl::StrCat("http://127.0.0.1:", port_, target),
@@ -114,6 +115,8 @@ class GatewayProcess {
     if (!body.empty()) {
       request.headers.emplace_back("content-type", "application/json");
     }
+    request.headers.insert(request.headers.end(), headers.begin(),
+                           headers.end());
     // Drain the log pipe so that the process never blocks on it.
     while (process_->ReadLine(absl::ZeroDuration()).has_value()) {
     }
