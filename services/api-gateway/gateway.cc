@@ -15,6 +15,7 @@
 #include "grpcpp/security/credentials.h"
 #include "libs/common/logging/log.h"
 #include "libs/common/status.h"
+#include "services/api-gateway/openapi.h"
 #include "services/api-gateway/transcoder.h"
 
 namespace chainsync::gateway {
@@ -32,6 +33,8 @@ std::string RequestId(const HttpRequest& request) {
   thread_local std::mt19937_64 random(std::random_device{}());
   return absl::StrCat(absl::Hex(random(), absl::kZeroPad16));
 }
+
+constexpr char kOpenApiPath[] = "/api/openapi.json";
 
 // Callers whose rate-limit buckets are kept at once, before idle ones go.
 constexpr size_t kMaxRateLimitedCallers = 100'000;
@@ -56,6 +59,7 @@ struct Gateway::Metrics {
 Gateway::Gateway(GatewayOptions options, RouteTable routes)
     : options_(std::move(options)),
       routes_(std::move(routes)),
+      openapi_(OpenApiDocument(routes_)),
       metrics_(std::make_unique<Metrics>(*options_.registry)),
       limiter_(options_.rate_limit, options_.rate_burst,
                kMaxRateLimitedCallers) {}
@@ -156,8 +160,10 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
   const std::string request_id = RequestId(request);
   absl::StatusOr<RouteMatch> match =
       routes_.Match(request.method, request.path);
-  const std::string route_label =
-      match.ok() ? match->route->path : std::string("unmatched");
+  const std::string route_label = match.ok() ? match->route->path
+                                  : request.path == kOpenApiPath
+                                      ? std::string(kOpenApiPath)
+                                      : std::string("unmatched");
   // Answer sends the response with the request id and CORS headers, and
   // records it.
   auto answer = [this, start, request_id, route_label,
@@ -230,6 +236,10 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
   }
   if (!identity.ok()) {
     fail(std::move(reply), identity.status());
+    return;
+  }
+  if (request.method == "GET" && request.path == kOpenApiPath) {
+    answer(std::move(reply), HttpResponse::Json(200, openapi_));
     return;
   }
   if (!match.ok()) {

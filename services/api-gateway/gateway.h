@@ -48,6 +48,8 @@ class Gateway {
   void Handle(HttpRequest request, HttpReply reply) const;
 
   const RouteTable& routes() const { return routes_; }
+  // The OpenAPI document of the routes, served at /api/openapi.json.
+  const std::string& openapi() const { return openapi_; }
 
  private:
   struct Backend {
@@ -71,6 +73,7 @@ class Gateway {
 
   GatewayOptions options_;
   RouteTable routes_;
+  std::string openapi_;
   std::map<std::string, Backend> backends_;
   std::unique_ptr<Metrics> metrics_;
   // Mutable: taking a request from a bucket is not a change of the

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -290,6 +291,61 @@ TEST_CASE("pages of allowed origins may call the API", "[gateway]") {
                                     {{"origin", "https://evil.example"},
                                      {"access-control-request-method", "GET"}});
   CHECK(refused.status == 403);
+}
+
+// Refs collects every "$ref" of a JSON document.
+void Refs(simdjson::dom::element value, std::set<std::string>* refs) {
+  if (value.is_object()) {
+    for (auto [key, member] : value.get_object()) {
+      if (key == "$ref") refs->insert(std::string(member.get_string().value()));
+      Refs(member, refs);
+    }
+  } else if (value.is_array()) {
+    for (simdjson::dom::element item : value.get_array()) Refs(item, refs);
+  }
+}
+
+TEST_CASE("GET /api/openapi.json lists every route", "[gateway]") {
+  GatewayProcess gateway({});
+  const auto response = gateway.Send("GET", "/api/openapi.json");
+  REQUIRE(response.status == 200);
+  simdjson::dom::parser parser;
+  const auto document = Parse(parser, response.body);
+  CHECK(std::string(document["openapi"].get_string().value()) == "3.0.3");
+  auto api = Gateway::Create({});
+  REQUIRE(api.ok());
+  for (const Route& route : (*api)->routes().routes()) {
+    INFO(route.http_method << " " << route.path);
+    std::string method = absl::AsciiStrToLower(route.http_method);
+    simdjson::dom::element operation;
+    REQUIRE(document["paths"][route.path][method].get(operation) ==
+            simdjson::SUCCESS);
+    simdjson::dom::element security;
+    CHECK((operation["security"].get(security) == simdjson::SUCCESS) ==
+          (route.access.access() != api::v1::ACCESS_PUBLIC));
+    CHECK(operation["responses"]["200"].is_object());
+  }
+  // An OpenAPI 3 validator (npm @seriousme/openapi-schema-validator) takes
+  // the document.
+  const std::string file =
+      absl::StrCat("/tmp/chainsync_openapi_", getpid(), ".json");
+  std::ofstream(file) << response.body;
+  auto validator = testing::Subprocess::Start({CHAINSYNC_VALIDATE_API, file});
+  REQUIRE(validator.ok());
+  CHECK((*validator)
+            ->WaitForLine(R"("valid": true)", absl::Seconds(60))
+            .has_value());
+  CHECK(*(*validator)->Wait(absl::Seconds(60)) == 0);
+  std::remove(file.c_str());
+  // Every schema a route refers to is in the document.
+  std::set<std::string> refs;
+  Refs(document, &refs);
+  CHECK(refs.size() > 10);
+  for (const std::string& ref : refs) {
+    INFO(ref);
+    REQUIRE(absl::StartsWith(ref, "#/components/schemas/"));
+    CHECK(document["components"]["schemas"][ref.substr(21)].is_object());
+  }
 }
 
 }  // namespace

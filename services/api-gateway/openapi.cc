@@ -1,0 +1,204 @@
+#include "services/api-gateway/openapi.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/logging/log.h"
+
+namespace chainsync::gateway {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+
+std::string Quoted(absl::string_view text) {
+  std::string out;
+  log::AppendJsonString(&out, text);
+  return out;
+}
+
+std::string Ref(const Descriptor& type) {
+  return absl::StrCat(R"({"$ref":"#/components/schemas/)", type.full_name(),
+                      R"("})");
+}
+
+// Schemas collects the schema of each message a route uses.
+class Schemas {
+ public:
+  Schemas() {
+    schemas_["Error"] =
+        R"({"type":"object","properties":{"code":{"type":"string"},)"
+        R"("message":{"type":"string"},"details":{"type":"array","items":{}}}})";
+  }
+
+  // Use returns a reference to `type`'s schema, adding it (and the messages
+  // it holds) when new.
+  std::string Use(const Descriptor& type) {
+    if (const std::string known = WellKnown(type); !known.empty()) return known;
+    if (schemas_.count(type.full_name()) == 0) {
+      schemas_[type.full_name()] = "";  // claimed first: types may recurse
+      std::vector<std::string> properties;
+      for (int i = 0; i < type.field_count(); ++i) {
+        const FieldDescriptor& field = *type.field(i);
+        properties.push_back(
+            absl::StrCat(Quoted(field.json_name()), ":", Field(field)));
+      }
+      schemas_[type.full_name()] =
+          absl::StrCat(R"({"type":"object","properties":{)",
+                       absl::StrJoin(properties, ","), "}}");
+    }
+    return Ref(type);
+  }
+
+  // Scalar is the schema of one value of a field's type.
+  std::string Scalar(const FieldDescriptor& field) {
+    switch (field.cpp_type()) {
+      case FieldDescriptor::CPPTYPE_INT32:
+      case FieldDescriptor::CPPTYPE_UINT32:
+        return R"({"type":"integer"})";
+      case FieldDescriptor::CPPTYPE_INT64:
+      case FieldDescriptor::CPPTYPE_UINT64:
+        // proto3 JSON writes 64-bit integers as strings.
+        return R"({"type":"string","format":"int64"})";
+      case FieldDescriptor::CPPTYPE_FLOAT:
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        return R"({"type":"number"})";
+      case FieldDescriptor::CPPTYPE_BOOL:
+        return R"({"type":"boolean"})";
+      case FieldDescriptor::CPPTYPE_STRING:
+        return field.type() == FieldDescriptor::TYPE_BYTES
+                   ? R"({"type":"string","format":"byte"})"
+                   : R"({"type":"string"})";
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        std::vector<std::string> names;
+        for (int i = 0; i < field.enum_type()->value_count(); ++i)
+          names.push_back(Quoted(field.enum_type()->value(i)->name()));
+        return absl::StrCat(R"({"type":"string","enum":[)",
+                            absl::StrJoin(names, ","), "]}");
+      }
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        return Use(*field.message_type());
+    }
+    return "{}";
+  }
+
+  std::string Field(const FieldDescriptor& field) {
+    if (field.is_map()) {
+      return absl::StrCat(R"({"type":"object","additionalProperties":)",
+                          Scalar(*field.message_type()->map_value()), "}");
+    }
+    if (field.is_repeated()) {
+      return absl::StrCat(R"({"type":"array","items":)", Scalar(field), "}");
+    }
+    return Scalar(field);
+  }
+
+  std::string Render() const {
+    std::vector<std::string> entries;
+    for (const auto& [name, schema] : schemas_)
+      entries.push_back(absl::StrCat(Quoted(name), ":", schema));
+    return absl::StrJoin(entries, ",");
+  }
+
+ private:
+  // The JSON forms the proto3 mapping gives well-known types.
+  static std::string WellKnown(const Descriptor& type) {
+    const std::string& name = type.full_name();
+    if (name == "google.protobuf.Timestamp")
+      return R"({"type":"string","format":"date-time"})";
+    if (name == "google.protobuf.Duration")
+      return R"({"type":"string","example":"1.5s"})";
+    if (name == "google.protobuf.Struct") return R"({"type":"object"})";
+    if (name == "google.protobuf.Value") return "{}";
+    if (name == "google.protobuf.Empty") return R"({"type":"object"})";
+    return "";
+  }
+
+  std::map<std::string, std::string> schemas_;
+};
+
+std::string Operation(const Route& route, Schemas& schemas) {
+  const Descriptor& input = *route.method->input_type();
+  std::vector<std::string> parameters;
+  std::set<std::string> in_path;
+  for (absl::string_view segment : absl::StrSplit(route.path, '/')) {
+    if (!absl::StartsWith(segment, "{")) continue;
+    const std::string name(segment.substr(1, segment.size() - 2));
+    in_path.insert(name);
+    parameters.push_back(absl::StrCat(
+        R"({"name":)", Quoted(name), R"(,"in":"path","required":true,)",
+        R"("schema":)", schemas.Field(*input.FindFieldByName(name)), "}"));
+  }
+  if (route.body.empty()) {
+    // Without a body, every other top-level scalar is a query parameter.
+    for (int i = 0; i < input.field_count(); ++i) {
+      const FieldDescriptor& field = *input.field(i);
+      if (in_path.count(field.name()) > 0 ||
+          field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        continue;
+      }
+      parameters.push_back(absl::StrCat(
+          R"({"name":)", Quoted(field.json_name()), R"(,"in":"query",)",
+          R"("schema":)", schemas.Field(field), "}"));
+    }
+  }
+  std::string operation =
+      absl::StrCat(R"({"operationId":)",
+                   Quoted(absl::StrCat(route.method->service()->name(), ".",
+                                       route.method->name())),
+                   R"(,"tags":[)", Quoted(route.method->service()->name()), "]",
+                   R"(,"parameters":[)", absl::StrJoin(parameters, ","), "]");
+  if (!route.body.empty()) {
+    absl::StrAppend(
+        &operation,
+        R"(,"requestBody":{"required":true,"content":{"application/json":{"schema":)",
+        schemas.Use(input), "}}}");
+  }
+  const std::string answer =
+      route.streaming
+          ? absl::StrCat(
+                R"({"description":"A stream of server-sent events, each data line one message","content":{"text/event-stream":{"schema":)",
+                schemas.Use(*route.method->output_type()), "}}}")
+          : absl::StrCat(
+                R"({"description":"OK","content":{"application/json":{"schema":)",
+                schemas.Use(*route.method->output_type()), "}}}");
+  absl::StrAppend(
+      &operation, R"(,"responses":{"200":)", answer,
+      R"(,"default":{"description":"An error","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}}})");
+  if (route.access.access() != api::v1::ACCESS_PUBLIC) {
+    absl::StrAppend(&operation, R"(,"security":[{"bearer":[]}])");
+  }
+  absl::StrAppend(&operation, "}");
+  return operation;
+}
+
+}  // namespace
+
+std::string OpenApiDocument(const RouteTable& routes) {
+  Schemas schemas;
+  // Paths in order, each with its operations.
+  std::map<std::string, std::vector<std::string>> paths;
+  for (const Route& route : routes.routes()) {
+    std::string method = route.http_method;
+    std::transform(method.begin(), method.end(), method.begin(), ::tolower);
+    paths[route.path].push_back(
+        absl::StrCat(Quoted(method), ":", Operation(route, schemas)));
+  }
+  std::vector<std::string> rendered;
+  for (const auto& [path, operations] : paths) {
+    rendered.push_back(
+        absl::StrCat(Quoted(path), ":{", absl::StrJoin(operations, ","), "}"));
+  }
+  return absl::StrCat(
+      R"({"openapi":"3.0.3","info":{"title":"chainsync API","version":"v1"},)",
+      R"("paths":{)", absl::StrJoin(rendered, ","), "},",
+      R"("components":{"securitySchemes":{"bearer":{"type":"http","scheme":"bearer","bearerFormat":"JWT"}},)",
+      R"("schemas":{)", schemas.Render(), "}}}");
+}
+
+}  // namespace chainsync::gateway
