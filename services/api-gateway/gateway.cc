@@ -176,11 +176,17 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
         .Increment();
     metrics_->duration.WithLabels({route_label})
         .Observe(absl::ToDoubleSeconds(absl::Now() - start));
-    log::Info("request", {{"request_id", request_id},
-                          {"method", method},
-                          {"route", route_label},
-                          {"status", response.status},
-                          {"seconds", absl::Now() - start}});
+    // Successes are counted in the metrics; refusals and failures are
+    // worth a line each.
+    const log::Level level = response.status >= 500   ? log::Level::kWarning
+                             : response.status >= 400 ? log::Level::kInfo
+                                                      : log::Level::kDebug;
+    log::Write(level, "request",
+               {{"request_id", request_id},
+                {"method", method},
+                {"route", route_label},
+                {"status", response.status},
+                {"seconds", absl::Now() - start}});
     std::move(reply).Send(std::move(response));
   };
   auto fail = [answer](HttpReply reply, const absl::Status& status,

@@ -120,6 +120,9 @@ absl::StatusOr<RouteTable> RouteTable::FromServices(
 
 absl::StatusOr<RouteMatch> RouteTable::Match(absl::string_view http_method,
                                              absl::string_view path) const {
+  if (!absl::StartsWith(path, "/")) {
+    return absl::NotFoundError(absl::StrCat("no route for \"", path, "\""));
+  }
   const std::vector<absl::string_view> segments = Segments(path);
   bool other_method = false;
   for (const Route& route : routes_) {

@@ -110,6 +110,11 @@ absl::Status SetField(Message& message, const FieldDescriptor& field,
                       absl::string_view name, absl::string_view text) {
   switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING: {
+      if (field.type() == FieldDescriptor::TYPE_STRING &&
+          !simdjson::validate_utf8(text.data(), text.size())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("parameter ", name, " is not valid UTF-8"));
+      }
       std::string value(text);
       if (field.type() == FieldDescriptor::TYPE_BYTES &&
           !absl::Base64Unescape(text, &value) &&

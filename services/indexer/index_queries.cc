@@ -15,7 +15,8 @@ namespace {
 constexpr PgStatement kBalances = {
     "indexer_query_balances",
     "SELECT encode(t.token, 'hex'), t.balance::text, t.last_change_block, "
-    "coalesce(extract(epoch FROM b.block_time)::bigint, 0) FROM "
+    "coalesce(extract(epoch FROM b.block_time)::bigint, 0), "
+    "(SELECT indexed_block FROM indexer.chains WHERE chain_id = $1) FROM "
     "indexer.token_balances t "
     "LEFT JOIN indexer.blocks b ON b.chain_id = t.chain_id AND b.number = "
     "t.last_change_block "
@@ -228,9 +229,6 @@ absl::StatusOr<v1::GetBalancesResponse> IndexQueries::GetBalances(
     return response;
   absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
   if (!connection.ok()) return connection.status();
-  absl::StatusOr<PgResult> as_of =
-      (*connection)->Exec(kIndexedBlock, PgParams().Add(chain_id_));
-  if (!as_of.ok()) return as_of.status();
   absl::StatusOr<PgResult> rows = (*connection)->Exec(kBalances, params);
   if (!rows.ok()) return rows.status();
   for (int row = 0; row < rows->rows(); ++row) {
@@ -250,7 +248,7 @@ absl::StatusOr<v1::GetBalancesResponse> IndexQueries::GetBalances(
     }
     balance->set_balance(std::string(rows->Get(row, 1)));
     balance->set_last_change_block(static_cast<uint64_t>(Int(*rows, row, 2)));
-    balance->set_as_of_block(static_cast<uint64_t>(Int(*as_of, 0, 0)));
+    balance->set_as_of_block(static_cast<uint64_t>(Int(*rows, row, 4)));
     SetTime(Int(*rows, row, 3), balance->mutable_last_change_time());
   }
   return response;

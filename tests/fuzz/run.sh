@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(abi_decoder rlp_decoder json_rpc_response bitcoin_address signed_message)
+  targets=(abi_decoder rlp_decoder json_rpc_response bitcoin_address signed_message http_request)
 fi
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCHAINSYNC_FUZZ=ON \

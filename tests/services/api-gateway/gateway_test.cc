@@ -218,6 +218,7 @@ TEST_CASE("malformed requests get a 4xx that names the problem", "[gateway]") {
       {"GET", "/api/realtime/transactions?address=" + holder + "&page_size=x",
        "", 400, "page_size"},
       {"GET", "/api/realtime/balances?address=%zz", "", 400, "percent"},
+      {"GET", "/api/realtime/balances?address=%ff", "", 400, "UTF-8"},
       {"POST", "/api/realtime/bitcoin-addresses", "{not json", 400, "JSON"},
       {"POST", "/api/realtime/bitcoin-addresses", "[1]", 400, "object"},
       {"POST", "/api/realtime/bitcoin-addresses", R"({"nope": 1})", 400,
