@@ -32,9 +32,12 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
   const uint64_t from = cursor->has_value()
                             ? std::max((*cursor)->indexed_block + 1, start)
                             : start;
-  // What was fetched ahead is for another cursor after a rollback or a
-  // failed commit.
-  if (!ahead_.empty() && ahead_.front()->from != from) ahead_.clear();
+  // What was fetched ahead starts right after the cursor; a batch whose
+  // fetch failed is fetched again, ahead of the rest.
+  if (!ahead_.empty() && ahead_.front()->from < from) ahead_.clear();
+  if (!ahead_.empty() && ahead_.front()->from > from) {
+    ahead_.push_front(StartFetch(from, ahead_.front()->from - 1));
+  }
   absl::StatusOr<uint64_t> final_block = FinalBlock(*head);
   if (!final_block.ok()) return final_block.status();
   if (from > *head) {
@@ -67,8 +70,10 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
               batch.ok() ? std::optional<uint64_t>(batch->events.size())
                          : std::nullopt);
   }
-  if (!batch.ok()) ahead_.clear();
-  if (absl::IsAborted(batch.status())) return RollBackReorg(from - 1);
+  if (absl::IsAborted(batch.status())) {
+    ahead_.clear();
+    return RollBackReorg(from - 1);
+  }
   if (!batch.ok()) return batch.status();
   const absl::Time committing = absl::Now();
   if (absl::Status status = store_.Commit(*batch); !status.ok()) {
@@ -102,19 +107,24 @@ void ChainFollower::FetchAhead(uint64_t next, uint64_t final_block) {
   while (ahead_.size() < options_.fetch_ahead) {
     const uint64_t from = ahead_.empty() ? next : ahead_.back()->to + 1;
     if (from > final_block) return;
-    auto ahead = std::make_unique<Ahead>();
-    ahead->from = from;
-    ahead->to = std::min(final_block, from + span_ - 1);
-    Ahead* raw = ahead.get();
-    ahead->batch = std::async(std::launch::async, [this, raw] {
-      absl::StatusOr<Batch> batch =
-          FetchBatch(client_, registry_, options_.chain_id, raw->from, raw->to,
-                     {.log_span = &raw->log_span});
-      if (batch.ok()) store_.Prepare(*batch);
-      return batch;
-    });
-    ahead_.push_back(std::move(ahead));
+    ahead_.push_back(StartFetch(from, std::min(final_block, from + span_ - 1)));
   }
+}
+
+std::unique_ptr<ChainFollower::Ahead> ChainFollower::StartFetch(uint64_t from,
+                                                                uint64_t to) {
+  auto ahead = std::make_unique<Ahead>();
+  ahead->from = from;
+  ahead->to = to;
+  Ahead* raw = ahead.get();
+  ahead->batch = std::async(std::launch::async, [this, raw] {
+    absl::StatusOr<Batch> batch =
+        FetchBatch(client_, registry_, options_.chain_id, raw->from, raw->to,
+                   {.log_span = &raw->log_span});
+    if (batch.ok()) store_.Prepare(*batch);
+    return batch;
+  });
+  return ahead;
 }
 
 void ChainFollower::AdaptSpan(uint64_t blocks, uint64_t log_span,

@@ -86,6 +86,8 @@ class ChainFollower {
   // FetchAhead starts fetches of the final blocks after those queued
   // (from `next` when none are) until fetch_ahead are in flight.
   void FetchAhead(uint64_t next, uint64_t final_block);
+  // StartFetch starts fetching blocks [from, to] on a thread of its own.
+  std::unique_ptr<Ahead> StartFetch(uint64_t from, uint64_t to);
   // FinalBlock is the highest final block when the head is `head`.
   absl::StatusOr<uint64_t> FinalBlock(uint64_t head);
   // AdaptSpan sets the span of the next batches from one of `blocks` whose
@@ -111,8 +113,8 @@ class ChainFollower {
   // after it.
   uint64_t provider_limit_;
   int whole_batches_ = 0;
-  // In block order, the first starting right after the cursor. Declared
-  // last: its fetches use the members above until they finish.
+  // In block order, without gaps. Declared last: its fetches use the
+  // members above until they finish.
   std::deque<std::unique_ptr<Ahead>> ahead_;
 };
 

@@ -20,8 +20,12 @@ using testing::Subprocess;
 std::unique_ptr<Subprocess> StartCrashingIndexer(
     const std::string& database_url, const std::string& deployment,
     const std::string& rpc) {
-  return StartIndexer(database_url, deployment, rpc,
-                      {"--max_batch_blocks=1", "--confirmations=3"});
+  // One block a batch, one batch at a time: slow enough for the kills to
+  // land mid-backfill on a chain of a few dozen blocks. (Fetching ahead
+  // changes nothing of what a commit writes.)
+  return StartIndexer(
+      database_url, deployment, rpc,
+      {"--max_batch_blocks=1", "--fetch_ahead=0", "--confirmations=3"});
 }
 
 TEST_CASE("kill -9 during backfill, ten times, leaves a clean run's state",
