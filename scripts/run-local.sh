@@ -15,7 +15,7 @@ root=$(pwd)
 scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target chainsync-indexer chainsync-oracle chainsync-reconciler \
-  chainsync-gateway chainsync-deploy
+  chainsync-gateway chainsync-deploy chainsync-token
 
 env_dir="$root/.local/env"
 log_dir="$root/.local/logs"
@@ -33,6 +33,11 @@ chmod 600 "$env_dir/oracle.key"
   --committee_key_file="$env_dir/oracle.key" --dev_fund_deployer \
   --output="$env_dir/deployment.json" 2>"$log_dir/deploy.log" \
   || { echo "deploying the contracts failed:" >&2; tail -n 3 "$log_dir/deploy.log" >&2; exit 1; }
+
+# The gateway's token secret; chainsync-token signs with the same file.
+python3 -c 'import secrets; print(secrets.token_hex(32))' >"$env_dir/jwt.secret"
+chmod 600 "$env_dir/jwt.secret"
+export CHAINSYNC_JWT_SECRET_FILE="$env_dir/jwt.secret"
 
 pids=()
 stop_all() {
@@ -90,6 +95,8 @@ chainsync is running (Ctrl-C stops everything):
   anvil       ${CHAINSYNC_RPC_URL} (chain id ${CHAINSYNC_CHAIN_ID}), WebSocket ${CHAINSYNC_RPC_URL/http/ws}
   contracts   $env_dir/deployment.json (the reference protocol; oracle key in $env_dir/oracle.key)
   logs        $log_dir/<service>.log (JSON lines)
+  tokens      CHAINSYNC_JWT_SECRET_FILE=$env_dir/jwt.secret \\
+                build/services/api-gateway/chainsync-token --sub=0x... [--role=admin]
 
 TABLE
 wait -n "${pids[@]}" || true

@@ -26,7 +26,30 @@ std::string Text(simdjson::dom::element object, const char* key) {
                                                      : std::string();
 }
 
+std::string Base64Url(absl::string_view bytes) {
+  std::string out;
+  absl::WebSafeBase64Escape(bytes, &out);
+  return out;
+}
+
+// Hs256 is the HMAC-SHA256 of `data`.
+std::string Hs256(absl::string_view data, const Secret& secret) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.value().data(),
+       static_cast<int>(secret.value().size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
+       &length);
+  return std::string(reinterpret_cast<const char*>(mac), length);
+}
+
 }  // namespace
+
+std::string SignHs256(absl::string_view claims_json, const Secret& secret) {
+  const std::string signed_part = absl::StrCat(
+      Base64Url(R"({"alg":"HS256","typ":"JWT"})"), ".", Base64Url(claims_json));
+  return absl::StrCat(signed_part, ".", Base64Url(Hs256(signed_part, secret)));
+}
 
 struct JwtVerifier::RsaKey {
   std::string kid;
@@ -111,14 +134,9 @@ absl::StatusOr<Identity> JwtVerifier::Verify(absl::string_view token) const {
   const std::string signed_part =
       absl::StrCat(parts[0], ".", parts[1]);  // what the signature covers
   if (alg == "HS256" && !options_.hs256_secret.empty()) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    const std::string& secret = options_.hs256_secret.value();
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(signed_part.data()),
-         signed_part.size(), mac, &length);
-    if (signature.size() != length ||
-        CRYPTO_memcmp(mac, signature.data(), length) != 0) {
+    const std::string mac = Hs256(signed_part, options_.hs256_secret);
+    if (signature.size() != mac.size() ||
+        CRYPTO_memcmp(mac.data(), signature.data(), mac.size()) != 0) {
       return Unauthenticated("bad signature");
     }
   } else if (alg == "RS256" && !rsa_keys_.empty()) {

@@ -53,4 +53,8 @@ class JwtVerifier {
   std::vector<RsaKey> rsa_keys_;
 };
 
+// SignHs256 makes an HS256 token of a JSON claims object, for tools and
+// tests that issue tokens the gateway accepts.
+std::string SignHs256(absl::string_view claims_json, const Secret& secret);
+
 }  // namespace chainsync::gateway

@@ -257,10 +257,15 @@ TEST_CASE("callers beyond their rate get 429 with Retry-After", "[gateway]") {
   CHECK(limited.status == 429);
   CHECK(limited.Header("retry-after") == "1");
   CHECK(absl::StrContains(limited.body, "RESOURCE_EXHAUSTED"));
-  // A caller with a token has a bucket of its own.
-  const std::string token = Token("0x00000000000000000000000000000000000000bb",
-                                  "", absl::Now() + absl::Minutes(5));
-  CHECK(gateway.Send("GET", route, token).status == 200);
+  // A caller with a token (from chainsync-token) has a bucket of its own.
+  auto minted = testing::Subprocess::Start(
+      {CHAINSYNC_TOKEN_BIN, "--sub=0x00000000000000000000000000000000000000bb"},
+      {{"CHAINSYNC_JWT_SECRET", kJwtSecret}});
+  REQUIRE(minted.ok());
+  const auto token = (*minted)->ReadLine(absl::Seconds(10));
+  REQUIRE(token.has_value());
+  CHECK(*(*minted)->Wait(absl::Seconds(10)) == 0);
+  CHECK(gateway.Send("GET", route, *token).status == 200);
 }
 
 TEST_CASE("pages of allowed origins may call the API", "[gateway]") {

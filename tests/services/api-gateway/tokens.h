@@ -2,14 +2,12 @@
 
 // Signed bearer tokens for the gateway's tests.
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <string>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "services/api-gateway/jwt.h"
 
 namespace chainsync::gateway {
 
@@ -25,16 +23,7 @@ inline std::string Base64Url(absl::string_view bytes) {
 // SignHs256 makes an HS256 JWT of a claims object.
 inline std::string SignHs256(const std::string& claims,
                              const std::string& secret = kJwtSecret) {
-  const std::string signed_part = absl::StrCat(
-      Base64Url(R"({"alg":"HS256","typ":"JWT"})"), ".", Base64Url(claims));
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(signed_part.data()),
-       signed_part.size(), mac, &length);
-  return absl::StrCat(
-      signed_part, ".",
-      Base64Url(absl::string_view(reinterpret_cast<const char*>(mac), length)));
+  return SignHs256(claims, Secret(secret));
 }
 
 // Token is an HS256 JWT for `subject`, with `role` when not empty, expiring
