@@ -11,6 +11,12 @@ TransactionSender::TransactionSender(JsonRpcClient& client, Signer& signer,
 
 absl::StatusOr<Receipt> TransactionSender::SendAndWait(const Call& call,
                                                        absl::Duration timeout) {
+  absl::StatusOr<Hash> hash = Send(call);
+  if (!hash.ok()) return hash.status();
+  return Wait(*hash, timeout);
+}
+
+absl::StatusOr<Hash> TransactionSender::Send(const Call& call) {
   constexpr uint64_t kTipWei = 1'000'000'000;
   absl::StatusOr<uint64_t> nonce =
       client_.GetTransactionCount(signer_.address(), BlockRef::Pending());
@@ -40,27 +46,28 @@ absl::StatusOr<Receipt> TransactionSender::SendAndWait(const Call& call,
   absl::StatusOr<SignedTransaction> signed_transaction =
       Sign(transaction, signer_);
   if (!signed_transaction.ok()) return signed_transaction.status();
-  absl::StatusOr<Hash> hash =
-      client_.SendRawTransaction(signed_transaction->raw);
-  if (!hash.ok()) return hash.status();
+  return client_.SendRawTransaction(signed_transaction->raw);
+}
 
+absl::StatusOr<Receipt> TransactionSender::Wait(const Hash& hash,
+                                                absl::Duration timeout) {
   const absl::Time deadline = clock_.Now() + timeout;
   for (absl::Duration wait = absl::Milliseconds(10);;
        wait = std::min(wait * 2, absl::Seconds(1))) {
     absl::StatusOr<std::optional<Receipt>> receipt =
-        client_.GetTransactionReceipt(*hash);
+        client_.GetTransactionReceipt(hash);
     if (!receipt.ok()) return receipt.status();
     if (receipt->has_value()) {
       if (!(*receipt)->success) {
         return absl::FailedPreconditionError(
-            absl::StrCat("transaction ", ToHex(*hash), " reverted in block ",
+            absl::StrCat("transaction ", ToHex(hash), " reverted in block ",
                          (*receipt)->block_number));
       }
       return **receipt;
     }
     if (clock_.Now() >= deadline) {
       return absl::DeadlineExceededError(
-          absl::StrCat("transaction ", ToHex(*hash), " not mined within ",
+          absl::StrCat("transaction ", ToHex(hash), " not mined within ",
                        absl::FormatDuration(timeout)));
     }
     clock_.SleepFor(wait);

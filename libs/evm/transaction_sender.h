@@ -33,6 +33,11 @@ class TransactionSender {
   absl::StatusOr<Receipt> SendAndWait(
       const Call& call, absl::Duration timeout = absl::Seconds(60));
 
+  // Send signs and broadcasts a transaction and returns its hash; Wait
+  // waits for its receipt as SendAndWait does.
+  absl::StatusOr<Hash> Send(const Call& call);
+  absl::StatusOr<Receipt> Wait(const Hash& hash, absl::Duration timeout);
+
  private:
   JsonRpcClient& client_;
   Signer& signer_;

@@ -48,8 +48,6 @@ class Gateway {
   void Handle(HttpRequest request, HttpReply reply) const;
 
   const RouteTable& routes() const { return routes_; }
-  // The OpenAPI document of the routes, served at /api/openapi.json.
-  const std::string& openapi() const { return openapi_; }
 
  private:
   struct Backend {
@@ -73,6 +71,7 @@ class Gateway {
 
   GatewayOptions options_;
   RouteTable routes_;
+  // The OpenAPI document of the routes, served at /api/openapi.json.
   std::string openapi_;
   std::map<std::string, Backend> backends_;
   std::unique_ptr<Metrics> metrics_;

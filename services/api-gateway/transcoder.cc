@@ -202,8 +202,8 @@ int HexDigit(char c) {
   return -1;
 }
 
-}  // namespace
-
+// PercentDecode decodes %XX escapes, and '+' as a space when `plus_is_space`
+// (query strings); INVALID_ARGUMENT on a malformed escape.
 absl::StatusOr<std::string> PercentDecode(absl::string_view text,
                                           bool plus_is_space) {
   std::string out;
@@ -226,6 +226,8 @@ absl::StatusOr<std::string> PercentDecode(absl::string_view text,
   }
   return out;
 }
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Message>> BuildRequest(const RouteMatch& match,
                                                       absl::string_view query,

@@ -27,9 +27,4 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> BuildRequest(
 // emitted: 64-bit integers as strings, enums by name.
 std::string RenderResponse(const google::protobuf::Message& message);
 
-// PercentDecode decodes %XX escapes, and '+' as a space when `plus_is_space`
-// (query strings); INVALID_ARGUMENT on a malformed escape.
-absl::StatusOr<std::string> PercentDecode(absl::string_view text,
-                                          bool plus_is_space);
-
 }  // namespace chainsync::gateway

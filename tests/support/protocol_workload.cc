@@ -25,6 +25,37 @@ T Must(absl::StatusOr<T> value, absl::string_view step) {
   return *std::move(value);
 }
 
+// Mined sends a transaction and returns its receipt. In full-suite runs,
+// with other clients busy on the node, anvil has accepted a transaction and
+// then never mined it (the cause is not known). Asking for a block comes
+// first; a transaction still not mined then is dropped from the pool and
+// sent again, once, with what the node reports logged for diagnosis.
+evm::Receipt Mined(evm::JsonRpcClient& client, evm::TransactionSender& sender,
+                   const evm::TransactionSender::Call& call,
+                   absl::string_view step) {
+  evm::Hash hash = Must(sender.Send(call), step);
+  absl::StatusOr<evm::Receipt> receipt = sender.Wait(hash, absl::Seconds(10));
+  if (!absl::IsDeadlineExceeded(receipt.status())) {
+    return Must(std::move(receipt), step);
+  }
+  Must(client.Call("evm_mine", "[]"), "evm_mine");
+  receipt = sender.Wait(hash, absl::Seconds(5));
+  if (!absl::IsDeadlineExceeded(receipt.status())) {
+    return Must(std::move(receipt), step);
+  }
+  const std::string quoted = absl::StrCat("[\"", evm::ToHex(hash), "\"]");
+  std::fprintf(
+      stderr,
+      "protocol workload: %s: %s not mined; node says transaction %s, pool "
+      "%s; sending again\n",
+      std::string(step).c_str(), evm::ToHex(hash).c_str(),
+      client.Call("eth_getTransactionByHash", quoted).value_or("?").c_str(),
+      client.Call("txpool_status", "[]").value_or("?").c_str());
+  Must(client.Call("anvil_dropTransaction", quoted), "anvil_dropTransaction");
+  hash = Must(sender.Send(call), step);
+  return Must(sender.Wait(hash, absl::Seconds(50)), step);
+}
+
 std::unique_ptr<evm::LocalKeySigner> FundedKey(evm::JsonRpcClient& client,
                                                absl::string_view role) {
   static std::atomic<int> counter{0};
@@ -74,12 +105,12 @@ void ProtocolWorkload::Sync(size_t user, uint64_t sats) {
   const evm::AbiFunction sync =
       Must(evm::AbiFunction::Parse("sync(address,uint256,uint256)"), "sync");
   evm::TransactionSender sender(*client_, *committee_, deployment_.chain_id);
-  Must(sender.SendAndWait(
-           {.to = deployment_.Find("OracleAggregator")->address,
-            .data = Must(sync.EncodeCall({users_.at(user)->address(),
-                                          evm::Uint256(sats), evm::Uint256(0)}),
-                         "sync")}),
-       "sync");
+  Mined(*client_, sender,
+        {.to = deployment_.Find("OracleAggregator")->address,
+         .data = Must(sync.EncodeCall({users_.at(user)->address(),
+                                       evm::Uint256(sats), evm::Uint256(0)}),
+                      "sync")},
+        "sync");
 }
 
 std::vector<evm::Address> ProtocolWorkload::holders() const {
@@ -119,11 +150,11 @@ std::vector<ExpectedEvent> ProtocolWorkload::Run() {
         Must(evm::AbiFunction::Parse(signature), signature);
     evm::TransactionSender sender(*client_, signer, deployment_.chain_id);
     const evm::Receipt receipt =
-        Must(sender.SendAndWait(
-                 {.to = contract,
-                  .data = Must(function.EncodeCall(arguments), signature),
-                  .value = value}),
-             signature);
+        Mined(*client_, sender,
+              {.to = contract,
+               .data = Must(function.EncodeCall(arguments), signature),
+               .value = value},
+              signature);
     const auto block = Must(
         client_->GetBlockByNumber(evm::BlockRef::Number(receipt.block_number)),
         "block");

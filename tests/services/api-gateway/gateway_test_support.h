@@ -125,8 +125,6 @@ class GatewayProcess {
     return *std::move(response);
   }
 
-  testing::Subprocess& process() { return *process_; }
-
  private:
   std::unique_ptr<testing::Subprocess> process_;
   std::unique_ptr<HttpClient> client_;
