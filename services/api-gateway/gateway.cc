@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
@@ -250,8 +251,11 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
   }
   if (!match.ok()) {
     if (absl::IsFailedPrecondition(match.status())) {
-      answer(std::move(reply), HttpResponse::Error(405, "UNIMPLEMENTED",
-                                                   match.status().message()));
+      HttpResponse response =
+          HttpResponse::Error(405, "UNIMPLEMENTED", match.status().message());
+      response.headers.emplace_back(
+          "allow", absl::StrJoin(routes_.AllowedMethods(request.path), ", "));
+      answer(std::move(reply), std::move(response));
     } else {
       fail(std::move(reply), match.status());
     }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace chainsync::gateway {
@@ -124,30 +125,49 @@ absl::StatusOr<RouteMatch> RouteTable::Match(absl::string_view http_method,
     return absl::NotFoundError(absl::StrCat("no route for \"", path, "\""));
   }
   const std::vector<absl::string_view> segments = Segments(path);
-  bool other_method = false;
+  std::vector<std::string> allowed;
   for (const Route& route : routes_) {
-    const std::vector<absl::string_view> pattern = Segments(route.path);
-    if (pattern.size() != segments.size()) continue;
-    RouteMatch match{.route = &route};
-    bool matches = true;
-    for (size_t i = 0; i < pattern.size() && matches; ++i) {
-      if (IsField(pattern[i])) {
-        matches = !segments[i].empty();
-        match.path_fields[std::string(pattern[i].substr(
-            1, pattern[i].size() - 2))] = std::string(segments[i]);
-      } else {
-        matches = pattern[i] == segments[i];
-      }
-    }
-    if (!matches) continue;
-    if (route.http_method == http_method) return match;
-    other_method = true;
+    std::optional<RouteMatch> match = MatchPath(route, segments);
+    if (!match.has_value()) continue;
+    if (route.http_method == http_method) return *std::move(match);
+    allowed.push_back(route.http_method);
   }
-  if (other_method) {
+  if (!allowed.empty()) {
     return absl::FailedPreconditionError(
-        absl::StrCat(http_method, " is not served on ", path));
+        absl::StrCat(http_method, " is not served on ", path, "; it takes ",
+                     absl::StrJoin(allowed, ", ")));
   }
   return absl::NotFoundError(absl::StrCat("no route for ", path));
+}
+
+std::vector<std::string> RouteTable::AllowedMethods(
+    absl::string_view path) const {
+  std::vector<std::string> allowed;
+  if (!absl::StartsWith(path, "/")) return allowed;
+  const std::vector<absl::string_view> segments = Segments(path);
+  for (const Route& route : routes_) {
+    if (MatchPath(route, segments).has_value())
+      allowed.push_back(route.http_method);
+  }
+  return allowed;
+}
+
+std::optional<RouteMatch> RouteTable::MatchPath(
+    const Route& route, const std::vector<absl::string_view>& segments) {
+  const std::vector<absl::string_view> pattern = Segments(route.path);
+  if (pattern.size() != segments.size()) return std::nullopt;
+  RouteMatch match{.route = &route};
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (!IsField(pattern[i])) {
+      if (pattern[i] != segments[i]) return std::nullopt;
+    } else if (segments[i].empty()) {
+      return std::nullopt;
+    } else {
+      match.path_fields[std::string(pattern[i].substr(
+          1, pattern[i].size() - 2))] = std::string(segments[i]);
+    }
+  }
+  return match;
 }
 
 }  // namespace chainsync::gateway

@@ -5,6 +5,7 @@
 // gateway code.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,9 +52,16 @@ class RouteTable {
   absl::StatusOr<RouteMatch> Match(absl::string_view http_method,
                                    absl::string_view path) const;
 
+  // AllowedMethods are the methods served on a path (for a 405's Allow).
+  std::vector<std::string> AllowedMethods(absl::string_view path) const;
+
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  // MatchPath matches a path's segments to a route's template.
+  static std::optional<RouteMatch> MatchPath(
+      const Route& route, const std::vector<absl::string_view>& segments);
+
   std::vector<Route> routes_;
 };
 

@@ -239,6 +239,9 @@ TEST_CASE("malformed requests get a 4xx that names the problem", "[gateway]") {
     CHECK(json["code"].is_string());
     CHECK(json["message"].is_string());
   }
+  // A 405 says which methods the path takes.
+  CHECK(chain.gateway->Send("DELETE", "/api/realtime/balances", admin)
+            .Header("allow") == "GET");
   // An oversized body is refused before it is read.
   const auto big =
       chain.gateway->Send("POST", "/api/realtime/bitcoin-addresses", admin,
