@@ -18,93 +18,65 @@ IndexerWorker::IndexerWorker(ChainFollower& follower,
                              IndexerWorkerOptions options)
     : follower_(follower),
       options_(std::move(options)),
-      head_(options_.registry
-                ->AddGauge("chainsync_indexer_head_block",
-                           "The node's latest block.", {"chain_id"})
-                .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      finalized_(options_.registry
-                     ->AddGauge("chainsync_indexer_finalized_block",
-                                "The last block the indexer takes as final.",
-                                {"chain_id"})
-                     .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      indexed_(options_.registry
-                   ->AddGauge("chainsync_indexer_indexed_block",
-                              "The last block committed to Postgres.",
-                              {"chain_id"})
-                   .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      lag_blocks_(options_.registry
-                      ->AddGauge("chainsync_indexer_lag_blocks",
-                                 "Blocks between the head and the cursor.",
-                                 {"chain_id"})
-                      .WithLabels({absl::StrCat(options_.follower.chain_id)})),
+      head_(Gauge("chainsync_indexer_head_block", "The node's latest block.")),
+      finalized_(Gauge("chainsync_indexer_finalized_block",
+                       "The last block the indexer takes as final.")),
+      indexed_(Gauge("chainsync_indexer_indexed_block",
+                     "The last block committed to Postgres.")),
+      lag_blocks_(Gauge("chainsync_indexer_lag_blocks",
+                        "Blocks between the head and the cursor.")),
       lag_seconds_(
-          options_.registry
-              ->AddGauge("chainsync_indexer_lag_seconds",
-                         "Seconds since the timestamp of the last block "
-                         "committed.",
-                         {"chain_id"})
-              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      writer_(
-          options_.registry
-              ->AddGauge("chainsync_indexer_writer",
-                         "1 while this process holds the chain's writer lock.",
-                         {"chain_id"})
-              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      blocks_(options_.registry
-                  ->AddCounter("chainsync_indexer_blocks_indexed_total",
-                               "Blocks committed.", {"chain_id"})
-                  .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      events_(options_.registry
-                  ->AddCounter("chainsync_indexer_events_indexed_total",
-                               "Events committed.", {"chain_id"})
-                  .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      reorgs_(options_.registry
-                  ->AddCounter("chainsync_indexer_reorgs_total",
-                               "Reorgs rolled back.", {"chain_id"})
-                  .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      reorg_depth_(
-          options_.registry
-              ->AddHistogram("chainsync_indexer_reorg_depth_blocks",
+          Gauge("chainsync_indexer_lag_seconds",
+                "Seconds since the timestamp of the last block committed.")),
+      writer_(Gauge("chainsync_indexer_writer",
+                    "1 while this process holds the chain's writer lock.")),
+      blocks_(Counter("chainsync_indexer_blocks_indexed_total",
+                      "Blocks committed.")),
+      events_(Counter("chainsync_indexer_events_indexed_total",
+                      "Events committed.")),
+      reorgs_(Counter("chainsync_indexer_reorgs_total", "Reorgs rolled back.")),
+      reorg_depth_(Histogram("chainsync_indexer_reorg_depth_blocks",
                              "Depth of the reorgs rolled back, in blocks.",
-                             {"chain_id"}, {1, 2, 3, 5, 8, 13, 21, 34, 64, 128})
-              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      step_seconds_(
-          options_.registry
-              ->AddHistogram("chainsync_indexer_step_seconds",
-                             "Fetching, decoding and committing one batch.",
-                             {"chain_id"}, metrics::LatencyBuckets())
-              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      fetch_wait_seconds_(
-          options_.registry
-              ->AddHistogram(
-                  "chainsync_indexer_fetch_wait_seconds",
-                  "How long a batch's commit waited for its fetch: the "
-                  "part of fetching that batches fetched ahead did not hide.",
-                  {"chain_id"}, metrics::LatencyBuckets())
-              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      commit_seconds_(
-          options_.registry
-              ->AddHistogram("chainsync_indexer_commit_seconds",
-                             "Committing one batch to Postgres.", {"chain_id"},
-                             metrics::LatencyBuckets())
-              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      batch_events_(
-          options_.registry
-              ->AddHistogram("chainsync_indexer_batch_events",
-                             "Events in each committed batch.", {"chain_id"},
-                             {0, 1, 10, 100, 1000, 5000, 10000, 50000})
-              .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      span_(options_.registry
-                ->AddGauge("chainsync_indexer_batch_span_blocks",
-                           "Blocks the next batch may span: max_batch_blocks, "
-                           "or less while the provider limits eth_getLogs.",
-                           {"chain_id"})
-                .WithLabels({absl::StrCat(options_.follower.chain_id)})),
-      errors_(options_.registry
-                  ->AddCounter("chainsync_indexer_errors_total",
-                               "Steps that failed and were retried.",
-                               {"chain_id"})
-                  .WithLabels({absl::StrCat(options_.follower.chain_id)})) {}
+                             {1, 2, 3, 5, 8, 13, 21, 34, 64, 128})),
+      step_seconds_(Histogram("chainsync_indexer_step_seconds",
+                              "Fetching, decoding and committing one batch.",
+                              metrics::LatencyBuckets())),
+      fetch_wait_seconds_(Histogram(
+          "chainsync_indexer_fetch_wait_seconds",
+          "How long a batch's commit waited for its fetch: the part of "
+          "fetching that batches fetched ahead did not hide.",
+          metrics::LatencyBuckets())),
+      commit_seconds_(Histogram("chainsync_indexer_commit_seconds",
+                                "Committing one batch to Postgres.",
+                                metrics::LatencyBuckets())),
+      batch_events_(Histogram("chainsync_indexer_batch_events",
+                              "Events in each committed batch.",
+                              {0, 1, 10, 100, 1000, 5000, 10000, 50000})),
+      span_(Gauge("chainsync_indexer_batch_span_blocks",
+                  "Blocks the next batch may span: max_batch_blocks, or less "
+                  "while the provider limits eth_getLogs.")),
+      errors_(Counter("chainsync_indexer_errors_total",
+                      "Steps that failed and were retried.")) {}
+
+metrics::Gauge& IndexerWorker::Gauge(absl::string_view name,
+                                     absl::string_view help) const {
+  return options_.registry->AddGauge(name, help, {"chain_id"})
+      .WithLabels({absl::StrCat(options_.follower.chain_id)});
+}
+
+metrics::Counter& IndexerWorker::Counter(absl::string_view name,
+                                         absl::string_view help) const {
+  return options_.registry->AddCounter(name, help, {"chain_id"})
+      .WithLabels({absl::StrCat(options_.follower.chain_id)});
+}
+
+metrics::Histogram& IndexerWorker::Histogram(absl::string_view name,
+                                             absl::string_view help,
+                                             std::vector<double> bounds) const {
+  return options_.registry
+      ->AddHistogram(name, help, {"chain_id"}, std::move(bounds))
+      .WithLabels({absl::StrCat(options_.follower.chain_id)});
+}
 
 IndexerWorker::~IndexerWorker() { Stop(); }
 

@@ -68,6 +68,13 @@ class IndexerWorker final : public BackgroundWorker {
   void Wake();
 
  private:
+  // Gauge, Counter and Histogram register a metric of this worker's chain,
+  // labelled with its chain id.
+  metrics::Gauge& Gauge(absl::string_view name, absl::string_view help) const;
+  metrics::Counter& Counter(absl::string_view name,
+                            absl::string_view help) const;
+  metrics::Histogram& Histogram(absl::string_view name, absl::string_view help,
+                                std::vector<double> bounds) const;
   void Run();
   // Waits until `delay` passes or Stop is called; false when stopping.
   bool Wait(absl::Duration delay);
