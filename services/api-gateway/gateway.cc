@@ -165,11 +165,13 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
                                   : request.path == kOpenApiPath
                                       ? std::string(kOpenApiPath)
                                       : std::string("unmatched");
+  const std::vector<std::pair<std::string, std::string>> cors =
+      CorsHeaders(request);
   // Answer sends the response with the request id and CORS headers, and
   // records it.
-  auto answer = [this, start, request_id, route_label,
-                 cors = CorsHeaders(request), method = request.method](
-                    HttpReply reply, HttpResponse response) {
+  auto answer = [this, start, request_id, route_label, cors,
+                 method = request.method](HttpReply reply,
+                                          HttpResponse response) {
     response.headers.emplace_back("x-request-id", request_id);
     response.headers.insert(response.headers.end(), cors.begin(), cors.end());
     metrics_->requests
@@ -213,7 +215,7 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
   // A browser's preflight: which methods and headers the API takes.
   if (request.method == "OPTIONS" &&
       !request.Header("access-control-request-method").empty()) {
-    if (CorsHeaders(request).empty()) {
+    if (cors.empty()) {
       fail(std::move(reply), absl::PermissionDeniedError(absl::StrCat(
                                  "origin \"", request.Header("origin"),
                                  "\" may not call this API")));

@@ -26,12 +26,6 @@ std::string Text(simdjson::dom::element object, const char* key) {
                                                      : std::string();
 }
 
-std::string Base64Url(absl::string_view bytes) {
-  std::string out;
-  absl::WebSafeBase64Escape(bytes, &out);
-  return out;
-}
-
 // Hs256 is the HMAC-SHA256 of `data`.
 std::string Hs256(absl::string_view data, const Secret& secret) {
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -44,6 +38,12 @@ std::string Hs256(absl::string_view data, const Secret& secret) {
 }
 
 }  // namespace
+
+std::string Base64Url(absl::string_view bytes) {
+  std::string out;
+  absl::WebSafeBase64Escape(bytes, &out);
+  return out;
+}
 
 std::string SignHs256(absl::string_view claims_json, const Secret& secret) {
   const std::string signed_part = absl::StrCat(

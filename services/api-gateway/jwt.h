@@ -53,6 +53,9 @@ class JwtVerifier {
   std::vector<RsaKey> rsa_keys_;
 };
 
+// Base64Url encodes without padding, as JWTs do.
+std::string Base64Url(absl::string_view bytes);
+
 // SignHs256 makes an HS256 token of a JSON claims object, for tools and
 // tests that issue tokens the gateway accepts.
 std::string SignHs256(absl::string_view claims_json, const Secret& secret);

@@ -7,7 +7,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "libs/common/logging/log.h"
 
 namespace chainsync::gateway {
@@ -126,7 +125,7 @@ std::string Operation(const Route& route, Schemas& schemas) {
   const Descriptor& input = *route.method->input_type();
   std::vector<std::string> parameters;
   std::set<std::string> in_path;
-  for (absl::string_view segment : absl::StrSplit(route.path, '/')) {
+  for (absl::string_view segment : route.segments) {
     if (!absl::StartsWith(segment, "{")) continue;
     const std::string name(segment.substr(1, segment.size() - 2));
     in_path.insert(name);

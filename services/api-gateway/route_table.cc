@@ -63,6 +63,8 @@ absl::Status AddBindings(const MethodDescriptor& method,
   }
   if (absl::Status status = CheckTemplate(method, route.path); !status.ok())
     return status;
+  for (absl::string_view segment : Segments(route.path))
+    route.segments.emplace_back(segment);
   for (const Route& other : *routes) {
     if (other.http_method == route.http_method && other.path == route.path) {
       return absl::InvalidArgumentError(
@@ -125,14 +127,13 @@ absl::StatusOr<RouteMatch> RouteTable::Match(absl::string_view http_method,
     return absl::NotFoundError(absl::StrCat("no route for \"", path, "\""));
   }
   const std::vector<absl::string_view> segments = Segments(path);
-  std::vector<std::string> allowed;
   for (const Route& route : routes_) {
+    if (route.http_method != http_method) continue;
     std::optional<RouteMatch> match = MatchPath(route, segments);
-    if (!match.has_value()) continue;
-    if (route.http_method == http_method) return *std::move(match);
-    allowed.push_back(route.http_method);
+    if (match.has_value()) return *std::move(match);
   }
-  if (!allowed.empty()) {
+  if (const std::vector<std::string> allowed = AllowedMethods(path);
+      !allowed.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat(http_method, " is not served on ", path, "; it takes ",
                      absl::StrJoin(allowed, ", ")));
@@ -154,7 +155,7 @@ std::vector<std::string> RouteTable::AllowedMethods(
 
 std::optional<RouteMatch> RouteTable::MatchPath(
     const Route& route, const std::vector<absl::string_view>& segments) {
-  const std::vector<absl::string_view> pattern = Segments(route.path);
+  const std::vector<std::string>& pattern = route.segments;
   if (pattern.size() != segments.size()) return std::nullopt;
   RouteMatch match{.route = &route};
   for (size_t i = 0; i < pattern.size(); ++i) {

@@ -24,6 +24,8 @@ struct Route {
   // "*" when the JSON body is the whole request message; empty without one.
   std::string body;
   api::v1::AccessRule access;
+  // The template's segments between slashes, split once for matching.
+  std::vector<std::string> segments;
   // Whether the RPC streams its responses (served as SSE or WebSocket, not
   // as one JSON answer).
   bool streaming = false;

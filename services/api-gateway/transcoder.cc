@@ -238,21 +238,24 @@ absl::StatusOr<std::unique_ptr<Message>> BuildRequest(const RouteMatch& match,
           ->GetPrototype(&type)
           ->New());
   if (match.route->body == "*" && !absl::StripAsciiWhitespace(body).empty()) {
-    simdjson::dom::parser parser;
-    simdjson::dom::element json;
-    if (parser.parse(body.data(), body.size()).get(json) != simdjson::SUCCESS) {
-      return absl::InvalidArgumentError("the body is not valid JSON");
-    }
-    if (!json.is_object()) {
-      return absl::InvalidArgumentError("the body must be a JSON object");
-    }
-    if (absl::Status status = CheckJsonFields(json, type, ""); !status.ok())
-      return status;
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     const auto parsed = google::protobuf::util::JsonStringToMessage(
         std::string(body), message.get(), options);
     if (!parsed.ok()) {
+      // The JSON parser's own message does not say which field or where:
+      // look again for a refusal that does.
+      simdjson::dom::parser parser;
+      simdjson::dom::element json;
+      if (parser.parse(body.data(), body.size()).get(json) !=
+          simdjson::SUCCESS) {
+        return absl::InvalidArgumentError("the body is not valid JSON");
+      }
+      if (!json.is_object()) {
+        return absl::InvalidArgumentError("the body must be a JSON object");
+      }
+      if (absl::Status status = CheckJsonFields(json, type, ""); !status.ok())
+        return status;
       return absl::InvalidArgumentError(
           absl::StrCat("the body does not fit ", type.full_name(), ": ",
                        std::string(parsed.message())));

@@ -4,7 +4,6 @@
 
 #include <string>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/api-gateway/jwt.h"
@@ -12,13 +11,6 @@
 namespace chainsync::gateway {
 
 inline constexpr char kJwtSecret[] = "gateway-test-secret";
-
-// Base64Url encodes without padding, as JWTs do.
-inline std::string Base64Url(absl::string_view bytes) {
-  std::string out;
-  absl::WebSafeBase64Escape(bytes, &out);
-  return out;
-}
 
 // SignHs256 makes an HS256 JWT of a claims object.
 inline std::string SignHs256(const std::string& claims,
