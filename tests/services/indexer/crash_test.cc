@@ -34,11 +34,19 @@ TEST_CASE("kill -9 during backfill, ten times, leaves a clean run's state",
 
   testing::ScopedDatabase crashed;
   std::mt19937 random(20261123);
-  std::uniform_int_distribution<int> moment(20, 400);
+  // Moments after the indexer starts writing: within the first round's
+  // backfill, which takes a few hundred milliseconds here.
+  std::uniform_int_distribution<int> moment(0, 100);
   int killed_mid_backfill = 0;
   for (int round = 0; round < 10; ++round) {
     auto indexer =
         StartCrashingIndexer(crashed.url(), chain.deployment, chain.rpc());
+    // The clock starts when the process starts writing, not at its launch,
+    // whose cost varies with the machine's load.
+    REQUIRE(indexer
+                ->WaitForLine(R"("message":"indexer writer lock acquired")",
+                              absl::Seconds(30))
+                .has_value());
     absl::SleepFor(absl::Milliseconds(moment(random)));
     indexer->Signal(SIGKILL);
     REQUIRE(*indexer->Wait(absl::Seconds(10)) == -SIGKILL);
