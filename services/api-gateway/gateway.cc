@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -36,6 +37,24 @@ std::string RequestId(const HttpRequest& request) {
 }
 
 constexpr char kOpenApiPath[] = "/api/openapi.json";
+// The binding of Subscribe that is served as WebSocket; its others are
+// Server-Sent Events.
+constexpr char kWebSocketPath[] = "/api/realtime/ws";
+
+// ResumeFromLastEventId takes the position an EventSource sends when it
+// reconnects: Last-Event-ID, the id of the last event it received.
+absl::Status ResumeFromLastEventId(const HttpRequest& request,
+                                   indexer::v1::SubscribeRequest& subscribe) {
+  const absl::string_view last_event_id = request.Header("last-event-id");
+  if (last_event_id.empty()) return absl::OkStatus();
+  uint64_t sequence = 0;
+  if (!absl::SimpleAtoi(last_event_id, &sequence)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Last-Event-ID \"", last_event_id, "\" is not an event sequence"));
+  }
+  subscribe.set_after_sequence(sequence);
+  return absl::OkStatus();
+}
 
 // Callers whose rate-limit buckets are kept at once, before idle ones go.
 constexpr size_t kMaxRateLimitedCallers = 100'000;
@@ -89,6 +108,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
     backend.channel =
         grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
     backend.stub = std::make_unique<grpc::GenericStub>(backend.channel);
+    if (service == indexer::v1::IndexerService::service_full_name()) {
+      gateway->realtime_ =
+          RealtimeHub::Start(backend.channel, gateway->options_.realtime,
+                             *gateway->options_.registry);
+    }
     gateway->backends_.emplace(service, std::move(backend));
   }
   return gateway;
@@ -167,29 +191,32 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
                                       : std::string("unmatched");
   const std::vector<std::pair<std::string, std::string>> cors =
       CorsHeaders(request);
-  // Answer sends the response with the request id and CORS headers, and
-  // records it.
-  auto answer = [this, start, request_id, route_label, cors,
-                 method = request.method](HttpReply reply,
-                                          HttpResponse response) {
-    response.headers.emplace_back("x-request-id", request_id);
-    response.headers.insert(response.headers.end(), cors.begin(), cors.end());
-    metrics_->requests
-        .WithLabels({route_label, method, absl::StrCat(response.status)})
+  // Record counts and logs the answer's status.
+  auto record = [this, start, request_id, route_label,
+                 method = request.method](int status) {
+    metrics_->requests.WithLabels({route_label, method, absl::StrCat(status)})
         .Increment();
     metrics_->duration.WithLabels({route_label})
         .Observe(absl::ToDoubleSeconds(absl::Now() - start));
     // Successes are counted in the metrics; refusals and failures are
     // worth a line each.
-    const log::Level level = response.status >= 500   ? log::Level::kWarning
-                             : response.status >= 400 ? log::Level::kInfo
-                                                      : log::Level::kDebug;
+    const log::Level level = status >= 500   ? log::Level::kWarning
+                             : status >= 400 ? log::Level::kInfo
+                                             : log::Level::kDebug;
     log::Write(level, "request",
                {{"request_id", request_id},
                 {"method", method},
                 {"route", route_label},
-                {"status", response.status},
+                {"status", status},
                 {"seconds", absl::Now() - start}});
+  };
+  // Answer sends the response with the request id and CORS headers, and
+  // records it.
+  auto answer = [record, request_id, cors](HttpReply reply,
+                                           HttpResponse response) {
+    response.headers.emplace_back("x-request-id", request_id);
+    response.headers.insert(response.headers.end(), cors.begin(), cors.end());
+    record(response.status);
     std::move(reply).Send(std::move(response));
   };
   auto fail = [answer](HttpReply reply, const absl::Status& status,
@@ -264,16 +291,49 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
     return;
   }
   const Route& route = *match->route;
-  if (route.streaming) {
-    fail(std::move(reply),
-         absl::UnimplementedError(absl::StrCat(
-             route.path, " is a stream; it is not served as one answer")));
-    return;
-  }
   absl::StatusOr<std::unique_ptr<google::protobuf::Message>> message =
       BuildRequest(*match, request.query, request.body);
   if (!message.ok()) {
     fail(std::move(reply), message.status());
+    return;
+  }
+  if (route.streaming) {
+    if (realtime_ == nullptr) {
+      fail(std::move(reply), absl::UnavailableError(absl::StrCat(
+                                 "no backend configured for ",
+                                 route.method->service()->full_name())));
+      return;
+    }
+    auto& subscribe = static_cast<indexer::v1::SubscribeRequest&>(**message);
+    if (absl::Status resumed = ResumeFromLastEventId(request, subscribe);
+        !resumed.ok()) {
+      fail(std::move(reply), resumed);
+      return;
+    }
+    if (request.websocket_upgrade) {
+      record(101);
+      realtime_->ServeWebSocket(std::move(reply));
+      return;
+    }
+    if (route.path == kWebSocketPath) {
+      HttpResponse response = HttpResponse::Error(
+          426, "FAILED_PRECONDITION",
+          absl::StrCat(kWebSocketPath,
+                       " speaks WebSocket; send an upgrade "
+                       "request, or use Server-Sent Events"));
+      response.headers.emplace_back("upgrade", "websocket");
+      answer(std::move(reply), std::move(response));
+      return;
+    }
+    std::vector<std::pair<std::string, std::string>> headers = cors;
+    headers.emplace_back("x-request-id", request_id);
+    if (absl::Status served =
+            realtime_->ServeEventStream(subscribe, std::move(headers), reply);
+        !served.ok()) {
+      fail(std::move(reply), served);
+      return;
+    }
+    record(200);
     return;
   }
   if (absl::Status permitted = Permit(route, *identity, **message);

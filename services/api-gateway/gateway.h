@@ -15,6 +15,7 @@
 #include "libs/common/server/http_server.h"
 #include "services/api-gateway/jwt.h"
 #include "services/api-gateway/rate_limiter.h"
+#include "services/api-gateway/realtime_hub.h"
 #include "services/api-gateway/route_table.h"
 
 namespace chainsync::gateway {
@@ -33,6 +34,8 @@ struct GatewayOptions {
   double rate_burst = 100;
   // Origins whose pages may call the API ("*" for any).
   std::vector<std::string> cors_origins;
+  // The realtime streams of the indexer's Subscribe.
+  RealtimeOptions realtime;
   metrics::Registry* registry = &metrics::DefaultRegistry();
 };
 
@@ -74,6 +77,8 @@ class Gateway {
   // The OpenAPI document of the routes, served at /api/openapi.json.
   std::string openapi_;
   std::map<std::string, Backend> backends_;
+  // Serves the streaming routes; null without an indexer backend.
+  std::unique_ptr<RealtimeHub> realtime_;
   std::unique_ptr<Metrics> metrics_;
   // Mutable: taking a request from a bucket is not a change of the
   // gateway's configuration.

@@ -11,7 +11,36 @@ ABSL_FLAG(int32_t, http_threads, 2, "Threads serving HTTP connections.");
 ABSL_FLAG(int64_t, max_body_bytes, 1 << 20,
           "Largest request body accepted; larger ones get 413.");
 
+ABSL_FLAG(int64_t, realtime_ring, 10'000,
+          "Recent events kept for realtime clients that resume; clients "
+          "further behind replay from the indexer first.");
+ABSL_FLAG(int64_t, realtime_client_queue, 1'000,
+          "Events a realtime client may have unwritten; a client further "
+          "behind is disconnected and may resume.");
+ABSL_FLAG(int64_t, realtime_send_buffer, 256 << 10,
+          "Kernel send buffer of each realtime client's socket, in bytes "
+          "(0: the system's self-tuning default). With the client queue, it "
+          "bounds what a stalled client holds.");
+ABSL_FLAG(int64_t, realtime_max_catch_ups, 64,
+          "Realtime clients catching up at once; more are answered 503.");
+ABSL_FLAG(absl::Duration, realtime_heartbeat, absl::Seconds(15),
+          "Interval of SSE heartbeat comments and WebSocket pings.");
+
 namespace chainsync::gateway {
+namespace {
+
+absl::StatusOr<int64_t> FlagInRange(const absl::Flag<int64_t>& flag,
+                                    absl::string_view name, int64_t low,
+                                    int64_t high) {
+  const int64_t value = absl::GetFlag(flag);
+  if (value < low || value > high) {
+    return InvalidFlag(name, absl::StrCat(value),
+                       absl::StrCat("must be from ", low, " to ", high));
+  }
+  return value;
+}
+
+}  // namespace
 
 absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags() {
   absl::StatusOr<ServiceHostOptions> options =
@@ -34,6 +63,38 @@ absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags() {
   options->http.port = port;
   options->http.threads = threads;
   options->http.max_body_bytes = static_cast<size_t>(max_body);
+  return options;
+}
+
+absl::StatusOr<RealtimeOptions> RealtimeOptionsFromFlags() {
+  RealtimeOptions options;
+  const struct {
+    const absl::Flag<int64_t>& flag;
+    const char* name;
+    int64_t low;
+    int64_t high;
+  } limits[] = {
+      {FLAGS_realtime_ring, "realtime_ring", 1, 10'000'000},
+      {FLAGS_realtime_client_queue, "realtime_client_queue", 1, 1'000'000},
+      {FLAGS_realtime_send_buffer, "realtime_send_buffer", 0, 64 << 20},
+      {FLAGS_realtime_max_catch_ups, "realtime_max_catch_ups", 1, 10'000}};
+  std::vector<int64_t> values;
+  for (const auto& limit : limits) {
+    absl::StatusOr<int64_t> value =
+        FlagInRange(limit.flag, limit.name, limit.low, limit.high);
+    if (!value.ok()) return value.status();
+    values.push_back(*value);
+  }
+  options.ring_size = static_cast<size_t>(values[0]);
+  options.client_queue = static_cast<size_t>(values[1]);
+  options.send_buffer_bytes = static_cast<int>(values[2]);
+  options.max_catch_ups = static_cast<int>(values[3]);
+  options.heartbeat = absl::GetFlag(FLAGS_realtime_heartbeat);
+  if (options.heartbeat <= absl::ZeroDuration()) {
+    return InvalidFlag("realtime_heartbeat",
+                       absl::FormatDuration(options.heartbeat),
+                       "must be positive");
+  }
   return options;
 }
 

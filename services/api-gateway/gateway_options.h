@@ -2,6 +2,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/common/server/service_host.h"
+#include "services/api-gateway/realtime_hub.h"
 
 namespace chainsync::gateway {
 
@@ -9,5 +10,9 @@ namespace chainsync::gateway {
 // --http_threads, --max_body_bytes) on top of the shared ones. The gateway
 // serves its public API and /metrics, /healthz, /readyz on one port.
 absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags();
+
+// RealtimeOptionsFromFlags reads the --realtime_* flags; INVALID_ARGUMENT
+// naming the first out of its range.
+absl::StatusOr<RealtimeOptions> RealtimeOptionsFromFlags();
 
 }  // namespace chainsync::gateway

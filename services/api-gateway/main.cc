@@ -102,7 +102,9 @@ int main(int argc, char** argv) {
                ValueOrExit(gateway::VerifierFromFlags(), "configuration"),
            .rate_limit = absl::GetFlag(FLAGS_rate_limit),
            .rate_burst = absl::GetFlag(FLAGS_rate_burst),
-           .cors_origins = absl::GetFlag(FLAGS_cors_origins)}),
+           .cors_origins = absl::GetFlag(FLAGS_cors_origins),
+           .realtime = ValueOrExit(gateway::RealtimeOptionsFromFlags(),
+                                   "configuration")}),
       "routes");
   HttpRouter router;
   router.SetFallback([api](HttpRequest request, HttpReply reply) {

@@ -1,7 +1,6 @@
 #include "services/indexer/event_stream.h"
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -36,15 +35,6 @@ uint64_t Number(simdjson::dom::element object, const char* key) {
 std::string Checksummed(absl::string_view hex) {
   absl::StatusOr<evm::Address> address = evm::Address::Parse(hex);
   return address.ok() ? address->ToChecksumHex() : std::string(hex);
-}
-
-bool ContainsAddress(
-    const google::protobuf::RepeatedPtrField<std::string>& list,
-    absl::string_view address) {
-  for (const std::string& item : list) {
-    if (absl::EqualsIgnoreCase(item, address)) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -174,31 +164,6 @@ absl::StatusOr<v1::Event> EventFromRow(const StreamRow& row,
                               ? indexed_block - position->block_number()
                               : 0);
   return event;
-}
-
-bool Matches(const v1::EventFilter& filter, const v1::Event& event) {
-  if (!filter.chain_ids().empty() &&
-      std::find(filter.chain_ids().begin(), filter.chain_ids().end(),
-                event.position().chain_id()) == filter.chain_ids().end()) {
-    return false;
-  }
-  if (!filter.contract_addresses().empty() &&
-      !ContainsAddress(filter.contract_addresses(), event.contract_address())) {
-    return false;
-  }
-  if (!filter.event_names().empty() &&
-      std::find(filter.event_names().begin(), filter.event_names().end(),
-                event.event_name()) == filter.event_names().end()) {
-    return false;
-  }
-  if (!filter.account_addresses().empty()) {
-    bool touches = false;
-    for (const std::string& account : event.accounts()) {
-      touches = touches || ContainsAddress(filter.account_addresses(), account);
-    }
-    if (!touches) return false;
-  }
-  return true;
 }
 
 }  // namespace chainsync::indexer

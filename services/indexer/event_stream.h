@@ -59,7 +59,4 @@ class EventStream {
 absl::StatusOr<v1::Event> EventFromRow(const StreamRow& row,
                                        uint64_t indexed_block);
 
-// Matches tells whether an event passes a subscriber's filter.
-bool Matches(const v1::EventFilter& filter, const v1::Event& event);
-
 }  // namespace chainsync::indexer

@@ -3,6 +3,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
 #include "libs/common/status.h"
+#include "libs/events/event_filter.h"
 
 namespace chainsync::indexer {
 namespace {
@@ -131,21 +132,14 @@ grpc::Status IndexerGrpcService::Subscribe(
     grpc::ServerWriter<v1::SubscribeResponse>* writer) {
   constexpr int kPage = 500;
   const v1::EventFilter& filter = request->filter();
-  for (const auto* list :
-       {&filter.contract_addresses(), &filter.account_addresses()}) {
-    for (const std::string& address : *list) {
-      if (absl::Status status =
-              evm::Address::Parse(address, "filter address").status();
-          !status.ok()) {
-        return ToGrpcStatus(status);
-      }
-    }
+  if (absl::Status valid = events::ValidateFilter(filter); !valid.ok()) {
+    return ToGrpcStatus(valid);
   }
   subscribers_.Increment();
   const absl::Cleanup unsubscribed = [this] { subscribers_.Decrement(); };
   EventStream& stream = indexer_.stream();
   uint64_t last = 0;
-  bool caught_up = !request->has_after_sequence();
+  bool caught_up = false;
   if (request->has_after_sequence()) {
     last = request->after_sequence();
   } else {
@@ -162,7 +156,7 @@ grpc::Status IndexerGrpcService::Subscribe(
       last = row.sequence;
       absl::StatusOr<v1::Event> event = EventFromRow(row, indexed);
       if (!event.ok()) return ToGrpcStatus(event.status());
-      if (!Matches(filter, *event)) continue;
+      if (!events::Matches(filter, *event)) continue;
       v1::SubscribeResponse message;
       *message.mutable_event() = *std::move(event);
       if (!writer->Write(message))

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -17,15 +18,18 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "boost/beast/websocket.hpp"
 #include "libs/common/logging/log.h"
 
 namespace chainsync {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
@@ -56,10 +60,17 @@ struct ServerState {
   }
 };
 
-class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
+// HttpConnection serves one accepted socket: requests one after another
+// (keep-alive), until a handler turns it into a long-lived stream (SSE or
+// WebSocket) for the rest of its life.
+class HttpConnection : public HttpStream,
+                       public std::enable_shared_from_this<HttpConnection> {
  public:
   HttpConnection(tcp::socket socket, std::shared_ptr<ServerState> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {}
+      : executor_(socket.get_executor()),
+        stream_(std::move(socket)),
+        state_(std::move(state)),
+        heartbeat_(executor_) {}
 
   ~HttpConnection() {
     std::lock_guard<std::mutex> lock(state_->mu);
@@ -77,20 +88,84 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   // Respond may be called from any thread; the write runs on the strand.
   void Respond(HttpResponse response) {
-    net::dispatch(
-        stream_.get_executor(),
-        [self = shared_from_this(), response = std::move(response)]() mutable {
-          self->Write(std::move(response), /*counted=*/true);
-        });
+    net::dispatch(executor_, [self = shared_from_this(),
+                              response = std::move(response)]() mutable {
+      self->Write(std::move(response), /*counted=*/true);
+    });
   }
 
-  // Close ends the connection from the server side (at shutdown).
-  void Close() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+  // Shutdown ends the connection from the server side: a stream says
+  // goodbye, anything else is closed at once.
+  void Shutdown() {
+    net::dispatch(executor_, [self = shared_from_this()] {
+      if (self->mode_ != Mode::kRequests) {
+        return self->Close("the server is shutting down", /*policy=*/false);
+      }
       beast::error_code ignored;
       self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       self->stream_.close();
     });
+  }
+
+  // BeginStream turns the connection into a stream once the current request
+  // is answered by the stream's head (SSE) or handshake (WebSocket).
+  std::shared_ptr<HttpStream> BeginStream(
+      bool websocket, std::vector<std::pair<std::string, std::string>> headers,
+      HttpStreamOptions options) {
+    {
+      // Messages sent before the head is written wait for it: the pump
+      // starts when the head is out.
+      std::lock_guard<std::mutex> lock(out_mu_);
+      writing_ = true;
+      max_queued_ = options.max_queued;
+    }
+    net::dispatch(executor_, [self = shared_from_this(), websocket,
+                              headers = std::move(headers),
+                              options = std::move(options)]() mutable {
+      self->options_ = std::move(options);
+      if (self->options_.send_buffer_bytes > 0) {
+        beast::error_code ignored;
+        self->stream_.socket().set_option(net::socket_base::send_buffer_size(
+                                              self->options_.send_buffer_bytes),
+                                          ignored);
+      }
+      if (websocket) {
+        self->AcceptUpgrade();
+      } else {
+        self->WriteEventStreamHead(headers);
+      }
+    });
+    // A stream is not a request in flight: draining does not wait for it.
+    state_->RequestDone();
+    return shared_from_this();
+  }
+
+  bool Send(std::shared_ptr<const std::string> message) override {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    if (ending_ || out_.size() >= max_queued_) return false;
+    out_.push_back(std::move(message));
+    if (!writing_) {
+      writing_ = true;
+      net::post(executor_, [self = shared_from_this()] { self->Pump(); });
+    }
+    return true;
+  }
+
+  void Close(std::string farewell, bool policy) override {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    if (ending_) return;
+    ending_ = true;
+    farewell_ = std::move(farewell);
+    policy_ = policy;
+    if (!writing_) {
+      writing_ = true;
+      net::post(executor_, [self = shared_from_this()] { self->Pump(); });
+    }
+  }
+
+  size_t queued() const override {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    return out_.size();
   }
 
  private:
@@ -189,6 +264,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
           std::string(field.value()));
     }
     request.body = std::move(message.body());
+    request.websocket_upgrade = websocket::is_upgrade(message);
+    if (request.websocket_upgrade) upgrade_request_ = std::move(message);
     beast::error_code endpoint_error;
     const tcp::endpoint remote =
         stream_.socket().remote_endpoint(endpoint_error);
@@ -229,12 +306,205 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
                       });
   }
 
+  // --- Streams. Everything below runs on the strand unless it says so.
+
+  void WriteEventStreamHead(
+      const std::vector<std::pair<std::string, std::string>>& headers) {
+    mode_ = Mode::kEventStream;
+    // Written by hand: the body is chunks of our own framing from here on,
+    // which Beast's serializer cannot interleave with queued messages.
+    auto head = std::make_shared<std::string>(
+        "HTTP/1.1 200 OK\r\n"
+        "content-type: text/event-stream\r\n"
+        "cache-control: no-store\r\n"
+        "x-accel-buffering: no\r\n"
+        "transfer-encoding: chunked\r\n");
+    for (const auto& [name, value] : headers) {
+      absl::StrAppend(head.get(), name, ": ", value, "\r\n");
+    }
+    head->append("\r\n");
+    stream_.expires_never();
+    net::async_write(
+        stream_, net::buffer(*head),
+        [self = shared_from_this(), head](beast::error_code ec, size_t) {
+          if (ec) return self->End();
+          self->WatchEventStreamPeer();
+          self->ArmHeartbeat();
+          self->Pump();
+        });
+  }
+
+  // WatchEventStreamPeer reads until the peer closes: an SSE client sends
+  // nothing after its request, so a read that ends means it went away.
+  void WatchEventStreamPeer() {
+    buffer_.clear();
+    stream_.async_read_some(
+        buffer_.prepare(512),
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->End();
+          self->WatchEventStreamPeer();
+        });
+  }
+
+  void ArmHeartbeat() {
+    heartbeat_.expires_after(std::chrono::microseconds(
+        absl::ToInt64Microseconds(options_.heartbeat)));
+    heartbeat_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->ended_) return;
+      static const auto* const kComment =
+          new std::shared_ptr<const std::string>(
+              std::make_shared<const std::string>(": heartbeat\n\n"));
+      self->Send(*kComment);
+      self->ArmHeartbeat();
+    });
+  }
+
+  void AcceptUpgrade() {
+    mode_ = Mode::kWebSocket;
+    stream_.expires_never();
+    websocket_.emplace(std::move(stream_));
+    const auto heartbeat = std::chrono::microseconds(
+        absl::ToInt64Microseconds(options_.heartbeat));
+    websocket_->set_option(websocket::stream_base::timeout{
+        .handshake_timeout = std::chrono::seconds(30),
+        .idle_timeout = 2 * heartbeat,
+        .keep_alive_pings = true});
+    websocket_->read_message_max(state_->options.max_body_bytes);
+    websocket_->async_accept(*upgrade_request_,
+                             [self = shared_from_this()](beast::error_code ec) {
+                               self->upgrade_request_.reset();
+                               if (ec) return self->End();
+                               self->ReadWebSocketMessage();
+                               self->Pump();
+                             });
+  }
+
+  void ReadWebSocketMessage() {
+    websocket_->async_read(
+        buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->End();
+          std::string text = beast::buffers_to_string(self->buffer_.data());
+          self->buffer_.consume(self->buffer_.size());
+          if (self->options_.on_message) {
+            self->options_.on_message(self, std::move(text));
+          }
+          self->ReadWebSocketMessage();
+        });
+  }
+
+  // Pump writes what is queued, then the farewell once Close was called;
+  // one pump runs at a time (writing_).
+  void Pump() {
+    if (ended_) return;
+    bool ending;
+    {
+      std::lock_guard<std::mutex> lock(out_mu_);
+      in_write_.assign(std::make_move_iterator(out_.begin()),
+                       std::make_move_iterator(out_.end()));
+      out_.clear();
+      ending = ending_;
+      if (in_write_.empty() && !ending) {
+        writing_ = false;
+        return;
+      }
+    }
+    if (in_write_.empty()) return SayFarewell();
+    if (mode_ == Mode::kWebSocket) return WriteWebSocketMessage(0);
+    // Everything queued goes out as one chunk: a burst costs one write.
+    size_t size = 0;
+    for (const auto& message : in_write_) size += message->size();
+    chunk_ = absl::StrCat(absl::Hex(size), "\r\n");
+    for (const auto& message : in_write_) chunk_.append(*message);
+    chunk_.append("\r\n");
+    net::async_write(stream_, net::buffer(chunk_),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->End();
+                       self->Pump();
+                     });
+  }
+
+  void WriteWebSocketMessage(size_t index) {
+    if (index == in_write_.size()) return Pump();
+    websocket_->text(true);
+    websocket_->async_write(
+        net::buffer(*in_write_[index]),
+        [self = shared_from_this(), index](beast::error_code ec, size_t) {
+          if (ec) return self->End();
+          self->WriteWebSocketMessage(index + 1);
+        });
+  }
+
+  void SayFarewell() {
+    if (mode_ == Mode::kWebSocket) {
+      // A close reason is at most 123 bytes (RFC 6455 section 5.5).
+      websocket::close_reason reason(policy_
+                                         ? websocket::close_code::policy_error
+                                         : websocket::close_code::normal,
+                                     farewell_.substr(0, 123));
+      websocket_->async_close(reason, [self = shared_from_this()](
+                                          beast::error_code) { self->End(); });
+      return;
+    }
+    std::string event = absl::StrCat("event: close\ndata: ", farewell_, "\n\n");
+    chunk_ =
+        absl::StrCat(absl::Hex(event.size()), "\r\n", event, "\r\n0\r\n\r\n");
+    net::async_write(stream_, net::buffer(chunk_),
+                     [self = shared_from_this()](beast::error_code, size_t) {
+                       self->End();
+                     });
+  }
+
+  // End tears the stream down once, whatever ended it, and tells the owner.
+  void End() {
+    if (ended_) return;
+    ended_ = true;
+    {
+      std::lock_guard<std::mutex> lock(out_mu_);
+      ending_ = true;
+      out_.clear();
+    }
+    heartbeat_.cancel();
+    beast::tcp_stream& tcp =
+        websocket_.has_value() ? websocket_->next_layer() : stream_;
+    beast::error_code ignored;
+    tcp.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp.close();
+    // The owner's callbacks hold it, and it holds this stream: let go.
+    std::function<void()> on_closed = std::move(options_.on_closed);
+    options_ = HttpStreamOptions();
+    if (on_closed) on_closed();
+  }
+
+  enum class Mode { kRequests, kEventStream, kWebSocket };
+
+  // The connection's strand; the socket's, until a WebSocket takes it.
+  const net::any_io_executor executor_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<ServerState> state_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+
+  Mode mode_ = Mode::kRequests;
+  HttpStreamOptions options_;
+  // The request of a WebSocket upgrade, kept for the handshake.
+  std::optional<http::request<http::string_body>> upgrade_request_;
+  std::optional<websocket::stream<beast::tcp_stream>> websocket_;
+  net::steady_timer heartbeat_;
+  // What Pump is writing, and the SSE chunk made of it.
+  std::vector<std::shared_ptr<const std::string>> in_write_;
+  std::string chunk_;
+  bool ended_ = false;
+
+  // Shared with senders on other threads.
+  mutable std::mutex out_mu_;
+  std::deque<std::shared_ptr<const std::string>> out_;
+  size_t max_queued_ = 0;
+  bool writing_ = false;
+  bool ending_ = false;
+  std::string farewell_;
+  bool policy_ = false;
 };
 
 }  // namespace internal
@@ -255,6 +525,20 @@ HttpReply::~HttpReply() {
 void HttpReply::Send(HttpResponse response) && {
   std::shared_ptr<internal::HttpConnection> connection = std::move(connection_);
   connection->Respond(std::move(response));
+}
+
+std::shared_ptr<HttpStream> HttpReply::StartEventStream(
+    std::vector<std::pair<std::string, std::string>> headers,
+    HttpStreamOptions options) && {
+  std::shared_ptr<internal::HttpConnection> connection = std::move(connection_);
+  return connection->BeginStream(/*websocket=*/false, std::move(headers),
+                                 std::move(options));
+}
+
+std::shared_ptr<HttpStream> HttpReply::AcceptWebSocket(
+    HttpStreamOptions options) && {
+  std::shared_ptr<internal::HttpConnection> connection = std::move(connection_);
+  return connection->BeginStream(/*websocket=*/true, {}, std::move(options));
 }
 
 HttpRouter::HttpRouter()
@@ -355,7 +639,7 @@ class HttpServer::Impl {
         }
       }
     }
-    for (const auto& connection : open) connection->Close();
+    for (const auto& connection : open) connection->Shutdown();
     open.clear();
     work_.reset();
     // Closed sockets complete their pending operations with errors, after

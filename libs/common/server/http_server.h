@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -20,6 +21,52 @@ namespace chainsync {
 namespace internal {
 class HttpConnection;
 }  // namespace internal
+
+// HttpStream is the server's end of a long-lived answer: a response whose
+// body is Server-Sent Events, or a WebSocket. Every method may be called from
+// any thread. Messages are written in the order they were sent; a stream
+// holds at most `max_queued` unwritten ones, so that a peer that reads slower
+// than it is sent to costs bounded memory and the sender decides its fate.
+class HttpStream {
+ public:
+  virtual ~HttpStream() = default;
+
+  // Send queues one message (the text of server-sent events, or one
+  // WebSocket text message) and returns at once. False when the stream has
+  // ended or already holds max_queued unwritten messages.
+  virtual bool Send(std::shared_ptr<const std::string> message) = 0;
+
+  // Close writes what is queued, then `farewell` (SSE: as an event named
+  // "close"; WebSocket: as the reason of the close frame, code 1008 when
+  // `policy` is set — the peer broke a rule such as keeping up — else 1000),
+  // and ends the stream. Later Sends are refused.
+  virtual void Close(std::string farewell, bool policy) = 0;
+
+  // queued is the number of messages sent but not yet written.
+  virtual size_t queued() const = 0;
+};
+
+// HttpStreamOptions shape a long-lived answer.
+struct HttpStreamOptions {
+  size_t max_queued = 1024;
+  // The socket's kernel send buffer (SO_SNDBUF), 0 for the system's
+  // self-tuning default. Bounding it bounds what a stalled peer costs beyond
+  // max_queued, and makes a stall visible to the sender sooner.
+  int send_buffer_bytes = 0;
+  // SSE: a comment line is written when nothing else was for this long, so
+  // that proxies keep the response open and a vanished peer is noticed.
+  // WebSocket: pings are sent after this much silence from the peer, and
+  // the stream ends when a ping is not answered within as long again.
+  absl::Duration heartbeat = absl::Seconds(15);
+  // WebSocket only: each text message the peer sends, in order, on the
+  // stream's own strand.
+  std::function<void(const std::shared_ptr<HttpStream>& stream,
+                     std::string message)>
+      on_message;
+  // Once, when the stream ends for any reason: the peer went away, Close
+  // finished, a write failed, or the server shut down.
+  std::function<void()> on_closed;
+};
 
 // HttpReply sends the response to one request, once, from any thread. A
 // handler may keep it and answer later (for example when a gRPC call
@@ -32,6 +79,17 @@ class HttpReply {
   ~HttpReply();
 
   void Send(HttpResponse response) &&;
+
+  // StartEventStream answers 200 with `headers` and the text/event-stream
+  // content type, and keeps the response open: each message sent on the
+  // returned stream is written as it comes (chunked transfer encoding).
+  std::shared_ptr<HttpStream> StartEventStream(
+      std::vector<std::pair<std::string, std::string>> headers,
+      HttpStreamOptions options) &&;
+
+  // AcceptWebSocket completes the WebSocket handshake of an upgrade request
+  // (HttpRequest::websocket_upgrade) and returns the stream.
+  std::shared_ptr<HttpStream> AcceptWebSocket(HttpStreamOptions options) &&;
 
  private:
   std::shared_ptr<internal::HttpConnection> connection_;

@@ -19,6 +19,9 @@ struct HttpRequest {
   std::string body;
   std::string remote_address;  // "127.0.0.1"
   int remote_port = 0;
+  // A valid request to become a WebSocket (RFC 6455 section 4.2.1), which
+  // HttpReply::AcceptWebSocket may accept.
+  bool websocket_upgrade = false;
 
   // Header returns the first value of `name` (lower case), or "".
   absl::string_view Header(absl::string_view name) const;

@@ -14,46 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tests/services/api-gateway/gateway_test_support.h"
-#include "tests/services/indexer/indexer_test_support.h"
+#include "tests/services/api-gateway/indexed_chain.h"
 
 namespace chainsync::gateway {
 namespace {
-
-// IndexedChain is the workload on anvil, indexed by the indexer binary, and
-// a gateway in front of it.
-struct IndexedChain {
-  IndexedChain()
-      : workload(testing::ProtocolWorkload::Deploy(
-            testing::GetTestEnvironment().rpc_url)),
-        deployment(absl::StrCat("/tmp/chainsync_gateway_", getpid(), ".json")) {
-    workload->Run();
-    std::ofstream(deployment) << workload->deployment().ToJson();
-    indexer = indexer::StartIndexer(database.url(), deployment,
-                                    testing::GetTestEnvironment().rpc_url,
-                                    {"--poll_interval=50ms"});
-    const int port = indexer::GrpcPortWhenReady(*indexer);
-    REQUIRE(indexer::WaitForIndexed(
-        *indexer, database.url(),
-        static_cast<int64_t>(*workload->client().BlockNumber())));
-    gateway = std::make_unique<GatewayProcess>(std::vector<std::string>{
-        "--rate_limit=100000", "--rate_burst=100000",
-        absl::StrCat("--indexer_address=127.0.0.1:", port),
-        "--oracle_address=" + stand_in.address(),
-        "--reconciler_address=" + stand_in.address()});
-  }
-  ~IndexedChain() { std::remove(deployment.c_str()); }
-
-  std::string holder() const {
-    return workload->holders().front().ToLowerHex();
-  }
-
-  std::unique_ptr<testing::ProtocolWorkload> workload;
-  std::string deployment;
-  testing::ScopedDatabase database;
-  std::unique_ptr<testing::Subprocess> indexer;
-  EmptyAnswers stand_in;
-  std::unique_ptr<GatewayProcess> gateway;
-};
 
 simdjson::dom::element Parse(simdjson::dom::parser& parser,
                              const std::string& body) {

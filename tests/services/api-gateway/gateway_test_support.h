@@ -99,6 +99,8 @@ class GatewayProcess {
         {.retry = {.max_attempts = 1}, .name = "gateway_test"});
   }
 
+  int port() const { return port_; }
+
   // Send makes a request with a bearer token when `token` is not empty.
   HttpClientResponse Send(
       const std::string& method, const std::string& target,

@@ -3,8 +3,14 @@
 #include <catch2/catch.hpp>
 #include <future>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "boost/asio/connect.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/websocket.hpp"
 #include "libs/common/http/http_client.h"
 #include "tests/support/http_test_server.h"
 
@@ -148,6 +154,132 @@ TEST_CASE("a port in use is an error naming it", "[http_server]") {
   CHECK(std::string(second.status().message())
             .find(absl::StrCat("127.0.0.1:", first->port())) !=
         std::string::npos);
+}
+
+// StreamRouter answers /events with an event stream and /ws with a
+// WebSocket, keeping the stream and telling when it ends.
+struct StreamRouter {
+  HttpStreamOptions options;
+  std::function<void(HttpStream&)> on_start = [](HttpStream&) {};
+  std::promise<void> closed;
+  std::shared_ptr<HttpStream> stream;
+
+  HttpRouter Router() {
+    options.on_closed = [this] { closed.set_value(); };
+    HttpRouter router;
+    router.Handle("GET", "/events", [this](HttpRequest, HttpReply reply) {
+      stream = std::move(reply).StartEventStream({{"x-stream", "yes"}},
+                                                 std::move(options));
+      on_start(*stream);
+    });
+    router.Handle("GET", "/ws", [this](HttpRequest request, HttpReply reply) {
+      REQUIRE(request.websocket_upgrade);
+      stream = std::move(reply).AcceptWebSocket(std::move(options));
+      on_start(*stream);
+    });
+    return router;
+  }
+
+  bool WaitClosed() {
+    return closed.get_future().wait_for(std::chrono::seconds(5)) ==
+           std::future_status::ready;
+  }
+};
+
+std::shared_ptr<const std::string> Text(std::string text) {
+  return std::make_shared<const std::string>(std::move(text));
+}
+
+TEST_CASE("an event stream writes messages in order, then its farewell",
+          "[http_server]") {
+  StreamRouter streams;
+  streams.options.max_queued = 2;
+  streams.on_start = [](HttpStream& stream) {
+    // The head is not written yet, so nothing leaves the queue.
+    CHECK(stream.Send(Text("data: one\n\n")));
+    CHECK(stream.Send(Text("data: two\n\n")));
+    CHECK_FALSE(stream.Send(Text("data: three\n\n")));
+    CHECK(stream.queued() == 2);
+    stream.Close("bye", /*policy=*/false);
+    CHECK_FALSE(stream.Send(Text("data: four\n\n")));
+  };
+  auto server = StartHttpServer(streams.Router());
+  const std::string seen =
+      SendRaw(*server, "GET /events HTTP/1.1\r\nhost: test\r\n\r\n");
+  INFO(seen);
+  CHECK(seen.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(absl::StrContains(seen, "content-type: text/event-stream\r\n"));
+  CHECK(absl::StrContains(seen, "transfer-encoding: chunked\r\n"));
+  CHECK(absl::StrContains(seen, "x-stream: yes\r\n"));
+  CHECK(absl::StrContains(seen, "\r\n16\r\ndata: one\n\ndata: two\n\n\r\n"));
+  CHECK(absl::StrContains(seen, "event: close\ndata: bye\n\n\r\n0\r\n\r\n"));
+  CHECK_FALSE(absl::StrContains(seen, "three"));
+  CHECK(streams.WaitClosed());
+}
+
+TEST_CASE("a stream learns that its peer went away", "[http_server]") {
+  StreamRouter streams;
+  auto server = StartHttpServer(streams.Router());
+  // SendRaw gives up after 2 s without an end and closes its socket.
+  SendRaw(*server, "GET /events HTTP/1.1\r\nhost: test\r\n\r\n");
+  CHECK(streams.WaitClosed());
+  CHECK_FALSE(streams.stream->Send(Text("data: late\n\n")));
+}
+
+TEST_CASE("shutdown says goodbye to open streams", "[http_server]") {
+  StreamRouter streams;
+  streams.options.heartbeat = absl::Milliseconds(50);
+  auto server = StartHttpServer(streams.Router());
+  auto seen = std::async(std::launch::async, [&server] {
+    return SendRaw(*server, "GET /events HTTP/1.1\r\nhost: test\r\n\r\n");
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  server->Shutdown(absl::Seconds(1));
+  const std::string text = seen.get();
+  INFO(text);
+  CHECK(absl::StrContains(text, ": heartbeat\n\n"));
+  CHECK(absl::StrContains(text,
+                          "event: close\ndata: the server is shutting down"));
+  CHECK(streams.WaitClosed());
+}
+
+TEST_CASE("a WebSocket carries messages both ways and closes with a reason",
+          "[http_server]") {
+  namespace websocket = boost::beast::websocket;
+  StreamRouter streams;
+  streams.options.on_message = [](const std::shared_ptr<HttpStream>& stream,
+                                  std::string message) {
+    if (message == "enough") {
+      stream->Close("enough said", /*policy=*/true);
+    } else {
+      stream->Send(Text(absl::StrCat("echo: ", message)));
+    }
+  };
+  streams.on_start = [](HttpStream& stream) { stream.Send(Text("hello")); };
+  auto server = StartHttpServer(streams.Router());
+
+  boost::asio::io_context io;
+  websocket::stream<boost::asio::ip::tcp::socket> client(io);
+  client.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"),
+                               static_cast<unsigned short>(server->port())});
+  client.handshake("127.0.0.1", "/ws");
+  boost::beast::flat_buffer buffer;
+  auto read = [&] {
+    buffer.clear();
+    client.read(buffer);
+    return boost::beast::buffers_to_string(buffer.data());
+  };
+  CHECK(read() == "hello");
+  client.write(boost::asio::buffer(std::string("ping")));
+  CHECK(read() == "echo: ping");
+  client.write(boost::asio::buffer(std::string("enough")));
+  boost::beast::error_code ec;
+  client.read(buffer, ec);
+  CHECK(ec == websocket::error::closed);
+  CHECK(client.reason().code == websocket::close_code::policy_error);
+  CHECK(std::string(client.reason().reason.data(),
+                    client.reason().reason.size()) == "enough said");
+  CHECK(streams.WaitClosed());
 }
 
 }  // namespace

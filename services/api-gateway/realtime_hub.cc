@@ -1,0 +1,589 @@
+#include "services/api-gateway/realtime_hub.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "chainsync/gateway/v1/realtime.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/client_context.h"
+#include "libs/common/logging/log.h"
+#include "libs/common/status.h"
+#include "libs/events/event_filter.h"
+#include "services/api-gateway/transcoder.h"
+
+namespace chainsync::gateway {
+namespace {
+
+constexpr absl::Duration kRoomPoll = absl::Milliseconds(5);
+
+std::shared_ptr<const std::string> Message(std::string text) {
+  return std::make_shared<const std::string>(std::move(text));
+}
+
+std::shared_ptr<const std::string> ErrorMessage(const absl::Status& status) {
+  std::string text =
+      absl::StrCat(R"({"type":"error","code":")", StatusCodeName(status.code()),
+                   R"(","message":)");
+  log::AppendJsonString(&text, status.message());
+  text.append("}");
+  return Message(std::move(text));
+}
+
+}  // namespace
+
+// Published is one upstream event as every subscriber is sent it: rendered
+// once for each transport.
+struct RealtimeHub::Published {
+  uint64_t sequence = 0;
+  indexer::v1::Event event;
+  std::shared_ptr<const std::string> event_stream;
+  std::shared_ptr<const std::string> websocket;
+};
+
+bool RealtimeHub::EarlierThan(uint64_t sequence,
+                              const std::shared_ptr<const Published>& event) {
+  return sequence < event->sequence;
+}
+
+// Subscription is one filter on one client stream. The fields below the
+// stream are guarded by the hub's mutex, under which every send to the
+// stream happens, so that catch-up and live events keep their order.
+struct RealtimeHub::Subscription {
+  std::shared_ptr<HttpStream> stream;
+  Transport transport = Transport::kEventStream;
+  indexer::v1::EventFilter filter;
+  // Events at or below this sequence were sent or passed over.
+  uint64_t last_sequence = 0;
+  bool live = false;
+  bool ended = false;
+  // The catch-up's own upstream call, while it has one.
+  grpc::ClientContext* replay = nullptr;
+
+  const std::shared_ptr<const std::string>& Text(
+      const Published& published) const {
+    return transport == Transport::kWebSocket ? published.websocket
+                                              : published.event_stream;
+  }
+};
+
+struct RealtimeHub::Metrics {
+  metrics::Family<metrics::Gauge>& clients;
+  metrics::Family<metrics::Counter>& sent;
+  metrics::Family<metrics::Counter>& dropped;
+  metrics::Family<metrics::Counter>& slow;
+  metrics::Counter& reconnects;
+  metrics::Gauge& connected;
+  metrics::Gauge& ring;
+  metrics::Gauge& catch_ups;
+
+  explicit Metrics(metrics::Registry& registry)
+      : clients(registry.AddGauge("realtime_clients",
+                                  "Open realtime streams by transport.",
+                                  {"transport"})),
+        sent(registry.AddCounter(
+            "realtime_messages_sent_total",
+            "Events queued to realtime clients, by transport.", {"transport"})),
+        dropped(registry.AddCounter(
+            "realtime_messages_dropped_total",
+            "Events a realtime client could not take (queue full or "
+            "stream ended), by transport.",
+            {"transport"})),
+        slow(registry.AddCounter(
+            "realtime_slow_client_disconnects_total",
+            "Realtime clients disconnected for falling behind, by "
+            "transport.",
+            {"transport"})),
+        reconnects(registry
+                       .AddCounter("realtime_upstream_reconnects_total",
+                                   "Times the upstream Subscribe to the "
+                                   "indexer was lost and opened again.",
+                                   {})
+                       .WithLabels({})),
+        connected(registry
+                      .AddGauge("realtime_upstream_connected",
+                                "1 while the upstream Subscribe is open.", {})
+                      .WithLabels({})),
+        ring(registry
+                 .AddGauge("realtime_ring_events",
+                           "Recent events kept for clients that resume.", {})
+                 .WithLabels({})),
+        catch_ups(registry
+                      .AddGauge("realtime_catch_ups",
+                                "Clients catching up before they go live.", {})
+                      .WithLabels({})) {}
+
+  static absl::string_view Label(Transport transport) {
+    return transport == Transport::kWebSocket ? "websocket" : "sse";
+  }
+};
+
+RealtimeHub::RealtimeHub(std::shared_ptr<grpc::Channel> indexer,
+                         RealtimeOptions options, metrics::Registry& registry)
+    : stub_(indexer::v1::IndexerService::NewStub(std::move(indexer))),
+      options_(std::move(options)),
+      metrics_(std::make_unique<Metrics>(registry)) {}
+
+std::unique_ptr<RealtimeHub> RealtimeHub::Start(
+    std::shared_ptr<grpc::Channel> indexer, RealtimeOptions options,
+    metrics::Registry& registry) {
+  std::unique_ptr<RealtimeHub> hub(
+      new RealtimeHub(std::move(indexer), std::move(options), registry));
+  hub->upstream_ = std::thread([hub = hub.get()] { hub->FollowUpstream(); });
+  return hub;
+}
+
+RealtimeHub::~RealtimeHub() {
+  std::set<std::shared_ptr<Subscription>> open;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    if (upstream_context_ != nullptr) upstream_context_->TryCancel();
+    for (CatchUpThread& catch_up : catch_ups_) {
+      catch_up.subscription->ended = true;
+      if (catch_up.subscription->replay != nullptr) {
+        catch_up.subscription->replay->TryCancel();
+      }
+      open.insert(catch_up.subscription);
+    }
+    open.insert(live_.begin(), live_.end());
+    live_.clear();
+  }
+  stop_.notify_all();
+  upstream_.join();
+  for (CatchUpThread& catch_up : catch_ups_) catch_up.thread.join();
+  for (const auto& subscription : open) {
+    subscription->stream->Close("the server is shutting down",
+                                /*policy=*/false);
+  }
+}
+
+// --- Upstream.
+
+void RealtimeHub::FollowUpstream() {
+  Backoff backoff(options_.reconnect);
+  bool lost = false;
+  while (true) {
+    grpc::ClientContext context;
+    indexer::v1::SubscribeRequest request;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      upstream_context_ = &context;
+      if (position_.has_value()) request.set_after_sequence(*position_);
+    }
+    std::unique_ptr<grpc::ClientReader<indexer::v1::SubscribeResponse>> reader =
+        stub_->Subscribe(&context, request);
+    indexer::v1::SubscribeResponse message;
+    bool prefill = false;
+    while (reader->Read(&message)) {
+      if (lost) {
+        lost = false;
+        log::Info("realtime upstream is back",
+                  {{"after_sequence", request.after_sequence()}});
+      }
+      backoff.Reset();
+      metrics_->connected.Set(1);
+      // Before the first marker the hub does not know where it stands;
+      // what comes then is replayed below.
+      if (message.has_event()) {
+        if (!request.has_after_sequence()) continue;
+        Publish(message.event());
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      const uint64_t latest = message.caught_up().last_sequence();
+      live_from_ = std::max(live_from_, latest);
+      if (!position_.has_value()) {
+        // First contact: start over from a ring's worth before the newest
+        // event, so that clients resuming after a gateway restart find
+        // their position in the ring.
+        position_ = covered_after_ =
+            latest > options_.ring_size ? latest - options_.ring_size : 0;
+        prefill = *position_ < latest;
+        if (prefill) {
+          context.TryCancel();
+          break;
+        }
+      }
+    }
+    const grpc::Status status = reader->Finish();
+    metrics_->connected.Set(0);
+    std::unique_lock<std::mutex> lock(mu_);
+    upstream_context_ = nullptr;
+    if (stopping_) return;
+    if (prefill) continue;
+    metrics_->reconnects.Increment();
+    const absl::Duration delay = backoff.NextDelay();
+    if (!lost) {
+      lost = true;
+      log::Warning("realtime upstream lost; reconnecting",
+                   {{"error", status.error_message()},
+                    {"code", static_cast<int>(status.error_code())},
+                    {"retry_in", delay}});
+    }
+    stop_.wait_for(lock, absl::ToChronoMilliseconds(delay),
+                   [this] { return stopping_; });
+  }
+}
+
+std::shared_ptr<const RealtimeHub::Published> RealtimeHub::Render(
+    const indexer::v1::Event& event) {
+  auto published = std::make_shared<Published>();
+  published->sequence = event.sequence();
+  published->event = event;
+  const std::string json = RenderResponse(event);
+  published->event_stream =
+      Message(absl::StrCat("id: ", event.sequence(), "\ndata: ", json, "\n\n"));
+  published->websocket =
+      Message(absl::StrCat(R"({"type":"event","sequence":")", event.sequence(),
+                           R"(","event":)", json, "}"));
+  return published;
+}
+
+void RealtimeHub::Publish(const indexer::v1::Event& event) {
+  std::shared_ptr<const Published> published = Render(event);
+  std::lock_guard<std::mutex> lock(mu_);
+  position_ = published->sequence;
+  live_from_ = std::max(live_from_, published->sequence);
+  ring_.push_back(published);
+  while (ring_.size() > options_.ring_size) {
+    covered_after_ = ring_.front()->sequence;
+    ring_.pop_front();
+  }
+  metrics_->ring.Set(static_cast<double>(ring_.size()));
+  std::vector<std::shared_ptr<Subscription>> gone;
+  for (const std::shared_ptr<Subscription>& subscription : live_) {
+    if (!Deliver(*subscription, *published)) gone.push_back(subscription);
+  }
+  for (const auto& subscription : gone) live_.erase(subscription);
+}
+
+bool RealtimeHub::Deliver(Subscription& subscription,
+                          const Published& published) {
+  if (subscription.ended) return false;
+  if (published.sequence <= subscription.last_sequence) return true;
+  subscription.last_sequence = published.sequence;
+  if (!events::Matches(subscription.filter, published.event)) return true;
+  const absl::string_view transport = Metrics::Label(subscription.transport);
+  if (subscription.stream->Send(subscription.Text(published))) {
+    metrics_->sent.WithLabels({transport}).Increment();
+    return true;
+  }
+  metrics_->dropped.WithLabels({transport}).Increment();
+  Drop(subscription,
+       /*slow=*/subscription.stream->queued() >= options_.client_queue);
+  return false;
+}
+
+void RealtimeHub::Drop(Subscription& subscription, bool slow) {
+  subscription.ended = true;
+  subscription.live = false;
+  if (subscription.replay != nullptr) subscription.replay->TryCancel();
+  if (!slow) return;
+  metrics_->slow.WithLabels({Metrics::Label(subscription.transport)})
+      .Increment();
+  subscription.stream->Close(
+      absl::StrCat("too slow: ", options_.client_queue,
+                   " messages were waiting; reconnect and resume after the "
+                   "last sequence received"),
+      /*policy=*/true);
+}
+
+// --- Subscribing.
+
+absl::Status RealtimeHub::Admit(const indexer::v1::SubscribeRequest& request) {
+  if (absl::Status valid = events::ValidateFilter(request.filter());
+      !valid.ok()) {
+    return valid;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!position_.has_value()) {
+    return absl::UnavailableError(
+        "the event stream is not available yet: the indexer has not "
+        "answered; retry shortly");
+  }
+  ReapCatchUps();
+  // Whether it will need a catch-up: it resumes from before the ring, or
+  // from further back in it than its queue holds.
+  const bool behind =
+      request.has_after_sequence() &&
+      (request.after_sequence() < covered_after_ ||
+       (!ring_.empty() &&
+        ring_.end() - std::upper_bound(ring_.begin(), ring_.end(),
+                                       request.after_sequence(), EarlierThan) >
+            static_cast<std::ptrdiff_t>(options_.client_queue)));
+  if (behind &&
+      catch_ups_.size() >= static_cast<size_t>(options_.max_catch_ups)) {
+    return absl::UnavailableError(
+        absl::StrCat("too many clients are catching up (",
+                     options_.max_catch_ups, "); retry shortly"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RealtimeHub::Subscribe(std::shared_ptr<Subscription> subscription,
+                                    std::optional<uint64_t> after_sequence) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) {
+    return absl::UnavailableError("the server is shutting down");
+  }
+  if (!position_.has_value()) {
+    return absl::UnavailableError(
+        "the event stream is not available yet: the indexer has not "
+        "answered; retry shortly");
+  }
+  subscription->last_sequence = after_sequence.value_or(live_from_);
+  subscription->stream->Send(
+      Message(subscription->transport == Transport::kWebSocket
+                  ? absl::StrCat(R"({"type":"subscribed","after_sequence":")",
+                                 subscription->last_sequence, R"("})")
+                  : absl::StrCat(": subscribed after ",
+                                 subscription->last_sequence, "\n\n")));
+  if (!after_sequence.has_value()) {
+    subscription->live = true;
+    live_.insert(subscription);
+    return absl::OkStatus();
+  }
+  if (TryJoin(subscription)) return absl::OkStatus();
+  ReapCatchUps();
+  if (catch_ups_.size() >= static_cast<size_t>(options_.max_catch_ups)) {
+    subscription->ended = true;
+    return absl::UnavailableError(
+        absl::StrCat("too many clients are catching up (",
+                     options_.max_catch_ups, "); retry shortly"));
+  }
+  metrics_->catch_ups.Increment();
+  CatchUpThread& catch_up = catch_ups_.emplace_back();
+  catch_up.subscription = subscription;
+  catch_up.thread = std::thread([this, subscription] {
+    CatchUp(subscription);
+    metrics_->catch_ups.Decrement();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (CatchUpThread& done : catch_ups_) {
+      if (done.subscription == subscription) done.done = true;
+    }
+  });
+  return absl::OkStatus();
+}
+
+void RealtimeHub::ReapCatchUps() {
+  for (auto it = catch_ups_.begin(); it != catch_ups_.end();) {
+    if (!it->done) {
+      ++it;
+      continue;
+    }
+    it->thread.join();
+    it = catch_ups_.erase(it);
+  }
+}
+
+void RealtimeHub::Unsubscribe(
+    const std::shared_ptr<Subscription>& subscription) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Drop(*subscription, /*slow=*/false);
+  live_.erase(subscription);
+}
+
+bool RealtimeHub::TryJoin(const std::shared_ptr<Subscription>& subscription) {
+  if (subscription->ended || subscription->last_sequence < covered_after_) {
+    return false;
+  }
+  auto next = std::upper_bound(ring_.begin(), ring_.end(),
+                               subscription->last_sequence, EarlierThan);
+  const size_t queued = subscription->stream->queued();
+  size_t room =
+      options_.client_queue > queued ? options_.client_queue - queued : 0;
+  for (; next != ring_.end(); ++next) {
+    const bool matches = events::Matches(subscription->filter, (*next)->event);
+    if (matches && room == 0) return false;
+    if (!Deliver(*subscription, **next)) return false;
+    room -= matches ? 1 : 0;
+  }
+  subscription->live = true;
+  live_.insert(subscription);
+  return true;
+}
+
+void RealtimeHub::CatchUp(std::shared_ptr<Subscription> subscription) {
+  Backoff backoff(options_.reconnect);
+  while (true) {
+    bool covered;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ || subscription->ended) return;
+      if (TryJoin(subscription)) return;
+      covered = subscription->last_sequence >= covered_after_;
+    }
+    if (covered) {
+      if (!WaitForRoom(*subscription)) return;
+      continue;
+    }
+    if (Replay(subscription)) {
+      backoff.Reset();
+      continue;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    stop_.wait_for(lock, absl::ToChronoMilliseconds(backoff.NextDelay()),
+                   [&] { return stopping_ || subscription->ended; });
+  }
+}
+
+bool RealtimeHub::Replay(const std::shared_ptr<Subscription>& subscription) {
+  grpc::ClientContext context;
+  indexer::v1::SubscribeRequest request;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || subscription->ended) return false;
+    subscription->replay = &context;
+    *request.mutable_filter() = subscription->filter;
+    request.set_after_sequence(subscription->last_sequence);
+  }
+  std::unique_ptr<grpc::ClientReader<indexer::v1::SubscribeResponse>> reader =
+      stub_->Subscribe(&context, request);
+  indexer::v1::SubscribeResponse message;
+  bool joined = false;
+  while (!joined && reader->Read(&message)) {
+    std::shared_ptr<const Published> published;
+    if (message.has_event()) {
+      if (!WaitForRoom(*subscription)) break;
+      published = Render(message.event());
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (published != nullptr) {
+      if (!Deliver(*subscription, *published)) break;
+    } else {
+      subscription->last_sequence = std::max(
+          subscription->last_sequence, message.caught_up().last_sequence());
+    }
+    joined =
+        position_.has_value() && subscription->last_sequence >= covered_after_;
+  }
+  context.TryCancel();
+  const grpc::Status status = reader->Finish();
+  std::lock_guard<std::mutex> lock(mu_);
+  subscription->replay = nullptr;
+  if (!joined && !subscription->ended && !stopping_) {
+    log::Warning("realtime catch-up replay failed; retrying",
+                 {{"after_sequence", subscription->last_sequence},
+                  {"error", status.error_message()}});
+  }
+  return joined;
+}
+
+bool RealtimeHub::WaitForRoom(const Subscription& subscription) {
+  while (subscription.stream->queued() > options_.client_queue / 2) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ || subscription.ended) return false;
+    }
+    absl::SleepFor(kRoomPoll);
+  }
+  return true;
+}
+
+// --- Transports.
+
+absl::Status RealtimeHub::ServeEventStream(
+    const indexer::v1::SubscribeRequest& request,
+    std::vector<std::pair<std::string, std::string>> headers,
+    HttpReply& reply) {
+  if (absl::Status admitted = Admit(request); !admitted.ok()) return admitted;
+  auto subscription = std::make_shared<Subscription>();
+  subscription->transport = Transport::kEventStream;
+  subscription->filter = request.filter();
+  Metrics& metrics = *metrics_;
+  metrics.clients.WithLabels({"sse"}).Increment();
+  subscription->stream = std::move(reply).StartEventStream(
+      std::move(headers), {.max_queued = options_.client_queue,
+                           .send_buffer_bytes = options_.send_buffer_bytes,
+                           .heartbeat = options_.heartbeat,
+                           .on_closed = [this, subscription] {
+                             metrics_->clients.WithLabels({"sse"}).Decrement();
+                             Unsubscribe(subscription);
+                           }});
+  const std::optional<uint64_t> after =
+      request.has_after_sequence()
+          ? std::optional<uint64_t>(request.after_sequence())
+          : std::nullopt;
+  if (absl::Status subscribed = Subscribe(subscription, after);
+      !subscribed.ok()) {
+    subscription->stream->Close(std::string(subscribed.message()),
+                                /*policy=*/false);
+  }
+  return absl::OkStatus();
+}
+
+void RealtimeHub::ServeWebSocket(HttpReply reply) {
+  metrics_->clients.WithLabels({"websocket"}).Increment();
+  // The socket's subscription: touched only from the stream's callbacks,
+  // which run one at a time.
+  auto current = std::make_shared<std::shared_ptr<Subscription>>();
+  std::move(reply).AcceptWebSocket(
+      {.max_queued = options_.client_queue,
+       .send_buffer_bytes = options_.send_buffer_bytes,
+       .heartbeat = options_.heartbeat,
+       .on_message =
+           [this, current](const std::shared_ptr<HttpStream>& stream,
+                           std::string text) {
+             OnWebSocketMessage(stream, *current, text);
+           },
+       .on_closed =
+           [this, current] {
+             metrics_->clients.WithLabels({"websocket"}).Decrement();
+             if (*current != nullptr) Unsubscribe(*current);
+           }});
+}
+
+void RealtimeHub::OnWebSocketMessage(const std::shared_ptr<HttpStream>& stream,
+                                     std::shared_ptr<Subscription>& current,
+                                     const std::string& text) {
+  v1::ClientMessage message;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  if (const auto parsed =
+          google::protobuf::util::JsonStringToMessage(text, &message, options);
+      !parsed.ok()) {
+    stream->Send(ErrorMessage(absl::InvalidArgumentError(
+        absl::StrCat("the message is not a ClientMessage: ",
+                     std::string(parsed.message())))));
+    return;
+  }
+  if (message.type() == "ping") {
+    stream->Send(Message(R"({"type":"pong"})"));
+    return;
+  }
+  if (message.type() == "unsubscribe") {
+    if (current != nullptr) Unsubscribe(current);
+    current = nullptr;
+    stream->Send(Message(R"({"type":"unsubscribed"})"));
+    return;
+  }
+  if (message.type() != "subscribe") {
+    stream->Send(ErrorMessage(absl::InvalidArgumentError(
+        absl::StrCat("unknown message type \"", message.type(),
+                     "\"; expected subscribe, unsubscribe or ping"))));
+    return;
+  }
+  indexer::v1::SubscribeRequest request;
+  *request.mutable_filter() = message.filter();
+  if (absl::Status admitted = Admit(request); !admitted.ok()) {
+    stream->Send(ErrorMessage(admitted));
+    return;
+  }
+  if (current != nullptr) Unsubscribe(current);
+  current = std::make_shared<Subscription>();
+  current->transport = Transport::kWebSocket;
+  current->filter = message.filter();
+  current->stream = stream;
+  const std::optional<uint64_t> after =
+      message.has_after_sequence()
+          ? std::optional<uint64_t>(message.after_sequence())
+          : std::nullopt;
+  if (absl::Status subscribed = Subscribe(current, after); !subscribed.ok()) {
+    stream->Send(ErrorMessage(subscribed));
+    current = nullptr;
+  }
+}
+
+}  // namespace chainsync::gateway

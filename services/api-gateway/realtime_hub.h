@@ -1,0 +1,149 @@
+#pragma once
+
+// The gateway's realtime streams (ADR 0006): the indexer's Subscribe served
+// to browsers as Server-Sent Events and WebSocket.
+//
+// One upstream Subscribe per process feeds a ring of recent events and the
+// bounded queue of every live subscriber. A subscriber that resumes from a
+// position within the ring is served from it; one from further back first
+// replays through a Subscribe of its own, then joins at the seam. Every
+// subscriber remembers the last sequence it was sent, so nothing reaches it
+// twice whichever way it arrived. A subscriber whose queue is full is
+// disconnected with the reason, and nobody else waits for it. When the
+// upstream is lost, the hub reconnects with backoff and resumes after the
+// last sequence it saw: subscribers see a delay, never a gap.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "chainsync/indexer/v1/indexer.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "libs/common/backoff.h"
+#include "libs/common/metrics/registry.h"
+#include "libs/common/server/http_server.h"
+
+namespace chainsync::gateway {
+
+struct RealtimeOptions {
+  // Recent events kept for subscribers that resume.
+  size_t ring_size = 10'000;
+  // Messages a subscriber may have unwritten; one more disconnects it.
+  size_t client_queue = 1'000;
+  // Each client socket's kernel send buffer; 0 for the system's default.
+  int send_buffer_bytes = 256 << 10;
+  // Subscribers catching up at once (each from the ring or its own replay);
+  // more are refused with UNAVAILABLE until one has joined.
+  int max_catch_ups = 64;
+  // SSE heartbeat comments; WebSocket pings after this much silence.
+  absl::Duration heartbeat = absl::Seconds(15);
+  BackoffPolicy reconnect = {.initial_delay = absl::Milliseconds(100),
+                             .max_delay = absl::Seconds(5)};
+};
+
+class RealtimeHub {
+ public:
+  // Start opens the upstream Subscribe on its own thread; it reconnects for
+  // as long as the hub lives.
+  static std::unique_ptr<RealtimeHub> Start(
+      std::shared_ptr<grpc::Channel> indexer, RealtimeOptions options,
+      metrics::Registry& registry);
+  // Ends every stream ("the server is shutting down") and the upstream.
+  ~RealtimeHub();
+
+  // ServeEventStream answers `reply` with a stream of server-sent events
+  // for `request`: a comment when the subscription starts, then one event
+  // per message, its `id:` the sequence. Nothing is sent, and the error
+  // says why, when the filter is invalid (INVALID_ARGUMENT) or the stream
+  // cannot start now (UNAVAILABLE).
+  absl::Status ServeEventStream(
+      const indexer::v1::SubscribeRequest& request,
+      std::vector<std::pair<std::string, std::string>> headers,
+      HttpReply& reply);
+
+  // ServeWebSocket accepts a WebSocket upgrade. The client subscribes,
+  // unsubscribes and pings with gateway.v1.ClientMessage JSON messages.
+  void ServeWebSocket(HttpReply reply);
+
+ private:
+  enum class Transport { kEventStream, kWebSocket };
+  struct Published;
+  struct Subscription;
+  struct Metrics;
+
+  // EarlierThan orders a sequence before the ring's later events.
+  static bool EarlierThan(uint64_t sequence,
+                          const std::shared_ptr<const Published>& event);
+
+  RealtimeHub(std::shared_ptr<grpc::Channel> indexer, RealtimeOptions options,
+              metrics::Registry& registry);
+
+  // Admit tells whether a subscription to `request` can start now.
+  absl::Status Admit(const indexer::v1::SubscribeRequest& request);
+  // Subscribe starts `subscription`, live at once or through a catch-up:
+  // it is sent an acknowledgement with its starting position, then events.
+  absl::Status Subscribe(std::shared_ptr<Subscription> subscription,
+                         std::optional<uint64_t> after_sequence);
+  // Unsubscribe stops sending to `subscription`. Idempotent.
+  void Unsubscribe(const std::shared_ptr<Subscription>& subscription);
+  // OnWebSocketMessage handles one client message of a WebSocket.
+  void OnWebSocketMessage(const std::shared_ptr<HttpStream>& stream,
+                          std::shared_ptr<Subscription>& current,
+                          const std::string& text);
+
+  void FollowUpstream();
+  void Publish(const indexer::v1::Event& event);
+  std::shared_ptr<const Published> Render(const indexer::v1::Event& event);
+  // Deliver sends `published` to a subscription if it is new to it and
+  // passes its filter; false when the subscription cannot take it.
+  bool Deliver(Subscription& subscription, const Published& published);
+  // TryJoin serves a subscription from the ring as far as its queue has
+  // room, and makes it live when it reaches the newest event.
+  bool TryJoin(const std::shared_ptr<Subscription>& subscription);
+  void CatchUp(std::shared_ptr<Subscription> subscription);
+  // Replay sends events from a Subscribe of the subscription's own until the
+  // ring covers where it stands. False when it should stop.
+  bool Replay(const std::shared_ptr<Subscription>& subscription);
+  // WaitForRoom waits until the subscription's queue is at most half full.
+  bool WaitForRoom(const Subscription& subscription);
+  void Drop(Subscription& subscription, bool slow);
+  void ReapCatchUps();
+
+  std::unique_ptr<indexer::v1::IndexerService::Stub> stub_;
+  const RealtimeOptions options_;
+  std::unique_ptr<Metrics> metrics_;
+
+  std::mutex mu_;
+  std::condition_variable stop_;
+  bool stopping_ = false;
+  // The last sequence of the upstream stream; unknown until it first
+  // answers.
+  std::optional<uint64_t> position_;
+  // The newest sequence known to exist: where a live-only subscriber starts.
+  uint64_t live_from_ = 0;
+  // The ring holds every event with a greater sequence, up to position_.
+  uint64_t covered_after_ = 0;
+  std::deque<std::shared_ptr<const Published>> ring_;
+  std::set<std::shared_ptr<Subscription>> live_;
+  grpc::ClientContext* upstream_context_ = nullptr;
+  struct CatchUpThread {
+    std::shared_ptr<Subscription> subscription;
+    std::thread thread;
+    bool done = false;
+  };
+  std::list<CatchUpThread> catch_ups_;
+  std::thread upstream_;
+};
+
+}  // namespace chainsync::gateway
