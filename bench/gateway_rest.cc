@@ -4,15 +4,12 @@
 // transfers. Prints wrk's requests per second and latency percentiles.
 //
 //   build/bench/gateway_rest [--seconds=10] [--connections=64]
-#include <signal.h>
-
 #include <cstdio>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "bench/spray_chain.h"
-#include "simdjson.h"
 #include "tests/services/api-gateway/tokens.h"
 
 ABSL_FLAG(int, seconds, 10, "How long wrk runs.");
@@ -32,20 +29,7 @@ void Run() {
   if (!indexer.WaitForIndexed(head, absl::Minutes(2))) {
     Check(absl::DeadlineExceededError("not indexed"), "indexer");
   }
-  auto gateway = Check(
-      testing::Subprocess::Start(
-          {CHAINSYNC_GATEWAY_BIN, "--listen_host=127.0.0.1", "--http_port=0",
-           "--rate_limit=1000000", "--rate_burst=1000000",
-           absl::StrCat("--indexer_address=127.0.0.1:", indexer.grpc_port())},
-          {{"CHAINSYNC_JWT_SECRET", gateway::kJwtSecret}}),
-      "starting the gateway");
-  const auto serving =
-      gateway->WaitForLine(R"("message":"serving")", absl::Seconds(30));
-  if (!serving.has_value()) {
-    Check(absl::UnavailableError("the gateway did not start"), "gateway");
-  }
-  simdjson::dom::parser parser;
-  const int64_t port = parser.parse(*serving)["http_port"].get_int64().value();
+  GatewayProcess gateway(indexer.grpc_port(), {});
   // Holder 0x…10000 received transfers; the token is for it.
   const std::string holder = "0x0000000000000000000000000000000000010001";
   const std::string token =
@@ -56,7 +40,7 @@ void Run() {
            absl::StrCat("-c", absl::GetFlag(FLAGS_connections)),
            absl::StrCat("-d", absl::GetFlag(FLAGS_seconds), "s"), "--latency",
            "-H", absl::StrCat("Authorization: Bearer ", token),
-           absl::StrCat("http://127.0.0.1:", port,
+           absl::StrCat("http://127.0.0.1:", gateway.http_port(),
                         "/api/realtime/balances?address=", holder)}),
       "starting wrk");
   while (auto line =
@@ -64,8 +48,6 @@ void Run() {
     std::printf("%s\n", line->c_str());
   }
   Check(wrk->Wait(absl::Seconds(10)).status(), "wrk");
-  gateway->Signal(SIGTERM);
-  (void)gateway->Wait(absl::Seconds(20));
 }
 
 }  // namespace

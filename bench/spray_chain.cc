@@ -17,6 +17,7 @@
 #include "libs/common/http/http_client.h"
 #include "libs/evm/contract_abi.h"
 #include "simdjson.h"
+#include "tests/services/api-gateway/tokens.h"
 
 namespace chainsync::bench {
 namespace {
@@ -38,6 +39,34 @@ evm::Hash SendTransaction(evm::JsonRpcClient& client, absl::string_view to,
                    absl::StripPrefix(absl::StripSuffix(result, "\""), "\""),
                    "transaction hash"),
                "transaction hash");
+}
+
+// Scrape returns the /metrics text of a service on `port`.
+std::string Scrape(int port) {
+  static const std::unique_ptr<HttpClient> http =
+      Check(HttpClient::Create({}), "HTTP client");
+  return Check(http->Send({.url = absl::StrCat("http://127.0.0.1:", port,
+                                               "/metrics")}),
+               "scraping /metrics")
+      .body;
+}
+
+// StatusBytes reads a memory figure of /proc/<pid>/status, such as
+// "VmHWM:".
+uint64_t StatusBytes(pid_t pid, absl::string_view field) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    absl::string_view value = line;
+    uint64_t kib = 0;
+    if (absl::ConsumePrefix(&value, field) &&
+        absl::SimpleAtoi(
+            absl::StripSuffix(absl::StripAsciiWhitespace(value), " kB"),
+            &kib)) {
+      return kib * 1024;
+    }
+  }
+  return 0;
 }
 
 }  // namespace
@@ -152,29 +181,48 @@ bool IndexerProcess::WaitForIndexed(uint64_t block, absl::Duration timeout) {
   return false;
 }
 
-std::string IndexerProcess::Metrics() const {
-  static const std::unique_ptr<HttpClient> http =
-      Check(HttpClient::Create({}), "HTTP client");
-  return Check(http->Send({.url = absl::StrCat("http://127.0.0.1:", http_port_,
-                                               "/metrics")}),
-               "scraping /metrics")
-      .body;
-}
+std::string IndexerProcess::Metrics() const { return Scrape(http_port_); }
 
 uint64_t IndexerProcess::PeakRssBytes() const {
-  std::ifstream status(absl::StrCat("/proc/", process_->pid(), "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    absl::string_view value = line;
-    uint64_t kib = 0;
-    if (absl::ConsumePrefix(&value, "VmHWM:") &&
-        absl::SimpleAtoi(
-            absl::StripSuffix(absl::StripAsciiWhitespace(value), " kB"),
-            &kib)) {
-      return kib * 1024;
-    }
+  return StatusBytes(process_->pid(), "VmHWM:");
+}
+
+GatewayProcess::GatewayProcess(int indexer_grpc_port,
+                               const std::vector<std::string>& flags) {
+  std::vector<std::string> argv = {
+      CHAINSYNC_GATEWAY_BIN,
+      "--listen_host=127.0.0.1",
+      "--http_port=0",
+      "--rate_limit=1000000000",
+      "--rate_burst=1000000000",
+      absl::StrCat("--indexer_address=127.0.0.1:", indexer_grpc_port)};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  process_ = Check(testing::Subprocess::Start(
+                       argv, {{"CHAINSYNC_JWT_SECRET", gateway::kJwtSecret}}),
+                   "starting the gateway");
+  const std::optional<std::string> serving =
+      process_->WaitForLine(R"("message":"serving")", absl::Seconds(30));
+  if (!serving.has_value()) {
+    Check(absl::UnavailableError("the gateway did not start"), "gateway");
   }
-  return 0;
+  simdjson::dom::parser parser;
+  http_port_ =
+      static_cast<int>(parser.parse(*serving)["http_port"].get_int64().value());
+}
+
+GatewayProcess::~GatewayProcess() {
+  process_->Signal(SIGTERM);
+  (void)process_->Wait(absl::Seconds(20));
+}
+
+std::string GatewayProcess::Metrics() const { return Scrape(http_port_); }
+
+uint64_t GatewayProcess::RssBytes() const {
+  return StatusBytes(process_->pid(), "VmRSS:");
+}
+
+uint64_t GatewayProcess::PeakRssBytes() const {
+  return StatusBytes(process_->pid(), "VmHWM:");
 }
 
 double MetricSum(absl::string_view text, absl::string_view name,

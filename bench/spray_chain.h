@@ -1,8 +1,8 @@
 #pragma once
 
-// What the indexer benchmarks share: a private Postgres and anvil with the
-// TransferSpray token, the indexer binary run against them, and its
-// figures (metrics, peak memory).
+// What the benchmarks share: a private Postgres and anvil with the
+// TransferSpray token, the indexer and gateway binaries run against them, and
+// their figures (metrics, memory).
 
 #include <memory>
 #include <string>
@@ -72,6 +72,27 @@ class IndexerProcess {
   std::unique_ptr<testing::Subprocess> process_;
   std::unique_ptr<PgConnection> database_;
   int grpc_port_ = 0;
+  int http_port_ = 0;
+};
+
+// GatewayProcess is the chainsync-gateway binary in front of an indexer,
+// with no rate limit and the tests' HS256 token secret.
+class GatewayProcess {
+ public:
+  GatewayProcess(int indexer_grpc_port, const std::vector<std::string>& flags);
+  ~GatewayProcess();
+
+  int http_port() const { return http_port_; }
+  // Metrics is the text of the process's /metrics.
+  std::string Metrics() const;
+  // RssBytes is the process's resident memory now; PeakRssBytes its
+  // high-water mark so far.
+  uint64_t RssBytes() const;
+  uint64_t PeakRssBytes() const;
+  testing::Subprocess& process() { return *process_; }
+
+ private:
+  std::unique_ptr<testing::Subprocess> process_;
   int http_port_ = 0;
 };
 

@@ -16,6 +16,8 @@ namespace chainsync::gateway {
 namespace {
 
 constexpr absl::Duration kRoomPoll = absl::Milliseconds(5);
+// Events read from the upstream and not yet fanned out, at most.
+constexpr size_t kInboxLimit = 10'000;
 
 std::shared_ptr<const std::string> Message(std::string text) {
   return std::make_shared<const std::string>(std::move(text));
@@ -68,10 +70,24 @@ struct RealtimeHub::Subscription {
 };
 
 struct RealtimeHub::Metrics {
-  metrics::Family<metrics::Gauge>& clients;
-  metrics::Family<metrics::Counter>& sent;
-  metrics::Family<metrics::Counter>& dropped;
-  metrics::Family<metrics::Counter>& slow;
+  // The children of a family by transport, looked up once: the hub counts
+  // every delivery.
+  template <typename T>
+  struct ByTransport {
+    T& event_stream;
+    T& websocket;
+    explicit ByTransport(metrics::Family<T>& family)
+        : event_stream(family.WithLabels({"sse"})),
+          websocket(family.WithLabels({"websocket"})) {}
+    T& operator[](Transport transport) const {
+      return transport == Transport::kWebSocket ? websocket : event_stream;
+    }
+  };
+
+  ByTransport<metrics::Gauge> clients;
+  ByTransport<metrics::Counter> sent;
+  ByTransport<metrics::Counter> dropped;
+  ByTransport<metrics::Counter> slow;
   metrics::Counter& reconnects;
   metrics::Gauge& connected;
   metrics::Gauge& ring;
@@ -112,10 +128,6 @@ struct RealtimeHub::Metrics {
                       .AddGauge("realtime_catch_ups",
                                 "Clients catching up before they go live.", {})
                       .WithLabels({})) {}
-
-  static absl::string_view Label(Transport transport) {
-    return transport == Transport::kWebSocket ? "websocket" : "sse";
-  }
 };
 
 RealtimeHub::RealtimeHub(std::shared_ptr<grpc::Channel> indexer,
@@ -129,6 +141,7 @@ std::unique_ptr<RealtimeHub> RealtimeHub::Start(
     metrics::Registry& registry) {
   std::unique_ptr<RealtimeHub> hub(
       new RealtimeHub(std::move(indexer), std::move(options), registry));
+  hub->dispatcher_ = std::thread([hub = hub.get()] { hub->DispatchEvents(); });
   hub->upstream_ = std::thread([hub = hub.get()] { hub->FollowUpstream(); });
   return hub;
 }
@@ -150,7 +163,14 @@ RealtimeHub::~RealtimeHub() {
     live_.clear();
   }
   stop_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_closed_ = true;
+  }
+  inbox_ready_.notify_all();
+  inbox_room_.notify_all();
   upstream_.join();
+  dispatcher_.join();
   for (CatchUpThread& catch_up : catch_ups_) catch_up.thread.join();
   for (const auto& subscription : open) {
     subscription->stream->Close("the server is shutting down",
@@ -163,6 +183,8 @@ RealtimeHub::~RealtimeHub() {
 void RealtimeHub::FollowUpstream() {
   Backoff backoff(options_.reconnect);
   bool lost = false;
+  // The last sequence read; unknown until the first marker.
+  std::optional<uint64_t> read;
   while (true) {
     grpc::ClientContext context;
     indexer::v1::SubscribeRequest request;
@@ -170,7 +192,7 @@ void RealtimeHub::FollowUpstream() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
       upstream_context_ = &context;
-      if (position_.has_value()) request.set_after_sequence(*position_);
+      if (read.has_value()) request.set_after_sequence(*read);
     }
     std::unique_ptr<grpc::ClientReader<indexer::v1::SubscribeResponse>> reader =
         stub_->Subscribe(&context, request);
@@ -187,8 +209,9 @@ void RealtimeHub::FollowUpstream() {
       // Before the first marker the hub does not know where it stands;
       // what comes then is replayed below.
       if (message.has_event()) {
-        if (!request.has_after_sequence()) continue;
-        Publish(message.event());
+        if (!read.has_value()) continue;
+        read = message.event().sequence();
+        Enqueue(Render(message.event()));
         continue;
       }
       std::lock_guard<std::mutex> lock(mu_);
@@ -200,6 +223,7 @@ void RealtimeHub::FollowUpstream() {
         // their position in the ring.
         position_ = covered_after_ =
             latest > options_.ring_size ? latest - options_.ring_size : 0;
+        read = position_;
         prefill = *position_ < latest;
         if (prefill) {
           context.TryCancel();
@@ -241,12 +265,38 @@ std::shared_ptr<const RealtimeHub::Published> RealtimeHub::Render(
   return published;
 }
 
-void RealtimeHub::Publish(const indexer::v1::Event& event) {
-  std::shared_ptr<const Published> published = Render(event);
+void RealtimeHub::Enqueue(std::shared_ptr<const Published> published) {
+  std::unique_lock<std::mutex> lock(inbox_mu_);
+  inbox_room_.wait(
+      lock, [this] { return inbox_closed_ || inbox_.size() < kInboxLimit; });
+  inbox_.push_back(std::move(published));
+  inbox_ready_.notify_one();
+}
+
+void RealtimeHub::DispatchEvents() {
+  std::vector<std::shared_ptr<const Published>> batch;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(inbox_mu_);
+      inbox_ready_.wait(lock,
+                        [this] { return inbox_closed_ || !inbox_.empty(); });
+      if (inbox_closed_) return;
+      batch.clear();
+      batch.swap(inbox_);
+      inbox_room_.notify_all();
+    }
+    Publish(batch);
+  }
+}
+
+void RealtimeHub::Publish(
+    absl::Span<const std::shared_ptr<const Published>> batch) {
   std::lock_guard<std::mutex> lock(mu_);
-  position_ = published->sequence;
-  live_from_ = std::max(live_from_, published->sequence);
-  ring_.push_back(published);
+  for (const auto& published : batch) {
+    position_ = published->sequence;
+    live_from_ = std::max(live_from_, published->sequence);
+    ring_.push_back(published);
+  }
   while (ring_.size() > options_.ring_size) {
     covered_after_ = ring_.front()->sequence;
     ring_.pop_front();
@@ -254,25 +304,33 @@ void RealtimeHub::Publish(const indexer::v1::Event& event) {
   metrics_->ring.Set(static_cast<double>(ring_.size()));
   std::vector<std::shared_ptr<Subscription>> gone;
   for (const std::shared_ptr<Subscription>& subscription : live_) {
-    if (!Deliver(*subscription, *published)) gone.push_back(subscription);
+    if (!Deliver(*subscription, batch)) gone.push_back(subscription);
   }
   for (const auto& subscription : gone) live_.erase(subscription);
 }
 
-bool RealtimeHub::Deliver(Subscription& subscription,
-                          const Published& published) {
+bool RealtimeHub::Deliver(
+    Subscription& subscription,
+    absl::Span<const std::shared_ptr<const Published>> events) {
   if (subscription.ended) return false;
-  if (published.sequence <= subscription.last_sequence) return true;
-  subscription.last_sequence = published.sequence;
-  if (!events::Matches(subscription.filter, published.event)) return true;
-  const absl::string_view transport = Metrics::Label(subscription.transport);
-  if (subscription.stream->Send(subscription.Text(published))) {
-    metrics_->sent.WithLabels({transport}).Increment();
+  // Reused: the hub delivers under its mutex, one subscription at a time.
+  texts_.clear();
+  for (const auto& published : events) {
+    if (published->sequence <= subscription.last_sequence) continue;
+    subscription.last_sequence = published->sequence;
+    if (events::Matches(subscription.filter, published->event)) {
+      texts_.push_back(subscription.Text(*published));
+    }
+  }
+  if (texts_.empty()) return true;
+  const double count = static_cast<double>(texts_.size());
+  if (subscription.stream->Send(texts_)) {
+    metrics_->sent[subscription.transport].Increment(count);
     return true;
   }
-  metrics_->dropped.WithLabels({transport}).Increment();
-  Drop(subscription,
-       /*slow=*/subscription.stream->queued() >= options_.client_queue);
+  metrics_->dropped[subscription.transport].Increment(count);
+  Drop(subscription, /*slow=*/subscription.stream->queued() + texts_.size() >
+                         options_.client_queue);
   return false;
 }
 
@@ -281,8 +339,7 @@ void RealtimeHub::Drop(Subscription& subscription, bool slow) {
   subscription.live = false;
   if (subscription.replay != nullptr) subscription.replay->TryCancel();
   if (!slow) return;
-  metrics_->slow.WithLabels({Metrics::Label(subscription.transport)})
-      .Increment();
+  metrics_->slow[subscription.transport].Increment();
   subscription.stream->Close(
       absl::StrCat("too slow: ", options_.client_queue,
                    " messages were waiting; reconnect and resume after the "
@@ -389,17 +446,20 @@ bool RealtimeHub::TryJoin(const std::shared_ptr<Subscription>& subscription) {
   if (subscription->ended || subscription->last_sequence < covered_after_) {
     return false;
   }
-  auto next = std::upper_bound(ring_.begin(), ring_.end(),
-                               subscription->last_sequence, EarlierThan);
+  const auto next = std::upper_bound(ring_.begin(), ring_.end(),
+                                     subscription->last_sequence, EarlierThan);
   const size_t queued = subscription->stream->queued();
-  size_t room =
+  const size_t room =
       options_.client_queue > queued ? options_.client_queue - queued : 0;
-  for (; next != ring_.end(); ++next) {
-    const bool matches = events::Matches(subscription->filter, (*next)->event);
-    if (matches && room == 0) return false;
-    if (!Deliver(*subscription, **next)) return false;
-    room -= matches ? 1 : 0;
+  // As far as the queue has room for the events that pass the filter.
+  auto stop = next;
+  for (size_t matching = 0; stop != ring_.end(); ++stop) {
+    if (!events::Matches(subscription->filter, (*stop)->event)) continue;
+    if (matching == room) break;
+    ++matching;
   }
+  const std::vector<std::shared_ptr<const Published>> batch(next, stop);
+  if (!Deliver(*subscription, batch) || stop != ring_.end()) return false;
   subscription->live = true;
   live_.insert(subscription);
   return true;
@@ -451,7 +511,7 @@ bool RealtimeHub::Replay(const std::shared_ptr<Subscription>& subscription) {
     }
     std::lock_guard<std::mutex> lock(mu_);
     if (published != nullptr) {
-      if (!Deliver(*subscription, *published)) break;
+      if (!Deliver(*subscription, absl::MakeConstSpan(&published, 1))) break;
     } else {
       subscription->last_sequence = std::max(
           subscription->last_sequence, message.caught_up().last_sequence());
@@ -493,15 +553,16 @@ absl::Status RealtimeHub::ServeEventStream(
   subscription->transport = Transport::kEventStream;
   subscription->filter = request.filter();
   Metrics& metrics = *metrics_;
-  metrics.clients.WithLabels({"sse"}).Increment();
+  metrics.clients[Transport::kEventStream].Increment();
   subscription->stream = std::move(reply).StartEventStream(
-      std::move(headers), {.max_queued = options_.client_queue,
-                           .send_buffer_bytes = options_.send_buffer_bytes,
-                           .heartbeat = options_.heartbeat,
-                           .on_closed = [this, subscription] {
-                             metrics_->clients.WithLabels({"sse"}).Decrement();
-                             Unsubscribe(subscription);
-                           }});
+      std::move(headers),
+      {.max_queued = options_.client_queue,
+       .send_buffer_bytes = options_.send_buffer_bytes,
+       .heartbeat = options_.heartbeat,
+       .on_closed = [this, subscription] {
+         metrics_->clients[Transport::kEventStream].Decrement();
+         Unsubscribe(subscription);
+       }});
   const std::optional<uint64_t> after =
       request.has_after_sequence()
           ? std::optional<uint64_t>(request.after_sequence())
@@ -515,7 +576,7 @@ absl::Status RealtimeHub::ServeEventStream(
 }
 
 void RealtimeHub::ServeWebSocket(HttpReply reply) {
-  metrics_->clients.WithLabels({"websocket"}).Increment();
+  metrics_->clients[Transport::kWebSocket].Increment();
   // The socket's subscription: touched only from the stream's callbacks,
   // which run one at a time.
   auto current = std::make_shared<std::shared_ptr<Subscription>>();
@@ -530,7 +591,7 @@ void RealtimeHub::ServeWebSocket(HttpReply reply) {
            },
        .on_closed =
            [this, current] {
-             metrics_->clients.WithLabels({"websocket"}).Decrement();
+             metrics_->clients[Transport::kWebSocket].Decrement();
              if (*current != nullptr) Unsubscribe(*current);
            }});
 }

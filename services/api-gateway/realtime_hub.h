@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "libs/common/backoff.h"
@@ -102,12 +103,20 @@ class RealtimeHub {
                           std::shared_ptr<Subscription>& current,
                           const std::string& text);
 
+  // FollowUpstream reads the upstream stream and hands each event, rendered,
+  // to the dispatcher.
   void FollowUpstream();
-  void Publish(const indexer::v1::Event& event);
   std::shared_ptr<const Published> Render(const indexer::v1::Event& event);
-  // Deliver sends `published` to a subscription if it is new to it and
-  // passes its filter; false when the subscription cannot take it.
-  bool Deliver(Subscription& subscription, const Published& published);
+  void Enqueue(std::shared_ptr<const Published> published);
+  // DispatchEvents publishes, on a thread of its own, every event that
+  // arrived meanwhile at once: a burst then costs each subscriber one queue
+  // operation and one write, however fast it came.
+  void DispatchEvents();
+  void Publish(absl::Span<const std::shared_ptr<const Published>> batch);
+  // Deliver sends a subscription the events that are new to it and pass
+  // its filter; false when it cannot take them.
+  bool Deliver(Subscription& subscription,
+               absl::Span<const std::shared_ptr<const Published>> events);
   // TryJoin serves a subscription from the ring as far as its queue has
   // room, and makes it live when it reaches the newest event.
   bool TryJoin(const std::shared_ptr<Subscription>& subscription);
@@ -143,7 +152,18 @@ class RealtimeHub {
     bool done = false;
   };
   std::list<CatchUpThread> catch_ups_;
+  // What Deliver sends, reused.
+  std::vector<std::shared_ptr<const std::string>> texts_;
+
+  // From the upstream reader to the dispatcher.
+  std::mutex inbox_mu_;
+  std::condition_variable inbox_ready_;
+  std::condition_variable inbox_room_;
+  std::vector<std::shared_ptr<const Published>> inbox_;
+  bool inbox_closed_ = false;
+
   std::thread upstream_;
+  std::thread dispatcher_;
 };
 
 }  // namespace chainsync::gateway

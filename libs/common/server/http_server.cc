@@ -140,10 +140,12 @@ class HttpConnection : public HttpStream,
     return shared_from_this();
   }
 
-  bool Send(std::shared_ptr<const std::string> message) override {
+  using HttpStream::Send;
+  bool Send(
+      absl::Span<const std::shared_ptr<const std::string>> messages) override {
     std::lock_guard<std::mutex> lock(out_mu_);
-    if (ending_ || out_.size() >= max_queued_) return false;
-    out_.push_back(std::move(message));
+    if (ending_ || out_.size() + messages.size() > max_queued_) return false;
+    out_.insert(out_.end(), messages.begin(), messages.end());
     if (!writing_) {
       writing_ = true;
       net::post(executor_, [self = shared_from_this()] { self->Pump(); });
@@ -370,6 +372,8 @@ class HttpConnection : public HttpStream,
         .idle_timeout = 2 * heartbeat,
         .keep_alive_pings = true});
     websocket_->read_message_max(state_->options.max_body_bytes);
+    // A message in one frame: fragments would cost a write each.
+    websocket_->auto_fragment(false);
     websocket_->async_accept(*upgrade_request_,
                              [self = shared_from_this()](beast::error_code ec) {
                                self->upgrade_request_.reset();
@@ -409,29 +413,38 @@ class HttpConnection : public HttpStream,
       }
     }
     if (in_write_.empty()) return SayFarewell();
-    if (mode_ == Mode::kWebSocket) return WriteWebSocketMessage(0);
-    // Everything queued goes out as one chunk: a burst costs one write.
+    // Everything queued goes out in one gathering write, so that a burst
+    // costs one system call per client and no copy: an SSE chunk, or a
+    // WebSocket message with one queued message per line.
+    static constexpr char kLineBreak[] = "\n";
+    static constexpr char kChunkEnd[] = "\r\n";
+    gather_.clear();
+    if (mode_ == Mode::kWebSocket) {
+      for (const auto& message : in_write_) {
+        if (!gather_.empty()) gather_.push_back(net::buffer(kLineBreak, 1));
+        gather_.push_back(net::buffer(*message));
+      }
+      websocket_->text(true);
+      websocket_->async_write(
+          gather_, [self = shared_from_this()](beast::error_code ec, size_t) {
+            if (ec) return self->End();
+            self->Pump();
+          });
+      return;
+    }
     size_t size = 0;
     for (const auto& message : in_write_) size += message->size();
-    chunk_ = absl::StrCat(absl::Hex(size), "\r\n");
-    for (const auto& message : in_write_) chunk_.append(*message);
-    chunk_.append("\r\n");
-    net::async_write(stream_, net::buffer(chunk_),
+    chunk_ = absl::StrCat(absl::Hex(size), kChunkEnd);
+    gather_.push_back(net::buffer(chunk_));
+    for (const auto& message : in_write_) {
+      gather_.push_back(net::buffer(*message));
+    }
+    gather_.push_back(net::buffer(kChunkEnd, 2));
+    net::async_write(stream_, gather_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        if (ec) return self->End();
                        self->Pump();
                      });
-  }
-
-  void WriteWebSocketMessage(size_t index) {
-    if (index == in_write_.size()) return Pump();
-    websocket_->text(true);
-    websocket_->async_write(
-        net::buffer(*in_write_[index]),
-        [self = shared_from_this(), index](beast::error_code ec, size_t) {
-          if (ec) return self->End();
-          self->WriteWebSocketMessage(index + 1);
-        });
   }
 
   void SayFarewell() {
@@ -492,8 +505,10 @@ class HttpConnection : public HttpStream,
   std::optional<http::request<http::string_body>> upgrade_request_;
   std::optional<websocket::stream<beast::tcp_stream>> websocket_;
   net::steady_timer heartbeat_;
-  // What Pump is writing, and the SSE chunk made of it.
+  // What Pump is writing, and the buffers of the write: the messages, and
+  // the SSE chunk's header.
   std::vector<std::shared_ptr<const std::string>> in_write_;
+  std::vector<net::const_buffer> gather_;
   std::string chunk_;
   bool ended_ = false;
 

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "libs/common/server/http_types.h"
 
 namespace chainsync {
@@ -24,17 +25,23 @@ class HttpConnection;
 
 // HttpStream is the server's end of a long-lived answer: a response whose
 // body is Server-Sent Events, or a WebSocket. Every method may be called from
-// any thread. Messages are written in the order they were sent; a stream
+// any thread. Messages are written in the order they were sent, those queued
+// together in one write: on a WebSocket, as one text message with a message
+// per line (messages must not hold a line break of their own). A stream
 // holds at most `max_queued` unwritten ones, so that a peer that reads slower
 // than it is sent to costs bounded memory and the sender decides its fate.
 class HttpStream {
  public:
   virtual ~HttpStream() = default;
 
-  // Send queues one message (the text of server-sent events, or one
-  // WebSocket text message) and returns at once. False when the stream has
-  // ended or already holds max_queued unwritten messages.
-  virtual bool Send(std::shared_ptr<const std::string> message) = 0;
+  // Send queues messages (the text of server-sent events, or lines of
+  // WebSocket text), all or none, and returns at once. False when the stream
+  // has ended or they do not fit within max_queued unwritten messages.
+  virtual bool Send(
+      absl::Span<const std::shared_ptr<const std::string>> messages) = 0;
+  bool Send(std::shared_ptr<const std::string> message) {
+    return Send(absl::MakeConstSpan(&message, 1));
+  }
 
   // Close writes what is queued, then `farewell` (SSE: as an event named
   // "close"; WebSocket: as the reason of the close frame, code 1008 when

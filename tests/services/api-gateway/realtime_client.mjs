@@ -65,16 +65,18 @@ function followWebSocket(subscribe, raw) {
     if (subscribe) socket.send(subscribe);
     for (const message of raw) socket.send(message);
   });
+  // A text message holds one gateway message per line.
   socket.on('message', (data) => {
-    const text = data.toString();
-    const message = JSON.parse(text);
-    if (message.type === 'event') {
-      print({kind: 'event', sequence: message.sequence,
-             removed: message.event.removed, event: message.event});
-    } else if (message.type === 'subscribed') {
-      print({kind: 'subscribed', after: message.after_sequence});
-    } else {
-      print({kind: 'message', text});
+    for (const text of data.toString().split('\n')) {
+      const message = JSON.parse(text);
+      if (message.type === 'event') {
+        print({kind: 'event', sequence: message.sequence,
+               removed: message.event.removed, event: message.event});
+      } else if (message.type === 'subscribed') {
+        print({kind: 'subscribed', after: message.after_sequence});
+      } else {
+        print({kind: 'message', text});
+      }
     }
   });
   socket.on('close', (code, reason) => {
