@@ -3,7 +3,7 @@
 // the indexer binary and Postgres, on a private chain holding TransferSpray
 // transfers. Prints wrk's requests per second and latency percentiles.
 //
-//   build/bench/gateway_rest [--seconds=10] [--connections=64]
+//   build/bench/gateway_rest [--seconds=10] [--connections=64] [--cache]
 #include <cstdio>
 
 #include "absl/flags/flag.h"
@@ -14,6 +14,9 @@
 
 ABSL_FLAG(int, seconds, 10, "How long wrk runs.");
 ABSL_FLAG(int, connections, 64, "wrk's open connections.");
+ABSL_FLAG(bool, cache, true,
+          "Whether the gateway keeps answers in memory (--cache_entries=0 "
+          "when false): every request then reaches the indexer.");
 
 namespace chainsync::bench {
 namespace {
@@ -29,7 +32,9 @@ void Run() {
   if (!indexer.WaitForIndexed(head, absl::Minutes(2))) {
     Check(absl::DeadlineExceededError("not indexed"), "indexer");
   }
-  GatewayProcess gateway(indexer.grpc_port(), {});
+  std::vector<std::string> flags;
+  if (!absl::GetFlag(FLAGS_cache)) flags.push_back("--cache_entries=0");
+  GatewayProcess gateway(indexer.grpc_port(), flags);
   // Holder 0x…10000 received transfers; the token is for it.
   const std::string holder = "0x0000000000000000000000000000000000010001";
   const std::string token =

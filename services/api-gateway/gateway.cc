@@ -64,6 +64,7 @@ constexpr size_t kMaxRateLimitedCallers = 100'000;
 struct Gateway::Metrics {
   metrics::Family<metrics::Counter>& requests;
   metrics::Family<metrics::Histogram>& duration;
+  metrics::Family<metrics::Counter>& cache;
 
   explicit Metrics(metrics::Registry& registry)
       : requests(registry.AddCounter(
@@ -73,7 +74,11 @@ struct Gateway::Metrics {
         duration(registry.AddHistogram(
             "http_request_duration_seconds",
             "API requests from arrival to the last byte handed over, by route.",
-            {"route"}, metrics::LatencyBuckets())) {}
+            {"route"}, metrics::LatencyBuckets())),
+        cache(registry.AddCounter(
+            "http_cache_lookups_total",
+            "Lookups of kept answers by route and result (hit, miss).",
+            {"route", "result"})) {}
 };
 
 Gateway::Gateway(GatewayOptions options, RouteTable routes)
@@ -101,6 +106,16 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
   }
   absl::StatusOr<RouteTable> routes = RouteTable::FromServices(services);
   if (!routes.ok()) return routes.status();
+  // Only the indexer's event stream tells when a kept answer is stale.
+  for (const Route& route : routes->routes()) {
+    if (!route.cache_account_field.empty() &&
+        route.method->service()->full_name() !=
+            indexer::v1::IndexerService::service_full_name()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(route.method->full_name(),
+                       ": only indexer RPCs may have a cache rule"));
+    }
+  }
   std::unique_ptr<Gateway> gateway(
       new Gateway(std::move(options), *std::move(routes)));
   for (const auto& [service, address] : gateway->options_.backends) {
@@ -109,9 +124,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
         grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
     backend.stub = std::make_unique<grpc::GenericStub>(backend.channel);
     if (service == indexer::v1::IndexerService::service_full_name()) {
-      gateway->realtime_ =
-          RealtimeHub::Start(backend.channel, gateway->options_.realtime,
-                             *gateway->options_.registry);
+      if (gateway->options_.cache_entries > 0) {
+        gateway->cache_ =
+            std::make_unique<ResponseCache>(gateway->options_.cache_entries);
+      }
+      gateway->realtime_ = RealtimeHub::Start(
+          backend.channel, gateway->options_.realtime,
+          *gateway->options_.registry, gateway->cache_.get());
     }
     gateway->backends_.emplace(service, std::move(backend));
   }
@@ -349,6 +368,26 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
     return;
   }
 
+  // A kept answer, when the route allows one and it is current.
+  std::string cache_key;
+  std::string cache_account;
+  std::optional<ResponseCache::Ticket> ticket;
+  if (cache_ != nullptr && !route.cache_account_field.empty()) {
+    cache_account = (*message)->GetReflection()->GetString(
+        **message, (*message)->GetDescriptor()->FindFieldByName(
+                       route.cache_account_field));
+    cache_key =
+        absl::StrCat(route.GrpcPath(), "\n", (*message)->SerializeAsString());
+    std::optional<std::string> kept = cache_->Find(cache_key);
+    metrics_->cache.WithLabels({route_label, kept ? "hit" : "miss"})
+        .Increment();
+    if (kept.has_value()) {
+      answer(std::move(reply), HttpResponse::Json(200, *std::move(kept)));
+      return;
+    }
+    ticket = cache_->Begin(cache_account);
+  }
+
   // The call's state lives until its completion callback.
   struct Call {
     grpc::ClientContext context;
@@ -371,7 +410,9 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
   backend->second.stub->UnaryCall(
       &call->context, route.GrpcPath(), grpc::StubOptions(), &call->request,
       &call->response,
-      [call, shared_reply, answer, fail, &route](grpc::Status status) {
+      [this, call, shared_reply, answer, fail, &route,
+       cache_key = std::move(cache_key),
+       cache_account = std::move(cache_account), ticket](grpc::Status status) {
         if (!status.ok()) {
           fail(std::move(*shared_reply), FromGrpcStatus(status));
           return;
@@ -393,8 +434,12 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
                absl::InternalError("the backend's answer does not parse"));
           return;
         }
+        std::string rendered = RenderResponse(*response);
+        if (ticket.has_value()) {
+          cache_->Keep(cache_key, cache_account, *ticket, rendered);
+        }
         answer(std::move(*shared_reply),
-               HttpResponse::Json(200, RenderResponse(*response)));
+               HttpResponse::Json(200, std::move(rendered)));
       });
 }
 

@@ -16,6 +16,7 @@
 #include "services/api-gateway/jwt.h"
 #include "services/api-gateway/rate_limiter.h"
 #include "services/api-gateway/realtime_hub.h"
+#include "services/api-gateway/response_cache.h"
 #include "services/api-gateway/route_table.h"
 
 namespace chainsync::gateway {
@@ -36,6 +37,8 @@ struct GatewayOptions {
   std::vector<std::string> cors_origins;
   // The realtime streams of the indexer's Subscribe.
   RealtimeOptions realtime;
+  // Answers of routes with a CacheRule kept at once; 0 keeps none.
+  size_t cache_entries = 100'000;
   metrics::Registry* registry = &metrics::DefaultRegistry();
 };
 
@@ -77,6 +80,9 @@ class Gateway {
   // The OpenAPI document of the routes, served at /api/openapi.json.
   std::string openapi_;
   std::map<std::string, Backend> backends_;
+  // Keeps answers of cacheable routes; null when disabled or without an
+  // indexer backend. Declared before the hub, which tells it of events.
+  std::unique_ptr<ResponseCache> cache_;
   // Serves the streaming routes; null without an indexer backend.
   std::unique_ptr<RealtimeHub> realtime_;
   std::unique_ptr<Metrics> metrics_;

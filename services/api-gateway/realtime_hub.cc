@@ -131,16 +131,18 @@ struct RealtimeHub::Metrics {
 };
 
 RealtimeHub::RealtimeHub(std::shared_ptr<grpc::Channel> indexer,
-                         RealtimeOptions options, metrics::Registry& registry)
+                         RealtimeOptions options, metrics::Registry& registry,
+                         ResponseCache* cache)
     : stub_(indexer::v1::IndexerService::NewStub(std::move(indexer))),
       options_(std::move(options)),
-      metrics_(std::make_unique<Metrics>(registry)) {}
+      metrics_(std::make_unique<Metrics>(registry)),
+      cache_(cache) {}
 
 std::unique_ptr<RealtimeHub> RealtimeHub::Start(
     std::shared_ptr<grpc::Channel> indexer, RealtimeOptions options,
-    metrics::Registry& registry) {
+    metrics::Registry& registry, ResponseCache* cache) {
   std::unique_ptr<RealtimeHub> hub(
-      new RealtimeHub(std::move(indexer), std::move(options), registry));
+      new RealtimeHub(std::move(indexer), std::move(options), registry, cache));
   hub->dispatcher_ = std::thread([hub = hub.get()] { hub->DispatchEvents(); });
   hub->upstream_ = std::thread([hub = hub.get()] { hub->FollowUpstream(); });
   return hub;
@@ -185,6 +187,9 @@ void RealtimeHub::FollowUpstream() {
   bool lost = false;
   // The last sequence read; unknown until the first marker.
   std::optional<uint64_t> read;
+  // Events up to the newest at first contact were committed before any
+  // answer was kept, so the ring's replay of them makes nothing stale.
+  uint64_t stale_after = 0;
   while (true) {
     grpc::ClientContext context;
     indexer::v1::SubscribeRequest request;
@@ -209,11 +214,18 @@ void RealtimeHub::FollowUpstream() {
       // Before the first marker the hub does not know where it stands;
       // what comes then is replayed below.
       if (message.has_event()) {
+        if (cache_ != nullptr && message.event().sequence() > stale_after) {
+          for (const std::string& account : message.event().accounts()) {
+            cache_->Touch(account);
+          }
+        }
         if (!read.has_value()) continue;
         read = message.event().sequence();
         Enqueue(Render(message.event()));
         continue;
       }
+      // Replay is done: what was missed has been seen.
+      if (cache_ != nullptr) cache_->SetLive(true);
       std::lock_guard<std::mutex> lock(mu_);
       const uint64_t latest = message.caught_up().last_sequence();
       live_from_ = std::max(live_from_, latest);
@@ -224,6 +236,7 @@ void RealtimeHub::FollowUpstream() {
         position_ = covered_after_ =
             latest > options_.ring_size ? latest - options_.ring_size : 0;
         read = position_;
+        stale_after = latest;
         prefill = *position_ < latest;
         if (prefill) {
           context.TryCancel();
@@ -233,6 +246,7 @@ void RealtimeHub::FollowUpstream() {
     }
     const grpc::Status status = reader->Finish();
     metrics_->connected.Set(0);
+    if (cache_ != nullptr && !prefill) cache_->SetLive(false);
     std::unique_lock<std::mutex> lock(mu_);
     upstream_context_ = nullptr;
     if (stopping_) return;

@@ -34,6 +34,7 @@
 #include "libs/common/backoff.h"
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/http_server.h"
+#include "services/api-gateway/response_cache.h"
 
 namespace chainsync::gateway {
 
@@ -56,10 +57,11 @@ struct RealtimeOptions {
 class RealtimeHub {
  public:
   // Start opens the upstream Subscribe on its own thread; it reconnects for
-  // as long as the hub lives.
+  // as long as the hub lives. `cache`, when given, is told of every account
+  // an event touches and of whether the stream is followed.
   static std::unique_ptr<RealtimeHub> Start(
       std::shared_ptr<grpc::Channel> indexer, RealtimeOptions options,
-      metrics::Registry& registry);
+      metrics::Registry& registry, ResponseCache* cache);
   // Ends every stream ("the server is shutting down") and the upstream.
   ~RealtimeHub();
 
@@ -88,7 +90,7 @@ class RealtimeHub {
                           const std::shared_ptr<const Published>& event);
 
   RealtimeHub(std::shared_ptr<grpc::Channel> indexer, RealtimeOptions options,
-              metrics::Registry& registry);
+              metrics::Registry& registry, ResponseCache* cache);
 
   // Admit tells whether a subscription to `request` can start now.
   absl::Status Admit(const indexer::v1::SubscribeRequest& request);
@@ -132,6 +134,7 @@ class RealtimeHub {
   std::unique_ptr<indexer::v1::IndexerService::Stub> stub_;
   const RealtimeOptions options_;
   std::unique_ptr<Metrics> metrics_;
+  ResponseCache* const cache_;
 
   std::mutex mu_;
   std::condition_variable stop_;

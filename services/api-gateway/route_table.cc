@@ -46,6 +46,8 @@ absl::Status AddBindings(const MethodDescriptor& method,
   route.body = http.body();
   route.access = access;
   route.streaming = method.server_streaming();
+  route.cache_account_field =
+      method.options().GetExtension(api::v1::cache).account_field();
   const std::pair<const char*, const std::string*> patterns[] = {
       {"GET", &http.get()},     {"POST", &http.post()},
       {"PUT", &http.put()},     {"DELETE", &http.delete_()},
@@ -109,6 +111,18 @@ absl::StatusOr<RouteTable> RouteTable::FromServices(
         return absl::InvalidArgumentError(
             absl::StrCat(method.full_name(), ": owner field \"",
                          access.owner_field(), "\" is not a request field"));
+      }
+      const std::string& cache_field =
+          method.options().GetExtension(api::v1::cache).account_field();
+      if (!cache_field.empty()) {
+        const google::protobuf::FieldDescriptor* field =
+            method.input_type()->FindFieldByName(cache_field);
+        if (field == nullptr || field->is_repeated() ||
+            field->type() != google::protobuf::FieldDescriptor::TYPE_STRING) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(method.full_name(), ": cache account field \"",
+                           cache_field, "\" is not a string request field"));
+        }
       }
       if (absl::Status status =
               AddBindings(method, method.options().GetExtension(api::v1::http),

@@ -29,6 +29,9 @@ struct Route {
   // Whether the RPC streams its responses (served as SSE or WebSocket, not
   // as one JSON answer).
   bool streaming = false;
+  // The request field whose account's events make a kept answer stale;
+  // empty when answers are not kept (see api.v1.CacheRule).
+  std::string cache_account_field;
 
   // The gRPC method path: "/chainsync.indexer.v1.IndexerService/GetBalances".
   std::string GrpcPath() const;

@@ -6,13 +6,17 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <fstream>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "tests/services/api-gateway/gateway_test_support.h"
 #include "tests/services/api-gateway/indexed_chain.h"
 
@@ -27,40 +31,54 @@ simdjson::dom::element Parse(simdjson::dom::parser& parser,
   return json;
 }
 
-TEST_CASE("balances and transactions over REST match the chain", "[gateway]") {
-  IndexedChain chain;
+// Mismatches lists, for each token, where the gateway's answer for
+// `holder`'s balances differs from the chain's balanceOf; empty when they
+// agree.
+std::vector<std::string> Mismatches(IndexedChain& chain,
+                                    const evm::Address& holder) {
   const auto balance_of =
       *evm::AbiFunction::Parse("balanceOf(address) returns (uint256)");
+  const std::string token =
+      Token(holder.ToChecksumHex(), "", absl::Now() + absl::Minutes(5));
+  const auto response = chain.gateway->Send(
+      "GET",
+      absl::StrCat("/api/realtime/balances?address=", holder.ToLowerHex()),
+      token);
+  INFO(response.body);
+  REQUIRE(response.status == 200);
+  CHECK(!response.Header("x-request-id").empty());
+  simdjson::dom::parser parser;
+  const auto json = Parse(parser, response.body);
+  std::map<std::string, std::string> balances;
+  for (simdjson::dom::element balance : json["balances"].get_array()) {
+    balances[absl::AsciiStrToLower(
+        std::string(balance["tokenAddress"].get_string().value()))] =
+        std::string(balance["balance"].get_string().value());
+  }
+  std::vector<std::string> mismatches;
+  for (const char* name : {"RBTCSynth", "WrappedRBTC"}) {
+    const evm::Address address =
+        chain.workload->deployment().Find(name)->address;
+    const auto output = chain.workload->client().EthCall(
+        {.to = address, .data = *balance_of.EncodeCall({holder})},
+        evm::BlockRef::Latest());
+    const std::string on_chain = evm::ToDecimal(std::get<evm::Uint256>(
+        balance_of.DecodeOutput(*output)->front().value));
+    const auto found = balances.find(address.ToLowerHex());
+    const std::string served = found == balances.end() ? "0" : found->second;
+    if (served != on_chain) {
+      mismatches.push_back(absl::StrCat(holder.ToLowerHex(), " ", name,
+                                        ": served ", served, ", on chain ",
+                                        on_chain));
+    }
+  }
+  return mismatches;
+}
+
+TEST_CASE("balances and transactions over REST match the chain", "[gateway]") {
+  IndexedChain chain;
   for (const evm::Address& holder : chain.workload->holders()) {
-    const std::string token =
-        Token(holder.ToChecksumHex(), "", absl::Now() + absl::Minutes(5));
-    const auto response = chain.gateway->Send(
-        "GET",
-        absl::StrCat("/api/realtime/balances?address=", holder.ToLowerHex()),
-        token);
-    INFO(response.body);
-    REQUIRE(response.status == 200);
-    CHECK(!response.Header("x-request-id").empty());
-    simdjson::dom::parser parser;
-    const auto json = Parse(parser, response.body);
-    std::map<std::string, std::string> balances;
-    for (simdjson::dom::element balance : json["balances"].get_array()) {
-      balances[absl::AsciiStrToLower(
-          std::string(balance["tokenAddress"].get_string().value()))] =
-          std::string(balance["balance"].get_string().value());
-    }
-    for (const char* name : {"RBTCSynth", "WrappedRBTC"}) {
-      const evm::Address address =
-          chain.workload->deployment().Find(name)->address;
-      const auto output = chain.workload->client().EthCall(
-          {.to = address, .data = *balance_of.EncodeCall({holder})},
-          evm::BlockRef::Latest());
-      const evm::Uint256 on_chain = std::get<evm::Uint256>(
-          balance_of.DecodeOutput(*output)->front().value);
-      const auto found = balances.find(address.ToLowerHex());
-      CHECK((found == balances.end() ? "0" : found->second) ==
-            evm::ToDecimal(on_chain));
-    }
+    CHECK(Mismatches(chain, holder).empty());
   }
 
   // The history of one account, page by page, is what the indexer holds.
@@ -91,6 +109,68 @@ TEST_CASE("balances and transactions over REST match the chain", "[gateway]") {
                    holder.substr(2), "', 'hex')"));
   CHECK(entries == stored.size());
   CHECK(entries > 0);
+}
+
+TEST_CASE("a kept balance gives way once an event touches the account",
+          "[gateway]") {
+  IndexedChain chain;
+  const std::vector<evm::Address> holders = chain.workload->holders();
+  const std::string hits =
+      R"(http_cache_lookups_total{route="/api/realtime/balances",result="hit"})";
+  const auto metric = [&](const std::string& sample) {
+    const auto response = chain.gateway->Send("GET", "/metrics");
+    for (absl::string_view line : absl::StrSplit(response.body, '\n')) {
+      if (absl::ConsumePrefix(&line, sample + " ")) {
+        double value = 0;
+        if (absl::SimpleAtod(line, &value)) return value;
+      }
+    }
+    return 0.0;
+  };
+  // Answers are kept once the gateway follows the indexer's stream.
+  for (int i = 0; i < 100 && metric(hits) == 0; ++i) {
+    CHECK(Mismatches(chain, holders.front()).empty());
+  }
+  const double hits_before = metric(hits);
+  for (const evm::Address& holder : holders) {
+    // The second answer is the kept one.
+    CHECK(Mismatches(chain, holder).empty());
+    CHECK(Mismatches(chain, holder).empty());
+  }
+  CHECK(metric(hits) - hits_before >= holders.size());
+
+  // Syncs change the rBTC balances of the three users; once indexed, every
+  // answer is the new one.
+  for (size_t user = 0; user < 3; ++user) {
+    chain.workload->Sync(user, 777'000 + user);
+  }
+  REQUIRE(indexer::WaitForIndexed(
+      *chain.indexer, chain.database.url(),
+      static_cast<int64_t>(*chain.workload->client().BlockNumber())));
+  for (const evm::Address& holder : holders) {
+    std::vector<std::string> mismatches = Mismatches(chain, holder);
+    // The event reaches the gateway's stream a moment after the commit.
+    for (int i = 0; i < 100 && !mismatches.empty(); ++i) {
+      absl::SleepFor(absl::Milliseconds(20));
+      mismatches = Mismatches(chain, holder);
+    }
+    INFO(absl::StrJoin(mismatches, "; "));
+    CHECK(mismatches.empty());
+  }
+
+  // Without the indexer's stream nothing kept is served.
+  chain.indexer->Signal(SIGKILL);
+  REQUIRE(chain.indexer->Wait(absl::Seconds(10)).ok());
+  const evm::Address& holder = holders.front();
+  for (int i = 0; i < 100 && metric("realtime_upstream_connected") == 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  const auto response = chain.gateway->Send(
+      "GET",
+      absl::StrCat("/api/realtime/balances?address=", holder.ToLowerHex()),
+      Token(holder.ToChecksumHex(), "", absl::Now() + absl::Minutes(5)));
+  INFO(response.body);
+  CHECK(response.status == 503);
 }
 
 TEST_CASE("the auth matrix holds on every route", "[gateway]") {
