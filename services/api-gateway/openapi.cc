@@ -158,14 +158,24 @@ std::string Operation(const Route& route, Schemas& schemas) {
         R"(,"requestBody":{"required":true,"content":{"application/json":{"schema":)",
         schemas.Use(input), "}}}");
   }
-  const std::string answer =
-      route.streaming
-          ? absl::StrCat(
-                R"({"description":"A stream of server-sent events, each data line one message","content":{"text/event-stream":{"schema":)",
-                schemas.Use(*route.method->output_type()), "}}}")
-          : absl::StrCat(
-                R"({"description":"OK","content":{"application/json":{"schema":)",
-                schemas.Use(*route.method->output_type()), "}}}");
+  std::string answer;
+  if (route.streaming) {
+    // The gateway sends the `event` of each stream message (docs/realtime.md).
+    const google::protobuf::FieldDescriptor* event =
+        route.method->output_type()->FindFieldByName("event");
+    const google::protobuf::Descriptor& data =
+        event != nullptr && event->message_type() != nullptr
+            ? *event->message_type()
+            : *route.method->output_type();
+    answer = absl::StrCat(
+        R"({"description":"Server-Sent Events: the id of each is its sequence, the data one Event","content":{"text/event-stream":{"schema":)",
+        schemas.Use(data),
+        R"json(}}},"101":{"description":"Switching Protocols: with Upgrade: websocket, a WebSocket taking chainsync.gateway.v1.ClientMessage JSON messages and sending the same events, see docs/realtime.md"})json");
+  } else {
+    answer = absl::StrCat(
+        R"({"description":"OK","content":{"application/json":{"schema":)",
+        schemas.Use(*route.method->output_type()), "}}}");
+  }
   absl::StrAppend(
       &operation, R"(,"responses":{"200":)", answer,
       R"(,"default":{"description":"An error","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}}})");

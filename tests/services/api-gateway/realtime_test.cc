@@ -402,6 +402,18 @@ TEST_CASE("bad realtime requests get an error that names the problem",
        "Last-Event-ID \\\"yesterday\\\""},
       {"/api/realtime/stream?after_sequence=-1", {}, 400, "after_sequence"},
       {"/api/realtime/ws", {}, 426, "WebSocket"},
+      // Streams are public, but a token that comes must be valid.
+      {"/api/realtime/stream",
+       {{"authorization", "Bearer not.a.token"}},
+       401,
+       "UNAUTHENTICATED"},
+      {"/api/realtime/stream",
+       {{"authorization",
+         absl::StrCat("Bearer ",
+                      Token("0x0000000000000000000000000000000000000001", "",
+                            absl::Now() - absl::Hours(1)))}},
+       401,
+       "expired"},
   };
   for (const auto& bad : cases) {
     const auto response = gateway.Send("GET", bad.target, "", "", bad.headers);
