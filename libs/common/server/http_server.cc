@@ -364,7 +364,8 @@ class HttpConnection : public HttpStream,
   void AcceptUpgrade() {
     mode_ = Mode::kWebSocket;
     stream_.expires_never();
-    websocket_.emplace(std::move(stream_));
+    // On the socket itself: the WebSocket keeps time on its own.
+    websocket_.emplace(stream_.release_socket());
     const auto heartbeat = std::chrono::microseconds(
         absl::ToInt64Microseconds(options_.heartbeat));
     websocket_->set_option(websocket::stream_base::timeout{
@@ -409,6 +410,8 @@ class HttpConnection : public HttpStream,
       ending = ending_;
       if (in_write_.empty() && !ending) {
         writing_ = false;
+        // A burst's message can be large; idle streams hold none of it.
+        std::string().swap(chunk_);
         return;
       }
     }
@@ -420,13 +423,16 @@ class HttpConnection : public HttpStream,
     static constexpr char kChunkEnd[] = "\r\n";
     gather_.clear();
     if (mode_ == Mode::kWebSocket) {
+      // One buffer: Beast's write copies a sequence of buffers per frame.
+      chunk_.clear();
       for (const auto& message : in_write_) {
-        if (!gather_.empty()) gather_.push_back(net::buffer(kLineBreak, 1));
-        gather_.push_back(net::buffer(*message));
+        if (!chunk_.empty()) chunk_.append(kLineBreak);
+        chunk_.append(*message);
       }
       websocket_->text(true);
       websocket_->async_write(
-          gather_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          net::buffer(chunk_),
+          [self = shared_from_this()](beast::error_code ec, size_t) {
             if (ec) return self->End();
             self->Pump();
           });
@@ -440,7 +446,9 @@ class HttpConnection : public HttpStream,
       gather_.push_back(net::buffer(*message));
     }
     gather_.push_back(net::buffer(kChunkEnd, 2));
-    net::async_write(stream_, gather_,
+    // On the socket itself: the stream's timeouts are off for good, and
+    // its per-operation bookkeeping shows at thousands of clients.
+    net::async_write(stream_.socket(), gather_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        if (ec) return self->End();
                        self->Pump();
@@ -477,11 +485,11 @@ class HttpConnection : public HttpStream,
       out_.clear();
     }
     heartbeat_.cancel();
-    beast::tcp_stream& tcp =
-        websocket_.has_value() ? websocket_->next_layer() : stream_;
+    tcp::socket& socket =
+        websocket_.has_value() ? websocket_->next_layer() : stream_.socket();
     beast::error_code ignored;
-    tcp.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    tcp.close();
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
     // The owner's callbacks hold it, and it holds this stream: let go.
     std::function<void()> on_closed = std::move(options_.on_closed);
     options_ = HttpStreamOptions();
@@ -503,7 +511,7 @@ class HttpConnection : public HttpStream,
   HttpStreamOptions options_;
   // The request of a WebSocket upgrade, kept for the handshake.
   std::optional<http::request<http::string_body>> upgrade_request_;
-  std::optional<websocket::stream<beast::tcp_stream>> websocket_;
+  std::optional<websocket::stream<tcp::socket>> websocket_;
   net::steady_timer heartbeat_;
   // What Pump is writing, and the buffers of the write: the messages, and
   // the SSE chunk's header.
