@@ -354,6 +354,12 @@ void RealtimeHub::Drop(Subscription& subscription, bool slow) {
   if (subscription.replay != nullptr) subscription.replay->TryCancel();
   if (!slow) return;
   metrics_->slow[subscription.transport].Increment();
+  log::Info(
+      "realtime client too slow; disconnected",
+      {{"transport",
+        subscription.transport == Transport::kWebSocket ? "websocket" : "sse"},
+       {"last_sequence", subscription.last_sequence},
+       {"queue", options_.client_queue}});
   subscription.stream->Close(
       absl::StrCat("too slow: ", options_.client_queue,
                    " messages were waiting; reconnect and resume after the "
