@@ -16,10 +16,10 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/bench_main.h"
 #include "bench/spray_chain.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/io_context.hpp"
@@ -321,6 +321,8 @@ void Measure(SprayChain& chain, IndexerProcess& indexer,
   std::fflush(stdout);
 }
 
+}  // namespace
+
 void Run() {
   SprayChain chain;
   IndexerProcess indexer(chain, {});
@@ -338,11 +340,4 @@ void Run() {
   }
 }
 
-}  // namespace
 }  // namespace chainsync::bench
-
-int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  chainsync::bench::Run();
-  return 0;
-}

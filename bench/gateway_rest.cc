@@ -7,8 +7,8 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "bench/bench_main.h"
 #include "bench/spray_chain.h"
 #include "tests/services/api-gateway/tokens.h"
 
@@ -19,7 +19,6 @@ ABSL_FLAG(bool, cache, true,
           "when false): every request then reaches the indexer.");
 
 namespace chainsync::bench {
-namespace {
 
 void Run() {
   SprayChain chain;
@@ -55,11 +54,4 @@ void Run() {
   Check(wrk->Wait(absl::Seconds(10)).status(), "wrk");
 }
 
-}  // namespace
 }  // namespace chainsync::bench
-
-int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  chainsync::bench::Run();
-  return 0;
-}

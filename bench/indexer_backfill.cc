@@ -10,9 +10,9 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/bench_main.h"
 #include "bench/spray_chain.h"
 
 ABSL_FLAG(int, events, 200'000, "Transfer events to index.");
@@ -22,7 +22,6 @@ ABSL_FLAG(std::vector<std::string>, indexer_flags, {},
           "Flags for the indexer, comma-separated.");
 
 namespace chainsync::bench {
-namespace {
 
 void Run() {
   const int events = absl::GetFlag(FLAGS_events);
@@ -84,11 +83,4 @@ void Run() {
   }
 }
 
-}  // namespace
 }  // namespace chainsync::bench
-
-int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  chainsync::bench::Run();
-  return 0;
-}

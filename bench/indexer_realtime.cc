@@ -12,9 +12,9 @@
 #include <random>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/bench_main.h"
 #include "bench/spray_chain.h"
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -108,15 +108,14 @@ void Measure(SprayChain& chain, const char* mode,
 }
 
 }  // namespace
-}  // namespace chainsync::bench
 
-int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  chainsync::bench::SprayChain chain;
+void Run() {
+  SprayChain chain;
   const std::string poll =
       absl::StrCat("--poll_interval=",
                    absl::FormatDuration(absl::GetFlag(FLAGS_poll_interval)));
-  chainsync::bench::Measure(chain, "newHeads", {poll});
-  chainsync::bench::Measure(chain, "polling", {poll, "--new_heads=false"});
-  return 0;
+  Measure(chain, "newHeads", {poll});
+  Measure(chain, "polling", {poll, "--new_heads=false"});
 }
+
+}  // namespace chainsync::bench

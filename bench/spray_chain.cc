@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -39,6 +40,29 @@ evm::Hash SendTransaction(evm::JsonRpcClient& client, absl::string_view to,
                    absl::StripPrefix(absl::StripSuffix(result, "\""), "\""),
                    "transaction hash"),
                "transaction hash");
+}
+
+// StartService runs a chainsync binary into `process` and returns its
+// "serving" log line, which names its ports.
+std::string StartService(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& environment,
+                         absl::string_view name,
+                         std::unique_ptr<testing::Subprocess>* process) {
+  *process = Check(testing::Subprocess::Start(argv, environment),
+                   absl::StrCat("starting the ", name));
+  std::optional<std::string> serving =
+      (*process)->WaitForLine(R"("message":"serving")", absl::Seconds(30));
+  if (!serving.has_value()) {
+    Check(absl::UnavailableError(absl::StrCat("the ", name, " did not start")),
+          name);
+  }
+  return *std::move(serving);
+}
+
+// LoggedPort reads a port from a service's "serving" log line.
+int LoggedPort(const std::string& serving, const char* key) {
+  simdjson::dom::parser parser;
+  return static_cast<int>(parser.parse(serving)[key].get_int64().value());
 }
 
 // Scrape returns the /metrics text of a service on `port`.
@@ -141,19 +165,11 @@ IndexerProcess::IndexerProcess(const SprayChain& chain,
       "--deployment_config=" + chain.deployment_file(),
       "--rpc_url=" + chain.rpc_url()};
   argv.insert(argv.end(), flags.begin(), flags.end());
-  process_ =
-      Check(testing::Subprocess::Start(
-                argv, {{"CHAINSYNC_DATABASE_URL", chain.database_url()}}),
-            "starting the indexer");
-  const std::optional<std::string> serving =
-      process_->WaitForLine(R"("message":"serving")", absl::Seconds(30));
-  if (!serving.has_value()) {
-    Check(absl::UnavailableError("the indexer did not start"), "indexer");
-  }
-  simdjson::dom::parser parser;
-  simdjson::dom::element line = parser.parse(*serving).value();
-  grpc_port_ = static_cast<int>(line["grpc_port"].get_int64().value());
-  http_port_ = static_cast<int>(line["http_port"].get_int64().value());
+  const std::string serving =
+      StartService(argv, {{"CHAINSYNC_DATABASE_URL", chain.database_url()}},
+                   "indexer", &process_);
+  grpc_port_ = LoggedPort(serving, "grpc_port");
+  http_port_ = LoggedPort(serving, "http_port");
   if (!process_->WaitForLine(R"("message":"ready")", absl::Seconds(30))) {
     Check(absl::UnavailableError("the indexer did not become ready"),
           "indexer");
@@ -197,17 +213,10 @@ GatewayProcess::GatewayProcess(int indexer_grpc_port,
       "--rate_burst=1000000000",
       absl::StrCat("--indexer_address=127.0.0.1:", indexer_grpc_port)};
   argv.insert(argv.end(), flags.begin(), flags.end());
-  process_ = Check(testing::Subprocess::Start(
-                       argv, {{"CHAINSYNC_JWT_SECRET", gateway::kJwtSecret}}),
-                   "starting the gateway");
-  const std::optional<std::string> serving =
-      process_->WaitForLine(R"("message":"serving")", absl::Seconds(30));
-  if (!serving.has_value()) {
-    Check(absl::UnavailableError("the gateway did not start"), "gateway");
-  }
-  simdjson::dom::parser parser;
-  http_port_ =
-      static_cast<int>(parser.parse(*serving)["http_port"].get_int64().value());
+  const std::string serving =
+      StartService(argv, {{"CHAINSYNC_JWT_SECRET", gateway::kJwtSecret}},
+                   "gateway", &process_);
+  http_port_ = LoggedPort(serving, "http_port");
 }
 
 GatewayProcess::~GatewayProcess() {

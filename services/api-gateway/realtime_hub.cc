@@ -19,6 +19,17 @@ constexpr absl::Duration kRoomPoll = absl::Milliseconds(5);
 // Events read from the upstream and not yet fanned out, at most.
 constexpr size_t kInboxLimit = 10'000;
 
+absl::Status NotAvailableYet() {
+  return absl::UnavailableError(
+      "the event stream is not available yet: the indexer has not answered; "
+      "retry shortly");
+}
+
+absl::Status TooManyCatchingUp(int limit) {
+  return absl::UnavailableError(absl::StrCat(
+      "too many clients are catching up (", limit, "); retry shortly"));
+}
+
 std::shared_ptr<const std::string> Message(std::string text) {
   return std::make_shared<const std::string>(std::move(text));
 }
@@ -376,9 +387,7 @@ absl::Status RealtimeHub::Admit(const indexer::v1::SubscribeRequest& request) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (!position_.has_value()) {
-    return absl::UnavailableError(
-        "the event stream is not available yet: the indexer has not "
-        "answered; retry shortly");
+    return NotAvailableYet();
   }
   ReapCatchUps();
   // Whether it will need a catch-up: it resumes from before the ring, or
@@ -392,9 +401,7 @@ absl::Status RealtimeHub::Admit(const indexer::v1::SubscribeRequest& request) {
             static_cast<std::ptrdiff_t>(options_.client_queue)));
   if (behind &&
       catch_ups_.size() >= static_cast<size_t>(options_.max_catch_ups)) {
-    return absl::UnavailableError(
-        absl::StrCat("too many clients are catching up (",
-                     options_.max_catch_ups, "); retry shortly"));
+    return TooManyCatchingUp(options_.max_catch_ups);
   }
   return absl::OkStatus();
 }
@@ -406,9 +413,7 @@ absl::Status RealtimeHub::Subscribe(std::shared_ptr<Subscription> subscription,
     return absl::UnavailableError("the server is shutting down");
   }
   if (!position_.has_value()) {
-    return absl::UnavailableError(
-        "the event stream is not available yet: the indexer has not "
-        "answered; retry shortly");
+    return NotAvailableYet();
   }
   subscription->last_sequence = after_sequence.value_or(live_from_);
   subscription->stream->Send(
@@ -426,9 +431,7 @@ absl::Status RealtimeHub::Subscribe(std::shared_ptr<Subscription> subscription,
   ReapCatchUps();
   if (catch_ups_.size() >= static_cast<size_t>(options_.max_catch_ups)) {
     subscription->ended = true;
-    return absl::UnavailableError(
-        absl::StrCat("too many clients are catching up (",
-                     options_.max_catch_ups, "); retry shortly"));
+    return TooManyCatchingUp(options_.max_catch_ups);
   }
   metrics_->catch_ups.Increment();
   CatchUpThread& catch_up = catch_ups_.emplace_back();
