@@ -16,6 +16,10 @@ namespace chainsync::gateway {
 namespace {
 
 constexpr absl::Duration kRoomPoll = absl::Milliseconds(5);
+// How long the upstream must fall quiet before what it sent is fanned
+// out, and how long at most fan-out waits for that.
+constexpr std::chrono::microseconds kGatherQuiet(1000);
+constexpr std::chrono::milliseconds kGatherAtMost(5);
 // Events read from the upstream and not yet fanned out, at most.
 constexpr size_t kInboxLimit = 10'000;
 
@@ -305,6 +309,18 @@ void RealtimeHub::DispatchEvents() {
       std::unique_lock<std::mutex> lock(inbox_mu_);
       inbox_ready_.wait(lock,
                         [this] { return inbox_closed_ || !inbox_.empty(); });
+      // The events of one commit arrive microseconds apart: gathering them
+      // until the upstream falls quiet writes each client once per commit
+      // rather than once for the first event and again for the rest.
+      const auto deadline = std::chrono::steady_clock::now() + kGatherAtMost;
+      for (size_t seen = 0; !inbox_closed_ && inbox_.size() != seen;) {
+        seen = inbox_.size();
+        inbox_ready_.wait_until(
+            lock,
+            std::min(std::chrono::steady_clock::now() + kGatherQuiet, deadline),
+            [&] { return inbox_closed_ || inbox_.size() != seen; });
+        if (std::chrono::steady_clock::now() >= deadline) break;
+      }
       if (inbox_closed_) return;
       batch.clear();
       batch.swap(inbox_);
