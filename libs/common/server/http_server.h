@@ -60,8 +60,8 @@ struct HttpStreamOptions {
   // self-tuning default. Bounding it bounds what a stalled peer costs beyond
   // max_queued, and makes a stall visible to the sender sooner.
   int send_buffer_bytes = 0;
-  // SSE: a comment line is written when nothing else was for this long, so
-  // that proxies keep the response open and a vanished peer is noticed.
+  // SSE: a comment line is written at this interval, so that proxies keep
+  // the response open and a vanished peer is noticed.
   // WebSocket: pings are sent after this much silence from the peer, and
   // the stream ends when a ping is not answered within as long again.
   absl::Duration heartbeat = absl::Seconds(15);
