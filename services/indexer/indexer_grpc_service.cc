@@ -16,6 +16,14 @@ grpc::Status Answer(absl::StatusOr<Response> result, Response* response) {
   return grpc::Status::OK;
 }
 
+// Finish ends a unary call with `status`.
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                 const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
 v1::ChainState StateOf(ChainState state) {
   switch (state) {
     case ChainState::kStandby:
@@ -40,11 +48,12 @@ metrics::Family<metrics::Counter>& StreamSent(metrics::Registry& registry) {
 
 }  // namespace
 
-grpc::Status IndexerGrpcService::GetSyncStatus(
-    grpc::ServerContext*, const v1::GetSyncStatusRequest* request,
+grpc::ServerUnaryReactor* IndexerGrpcService::GetSyncStatus(
+    grpc::CallbackServerContext* context,
+    const v1::GetSyncStatusRequest* request,
     v1::GetSyncStatusResponse* response) {
   if (request->chain_id() != 0 && request->chain_id() != indexer_.chain_id()) {
-    return grpc::Status::OK;
+    return Finish(context, grpc::Status::OK);
   }
   const ChainStatus status = indexer_.status();
   v1::ChainSyncStatus* chain = response->add_chains();
@@ -81,40 +90,47 @@ grpc::Status IndexerGrpcService::GetSyncStatus(
             : 1.0);
   }
   chain->mutable_update_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
-  return grpc::Status::OK;
+  return Finish(context, grpc::Status::OK);
 }
 
-grpc::Status IndexerGrpcService::GetBalances(
-    grpc::ServerContext*, const v1::GetBalancesRequest* request,
+grpc::ServerUnaryReactor* IndexerGrpcService::GetBalances(
+    grpc::CallbackServerContext* context, const v1::GetBalancesRequest* request,
     v1::GetBalancesResponse* response) {
-  return Answer(indexer_.queries().GetBalances(*request), response);
+  return Finish(context,
+                Answer(indexer_.queries().GetBalances(*request), response));
 }
 
-grpc::Status IndexerGrpcService::ListActivity(
-    grpc::ServerContext*, const v1::ListActivityRequest* request,
+grpc::ServerUnaryReactor* IndexerGrpcService::ListActivity(
+    grpc::CallbackServerContext* context,
+    const v1::ListActivityRequest* request,
     v1::ListActivityResponse* response) {
-  return Answer(indexer_.queries().ListActivity(*request), response);
+  return Finish(context,
+                Answer(indexer_.queries().ListActivity(*request), response));
 }
 
-grpc::Status IndexerGrpcService::ListEvents(
-    grpc::ServerContext*, const v1::ListEventsRequest* request,
+grpc::ServerUnaryReactor* IndexerGrpcService::ListEvents(
+    grpc::CallbackServerContext* context, const v1::ListEventsRequest* request,
     v1::ListEventsResponse* response) {
-  return Answer(indexer_.queries().ListEvents(*request), response);
+  return Finish(context,
+                Answer(indexer_.queries().ListEvents(*request), response));
 }
 
-grpc::Status IndexerGrpcService::ListEmergencyBurns(
-    grpc::ServerContext*, const v1::ListEmergencyBurnsRequest* request,
+grpc::ServerUnaryReactor* IndexerGrpcService::ListEmergencyBurns(
+    grpc::CallbackServerContext* context,
+    const v1::ListEmergencyBurnsRequest* request,
     v1::ListEmergencyBurnsResponse* response) {
-  return Answer(indexer_.queries().ListEmergencyBurns(*request), response);
+  return Finish(context, Answer(indexer_.queries().ListEmergencyBurns(*request),
+                                response));
 }
 
-grpc::Status IndexerGrpcService::ListContracts(
-    grpc::ServerContext*, const v1::ListContractsRequest* request,
+grpc::ServerUnaryReactor* IndexerGrpcService::ListContracts(
+    grpc::CallbackServerContext* context,
+    const v1::ListContractsRequest* request,
     v1::ListContractsResponse* response) {
   if (request->chain_id() == 0 || request->chain_id() == indexer_.chain_id()) {
     *response = indexer_.queries().ListContracts();
   }
-  return grpc::Status::OK;
+  return Finish(context, grpc::Status::OK);
 }
 
 IndexerGrpcService::IndexerGrpcService(Indexer& indexer,

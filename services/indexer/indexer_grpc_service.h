@@ -7,30 +7,48 @@ namespace chainsync::indexer {
 
 // IndexerGrpcService answers the indexer's RPCs from the indexer's state,
 // queries and event stream.
-class IndexerGrpcService final : public v1::IndexerService::Service {
+// The unary RPCs answer on gRPC's callback threads. The synchronous server
+// hands each call to a thread of its own, and on two cores the switching
+// cost a fifth of the REST throughput of cache misses (bench/RESULTS.md).
+// Subscribe, a long-lived stream that waits for commits, keeps a thread of
+// its own.
+using IndexerServiceBase = v1::IndexerService::WithCallbackMethod_GetSyncStatus<
+    v1::IndexerService::WithCallbackMethod_GetBalances<
+        v1::IndexerService::WithCallbackMethod_ListActivity<
+            v1::IndexerService::WithCallbackMethod_ListEvents<
+                v1::IndexerService::WithCallbackMethod_ListEmergencyBurns<
+                    v1::IndexerService::WithCallbackMethod_ListContracts<
+                        v1::IndexerService::Service>>>>>>;
+
+class IndexerGrpcService final : public IndexerServiceBase {
  public:
   explicit IndexerGrpcService(Indexer& indexer, metrics::Registry& registry =
                                                     metrics::DefaultRegistry());
 
-  grpc::Status GetSyncStatus(grpc::ServerContext* context,
-                             const v1::GetSyncStatusRequest* request,
-                             v1::GetSyncStatusResponse* response) override;
-  grpc::Status GetBalances(grpc::ServerContext* context,
-                           const v1::GetBalancesRequest* request,
-                           v1::GetBalancesResponse* response) override;
-  grpc::Status ListActivity(grpc::ServerContext* context,
-                            const v1::ListActivityRequest* request,
-                            v1::ListActivityResponse* response) override;
-  grpc::Status ListEvents(grpc::ServerContext* context,
-                          const v1::ListEventsRequest* request,
-                          v1::ListEventsResponse* response) override;
-  grpc::Status ListEmergencyBurns(
-      grpc::ServerContext* context,
+  grpc::ServerUnaryReactor* GetSyncStatus(
+      grpc::CallbackServerContext* context,
+      const v1::GetSyncStatusRequest* request,
+      v1::GetSyncStatusResponse* response) override;
+  grpc::ServerUnaryReactor* GetBalances(
+      grpc::CallbackServerContext* context,
+      const v1::GetBalancesRequest* request,
+      v1::GetBalancesResponse* response) override;
+  grpc::ServerUnaryReactor* ListActivity(
+      grpc::CallbackServerContext* context,
+      const v1::ListActivityRequest* request,
+      v1::ListActivityResponse* response) override;
+  grpc::ServerUnaryReactor* ListEvents(
+      grpc::CallbackServerContext* context,
+      const v1::ListEventsRequest* request,
+      v1::ListEventsResponse* response) override;
+  grpc::ServerUnaryReactor* ListEmergencyBurns(
+      grpc::CallbackServerContext* context,
       const v1::ListEmergencyBurnsRequest* request,
       v1::ListEmergencyBurnsResponse* response) override;
-  grpc::Status ListContracts(grpc::ServerContext* context,
-                             const v1::ListContractsRequest* request,
-                             v1::ListContractsResponse* response) override;
+  grpc::ServerUnaryReactor* ListContracts(
+      grpc::CallbackServerContext* context,
+      const v1::ListContractsRequest* request,
+      v1::ListContractsResponse* response) override;
   grpc::Status Subscribe(
       grpc::ServerContext* context, const v1::SubscribeRequest* request,
       grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
