@@ -121,6 +121,25 @@ std::string LastErrorMessage(Subprocess& process) {
   return std::string(json["error"].get_string().value());
 }
 
+// RefusedDeployment runs the indexer on the deployment configuration as
+// `change` leaves it, expects it to exit 1, and returns its error message.
+template <typename Change>
+std::string RefusedDeployment(const std::string& database_url,
+                              const std::string& suffix, Change change) {
+  std::ifstream in(DeploymentFile());
+  std::stringstream text;
+  text << in.rdbuf();
+  auto deployment = contracts::Deployment::FromJson(text.str());
+  REQUIRE(deployment.ok());
+  change(*deployment);
+  const std::string file = DeploymentFile() + suffix;
+  std::ofstream(file) << deployment->ToJson();
+  auto process =
+      StartBackend(kBackends[0], database_url, {"--deployment_config=" + file});
+  CHECK(*process->Wait(absl::Seconds(30)) == 1);
+  return LastErrorMessage(*process);
+}
+
 TEST_CASE(
     "each backend migrates, serves health, reflection and metrics, and "
     "drains on SIGTERM",
@@ -274,50 +293,28 @@ TEST_CASE("bad configuration exits non-zero with one line naming the problem",
                ->GetInt64(0, 0) == 0);
   }
   SECTION("an indexer configured for another chain") {
-    std::ifstream in(DeploymentFile());
-    std::stringstream text;
-    text << in.rdbuf();
-    auto deployment = contracts::Deployment::FromJson(text.str());
-    REQUIRE(deployment.ok());
-    deployment->chain_id = 1;
-    const std::string file = DeploymentFile() + ".chain1";
-    std::ofstream(file) << deployment->ToJson();
-    auto process = StartBackend(kBackends[0], database.url(),
-                                {"--deployment_config=" + file});
-    CHECK(*process->Wait(absl::Seconds(30)) == 1);
-    CHECK(LastErrorMessage(*process).find("the node is chain 31337") !=
-          std::string::npos);
+    const std::string message = RefusedDeployment(
+        database.url(), ".chain1",
+        [](contracts::Deployment& deployment) { deployment.chain_id = 1; });
+    CHECK(message.find("the node is chain 31337") != std::string::npos);
   }
   SECTION("an indexed address without code") {
-    std::ifstream in(DeploymentFile());
-    std::stringstream text;
-    text << in.rdbuf();
-    auto deployment = contracts::Deployment::FromJson(text.str());
-    REQUIRE(deployment.ok());
-    deployment->contracts[0].address =
-        *evm::Address::Parse("0x000000000000000000000000000000000000dEaD");
-    const std::string file = DeploymentFile() + ".nocode";
-    std::ofstream(file) << deployment->ToJson();
-    auto process = StartBackend(kBackends[0], database.url(),
-                                {"--deployment_config=" + file});
-    CHECK(*process->Wait(absl::Seconds(30)) == 1);
-    CHECK(LastErrorMessage(*process).find("has no code") != std::string::npos);
+    const std::string message = RefusedDeployment(
+        database.url(), ".nocode", [](contracts::Deployment& deployment) {
+          deployment.contracts[0].address = *evm::Address::Parse(
+              "0x000000000000000000000000000000000000dEaD");
+        });
+    CHECK(message.find("has no code") != std::string::npos);
   }
   SECTION("an indexed contract whose ABI does not parse") {
-    std::ifstream in(DeploymentFile());
-    std::stringstream text;
-    text << in.rdbuf();
-    auto deployment = contracts::Deployment::FromJson(text.str());
-    REQUIRE(deployment.ok());
-    deployment->contracts[0].abi_json =
-        R"([{"type":"event","name":"Odd","inputs":[{"name":"a","type":"uint7"}]}])";
-    const std::string file = DeploymentFile() + ".badabi";
-    std::ofstream(file) << deployment->ToJson();
-    auto process = StartBackend(kBackends[0], database.url(),
-                                {"--deployment_config=" + file});
-    CHECK(*process->Wait(absl::Seconds(30)) == 1);
-    const std::string message = LastErrorMessage(*process);
-    CHECK(message.find(deployment->contracts[0].name) != std::string::npos);
+    std::string name;
+    const std::string message = RefusedDeployment(
+        database.url(), ".badabi", [&](contracts::Deployment& deployment) {
+          name = deployment.contracts[0].name;
+          deployment.contracts[0].abi_json =
+              R"([{"type":"event","name":"Odd","inputs":[{"name":"a","type":"uint7"}]}])";
+        });
+    CHECK(message.find(name) != std::string::npos);
     CHECK(message.find("uint7") != std::string::npos);
   }
   SECTION("an indexer batch of no events") {
