@@ -377,7 +377,7 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
         **message, (*message)->GetDescriptor()->FindFieldByName(
                        route.cache_account_field));
     cache_key =
-        absl::StrCat(route.GrpcPath(), "\n", (*message)->SerializeAsString());
+        absl::StrCat(route.grpc_path, "\n", (*message)->SerializeAsString());
     std::optional<std::string> kept = cache_->Find(cache_key);
     metrics_->cache.WithLabels({route_label, kept ? "hit" : "miss"})
         .Increment();
@@ -408,7 +408,7 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
   call->request = grpc::ByteBuffer(&slice, 1);
   auto shared_reply = std::make_shared<HttpReply>(std::move(reply));
   backend->second.stub->UnaryCall(
-      &call->context, route.GrpcPath(), grpc::StubOptions(), &call->request,
+      &call->context, route.grpc_path, grpc::StubOptions(), &call->request,
       &call->response,
       [this, call, shared_reply, answer, fail, &route,
        cache_key = std::move(cache_key),

@@ -72,7 +72,6 @@ struct RealtimeHub::Subscription {
   indexer::v1::EventFilter filter;
   // Events at or below this sequence were sent or passed over.
   uint64_t last_sequence = 0;
-  bool live = false;
   bool ended = false;
   // The catch-up's own upstream call, while it has one.
   grpc::ClientContext* replay = nullptr;
@@ -377,7 +376,6 @@ bool RealtimeHub::Deliver(
 
 void RealtimeHub::Drop(Subscription& subscription, bool slow) {
   subscription.ended = true;
-  subscription.live = false;
   if (subscription.replay != nullptr) subscription.replay->TryCancel();
   if (!slow) return;
   metrics_->slow[subscription.transport].Increment();
@@ -439,7 +437,6 @@ absl::Status RealtimeHub::Subscribe(std::shared_ptr<Subscription> subscription,
                   : absl::StrCat(": subscribed after ",
                                  subscription->last_sequence, "\n\n")));
   if (!after_sequence.has_value()) {
-    subscription->live = true;
     live_.insert(subscription);
     return absl::OkStatus();
   }
@@ -499,7 +496,6 @@ bool RealtimeHub::TryJoin(const std::shared_ptr<Subscription>& subscription) {
   }
   const std::vector<std::shared_ptr<const Published>> batch(next, stop);
   if (!Deliver(*subscription, batch) || stop != ring_.end()) return false;
-  subscription->live = true;
   live_.insert(subscription);
   return true;
 }
@@ -591,8 +587,7 @@ absl::Status RealtimeHub::ServeEventStream(
   auto subscription = std::make_shared<Subscription>();
   subscription->transport = Transport::kEventStream;
   subscription->filter = request.filter();
-  Metrics& metrics = *metrics_;
-  metrics.clients[Transport::kEventStream].Increment();
+  metrics_->clients[Transport::kEventStream].Increment();
   subscription->stream = std::move(reply).StartEventStream(
       std::move(headers),
       {.max_queued = options_.client_queue,

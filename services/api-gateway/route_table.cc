@@ -46,6 +46,8 @@ absl::Status AddBindings(const MethodDescriptor& method,
   route.body = http.body();
   route.access = access;
   route.streaming = method.server_streaming();
+  route.grpc_path =
+      absl::StrCat("/", method.service()->full_name(), "/", method.name());
   route.cache_account_field =
       method.options().GetExtension(api::v1::cache).account_field();
   const std::pair<const char*, const std::string*> patterns[] = {
@@ -85,10 +87,6 @@ absl::Status AddBindings(const MethodDescriptor& method,
 }
 
 }  // namespace
-
-std::string Route::GrpcPath() const {
-  return absl::StrCat("/", method->service()->full_name(), "/", method->name());
-}
 
 absl::StatusOr<RouteTable> RouteTable::FromServices(
     const std::vector<const google::protobuf::ServiceDescriptor*>& services) {

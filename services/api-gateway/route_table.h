@@ -33,8 +33,9 @@ struct Route {
   // empty when answers are not kept (see api.v1.CacheRule).
   std::string cache_account_field;
 
-  // The gRPC method path: "/chainsync.indexer.v1.IndexerService/GetBalances".
-  std::string GrpcPath() const;
+  // The gRPC method path, "/chainsync.indexer.v1.IndexerService/GetBalances",
+  // made once for every call.
+  std::string grpc_path;
 };
 
 // RouteMatch is a route with the values of its path's {fields}.
