@@ -1,5 +1,7 @@
 #include "services/api-gateway/gateway_options.h"
 
+#include <type_traits>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/config/flags.h"
@@ -23,6 +25,9 @@ ABSL_FLAG(int64_t, realtime_send_buffer, 256 << 10,
           "bounds what a stalled client holds.");
 ABSL_FLAG(int64_t, realtime_max_catch_ups, 64,
           "Realtime clients catching up at once; more are answered 503.");
+ABSL_FLAG(int64_t, cache_entries, 100'000,
+          "Answers of cacheable routes (an account's balances) kept in memory "
+          "until an indexed event touches the account; 0 keeps none.");
 ABSL_FLAG(absl::Duration, realtime_heartbeat, absl::Seconds(15),
           "Interval of SSE heartbeat comments and WebSocket pings.");
 
@@ -68,27 +73,26 @@ absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags() {
 
 absl::StatusOr<RealtimeOptions> RealtimeOptionsFromFlags() {
   RealtimeOptions options;
-  const struct {
-    const absl::Flag<int64_t>& flag;
-    const char* name;
-    int64_t low;
-    int64_t high;
-  } limits[] = {
-      {FLAGS_realtime_ring, "realtime_ring", 1, 10'000'000},
-      {FLAGS_realtime_client_queue, "realtime_client_queue", 1, 1'000'000},
-      {FLAGS_realtime_send_buffer, "realtime_send_buffer", 0, 64 << 20},
-      {FLAGS_realtime_max_catch_ups, "realtime_max_catch_ups", 1, 10'000}};
-  std::vector<int64_t> values;
-  for (const auto& limit : limits) {
-    absl::StatusOr<int64_t> value =
-        FlagInRange(limit.flag, limit.name, limit.low, limit.high);
-    if (!value.ok()) return value.status();
-    values.push_back(*value);
+  // Reads a flag within its range into its option.
+  const auto read = [](const absl::Flag<int64_t>& flag, absl::string_view name,
+                       int64_t low, int64_t high, auto& option) {
+    absl::StatusOr<int64_t> value = FlagInRange(flag, name, low, high);
+    if (value.ok()) {
+      option = static_cast<std::remove_reference_t<decltype(option)>>(*value);
+    }
+    return value.status();
+  };
+  for (const absl::Status& status :
+       {read(FLAGS_realtime_ring, "realtime_ring", 1, 10'000'000,
+             options.ring_size),
+        read(FLAGS_realtime_client_queue, "realtime_client_queue", 1, 1'000'000,
+             options.client_queue),
+        read(FLAGS_realtime_send_buffer, "realtime_send_buffer", 0, 64 << 20,
+             options.send_buffer_bytes),
+        read(FLAGS_realtime_max_catch_ups, "realtime_max_catch_ups", 1, 10'000,
+             options.max_catch_ups)}) {
+    if (!status.ok()) return status;
   }
-  options.ring_size = static_cast<size_t>(values[0]);
-  options.client_queue = static_cast<size_t>(values[1]);
-  options.send_buffer_bytes = static_cast<int>(values[2]);
-  options.max_catch_ups = static_cast<int>(values[3]);
   options.heartbeat = absl::GetFlag(FLAGS_realtime_heartbeat);
   if (options.heartbeat <= absl::ZeroDuration()) {
     return InvalidFlag("realtime_heartbeat",
@@ -96,6 +100,13 @@ absl::StatusOr<RealtimeOptions> RealtimeOptionsFromFlags() {
                        "must be positive");
   }
   return options;
+}
+
+absl::StatusOr<size_t> CacheEntriesFromFlags() {
+  absl::StatusOr<int64_t> entries =
+      FlagInRange(FLAGS_cache_entries, "cache_entries", 0, 100'000'000);
+  if (!entries.ok()) return entries.status();
+  return static_cast<size_t>(*entries);
 }
 
 }  // namespace chainsync::gateway

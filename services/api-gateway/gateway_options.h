@@ -15,4 +15,8 @@ absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags();
 // naming the first out of its range.
 absl::StatusOr<RealtimeOptions> RealtimeOptionsFromFlags();
 
+// CacheEntriesFromFlags reads --cache_entries: the answers of cacheable
+// routes kept at once (0 keeps none).
+absl::StatusOr<size_t> CacheEntriesFromFlags();
+
 }  // namespace chainsync::gateway

@@ -28,9 +28,6 @@ ABSL_FLAG(double, rate_limit, 50,
 ABSL_FLAG(double, rate_burst, 100, "Requests a caller may make at once.");
 ABSL_FLAG(std::vector<std::string>, cors_origins, {},
           "Origins whose pages may call the API, comma-separated (* for any).");
-ABSL_FLAG(int64_t, cache_entries, 100'000,
-          "Answers of cacheable routes (an account's balances) kept in memory "
-          "until an indexed event touches the account; 0 keeps none.");
 ABSL_FLAG(std::string, jwks_file, "",
           "A JWKS file of RSA keys: bearer tokens signed RS256 are verified "
           "with them. The HS256 secret comes from CHAINSYNC_JWT_SECRET or "
@@ -92,13 +89,6 @@ int main(int argc, char** argv) {
                     "must be positive")),
                 "configuration");
   }
-  if (absl::GetFlag(FLAGS_cache_entries) < 0) {
-    ValueOrExit(
-        absl::StatusOr<int>(InvalidFlag(
-            "cache_entries", absl::StrCat(absl::GetFlag(FLAGS_cache_entries)),
-            "must not be negative")),
-        "configuration");
-  }
   std::shared_ptr<const gateway::Gateway> api = ValueOrExit(
       gateway::Gateway::Create(
           {.backends = {{indexer::v1::IndexerService::service_full_name(),
@@ -116,7 +106,7 @@ int main(int argc, char** argv) {
            .realtime = ValueOrExit(gateway::RealtimeOptionsFromFlags(),
                                    "configuration"),
            .cache_entries =
-               static_cast<size_t>(absl::GetFlag(FLAGS_cache_entries))}),
+               ValueOrExit(gateway::CacheEntriesFromFlags(), "configuration")}),
       "routes");
   HttpRouter router;
   router.SetFallback([api](HttpRequest request, HttpReply reply) {

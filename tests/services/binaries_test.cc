@@ -260,6 +260,21 @@ TEST_CASE("bad configuration exits non-zero with one line naming the problem",
     CHECK(LastErrorMessage(**process).find("CHAINSYNC_DATABASE_POOL_SIZE") !=
           std::string::npos);
   }
+  SECTION("gateway limits out of their range") {
+    for (const char* flag :
+         {"--realtime_ring=0", "--realtime_client_queue=0",
+          "--realtime_send_buffer=-1", "--realtime_max_catch_ups=0",
+          "--realtime_heartbeat=0s", "--cache_entries=-1"}) {
+      auto process =
+          Subprocess::Start({CHAINSYNC_GATEWAY_BIN, "--http_port=0", flag});
+      REQUIRE(process.ok());
+      INFO(flag);
+      CHECK(*(*process)->Wait(absl::Seconds(20)) == 1);
+      const std::string name(
+          absl::string_view(flag).substr(0, absl::string_view(flag).find('=')));
+      CHECK(LastErrorMessage(**process).find(name) != std::string::npos);
+    }
+  }
   SECTION("no database configured") {
     auto process = Subprocess::Start({kBackends[0].binary},
                                      {{"CHAINSYNC_DATABASE_URL", ""}});
