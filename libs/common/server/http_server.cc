@@ -82,7 +82,7 @@ class HttpConnection : public HttpStream,
       std::lock_guard<std::mutex> lock(state_->mu);
       state_->connections.insert(this);
     }
-    net::dispatch(stream_.get_executor(),
+    net::dispatch(executor_,
                   [self = shared_from_this()] { self->ReadHeader(); });
   }
 
@@ -146,10 +146,7 @@ class HttpConnection : public HttpStream,
     std::lock_guard<std::mutex> lock(out_mu_);
     if (ending_ || out_.size() + messages.size() > max_queued_) return false;
     out_.insert(out_.end(), messages.begin(), messages.end());
-    if (!writing_) {
-      writing_ = true;
-      net::post(executor_, [self = shared_from_this()] { self->Pump(); });
-    }
+    StartPump();
     return true;
   }
 
@@ -159,10 +156,7 @@ class HttpConnection : public HttpStream,
     ending_ = true;
     farewell_ = std::move(farewell);
     policy_ = policy;
-    if (!writing_) {
-      writing_ = true;
-      net::post(executor_, [self = shared_from_this()] { self->Pump(); });
-    }
+    StartPump();
   }
 
   size_t queued() const override {
@@ -171,6 +165,13 @@ class HttpConnection : public HttpStream,
   }
 
  private:
+  // StartPump has Pump run unless it already does; out_mu_ is held.
+  void StartPump() {
+    if (writing_) return;
+    writing_ = true;
+    net::post(executor_, [self = shared_from_this()] { self->Pump(); });
+  }
+
   void ReadHeader() {
     parser_.emplace();
     parser_->body_limit(state_->options.max_body_bytes);
