@@ -113,7 +113,7 @@ absl::StatusOr<Batch> FetchBatch(evm::JsonRpcClient& client,
   batch.events.reserve(logs.size());
   for (evm::Log& log : logs) {
     batch.events.push_back(registry.Decode(std::move(log)));
-    Project(batch.events.back(), &batch.deltas, &batch.activity);
+    Project(batch.events.back(), &batch.activity);
   }
   return batch;
 }

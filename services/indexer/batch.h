@@ -27,7 +27,7 @@ struct Batch {
   std::vector<BlockRecord> blocks;
   // In chain order (block, then log index).
   std::vector<DecodedEvent> events;
-  std::vector<BalanceDelta> deltas;
+  // In chain order too; a transfer's debit before its credit.
   std::vector<ActivityRow> activity;
   // The rows as the store writes them (ChainStore::Prepare); empty until
   // prepared.

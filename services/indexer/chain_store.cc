@@ -1,13 +1,10 @@
 #include "services/indexer/chain_store.h"
 
-#include <limits>
-#include <map>
-#include <set>
-
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "libs/common/logging/log.h"
+#include "libs/common/postgres/binary_copy.h"
 
 namespace chainsync::indexer {
 namespace {
@@ -28,14 +25,14 @@ constexpr PgStatement kSaveCursor = {
     "indexed_block = EXCLUDED.indexed_block, indexed_hash = "
     "EXCLUDED.indexed_hash, "
     "updated_at = now()"};
+// The stored balances among the (token, holder) pairs $2, $3 (hex), by
+// their index in those arrays.
 constexpr PgStatement kReadBalances = {
     "indexer_read_balances",
-    "SELECT encode(b.token, 'hex'), encode(b.holder, 'hex'), b.balance::text "
-    "FROM indexer.token_balances b JOIN unnest($2::text[], $3::text[]) AS "
-    "k(token, holder) "
-    "ON b.token = decode(k.token, 'hex') AND b.holder = decode(k.holder, "
-    "'hex') "
-    "WHERE b.chain_id = $1"};
+    "SELECT k.i, b.balance::text FROM indexer.token_balances b "
+    "JOIN unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(token, holder, "
+    "i) ON b.token = decode(k.token, 'hex') AND b.holder = decode(k.holder, "
+    "'hex') WHERE b.chain_id = $1"};
 // Balances the batch changes that were stored before it; new ones are
 // copied in.
 constexpr PgStatement kUpdateBalances = {
@@ -46,19 +43,19 @@ constexpr PgStatement kUpdateBalances = {
     "b, n) "
     "WHERE b.chain_id = $1 AND b.token = decode(k.t, 'hex') AND b.holder = "
     "decode(k.h, 'hex')"};
-// A rollback withdraws every event still published above the ancestor —
-// where a position's latest stream row is not a removal — with the text it
-// was published with, in chain order.
+// A rollback withdraws every event above the ancestor: each keeps its
+// sequence and gets a removal sequence, in chain order.
 constexpr PgStatement kPublishRemovals = {
     "indexer_publish_removals",
-    "INSERT INTO indexer.event_stream (chain_id, block_number, log_index, "
-    "removed, event) "
-    "SELECT chain_id, block_number, log_index, true, event FROM ("
-    "  SELECT DISTINCT ON (block_number, log_index) chain_id, block_number, "
-    "  log_index, removed, event FROM indexer.event_stream "
-    "  WHERE chain_id = $1 AND block_number > $2 "
-    "  ORDER BY block_number, log_index, sequence DESC) latest "
-    "WHERE NOT removed ORDER BY block_number, log_index"};
+    "INSERT INTO indexer.removed_events (sequence, chain_id, block_number, "
+    "log_index, block_hash, transaction_hash, transaction_index, "
+    "contract_address, contract_name, event_name, signature, args, accounts, "
+    "decode_error, block_time) "
+    "SELECT sequence, chain_id, block_number, log_index, block_hash, "
+    "transaction_hash, transaction_index, contract_address, contract_name, "
+    "event_name, signature, args, accounts, decode_error, block_time "
+    "FROM indexer.events WHERE chain_id = $1 AND block_number > $2 "
+    "ORDER BY block_number, log_index"};
 
 // Stream rows are published under one lock for every chain, so that they
 // commit in sequence order and a reader that has seen sequence N never
@@ -81,10 +78,10 @@ constexpr PgStatement kStoredBlocks = {
     "SELECT number, encode(hash, 'hex'), encode(parent_hash, 'hex'), "
     "extract(epoch FROM block_time)::bigint FROM indexer.blocks "
     "WHERE chain_id = $1 AND number <= $2 ORDER BY number DESC LIMIT $3"};
-// The rollback, in order: the (token, holder) pairs whose history is undone
-// lose their balance rows, which are rebuilt from the history that remains;
-// then the rows above the ancestor go. A step takes no parameter, the chain
-// id ($1), or the chain id and the ancestor block ($2).
+// The rollback, in order: the (token, holder) pairs whose activity is
+// undone lose their balance rows, which are rebuilt from the activity that
+// remains; then the rows above the ancestor go. A step takes no parameter,
+// the chain id ($1), or the chain id and the ancestor block ($2).
 struct RollbackStep {
   absl::string_view sql;
   int parameters;
@@ -92,253 +89,247 @@ struct RollbackStep {
 constexpr RollbackStep kRollbackSteps[] = {
     {"CREATE TEMP TABLE rolled_back (token bytea, holder bytea) ON COMMIT DROP",
      0},
-    {"INSERT INTO rolled_back SELECT DISTINCT token, holder FROM "
-     "indexer.balance_history "
-     "WHERE chain_id = $1 AND block_number > $2",
+    {"INSERT INTO rolled_back SELECT DISTINCT token, account FROM "
+     "indexer.activity "
+     "WHERE chain_id = $1 AND block_number > $2 AND balance IS NOT NULL",
      2},
-    {"DELETE FROM indexer.balance_history WHERE chain_id = $1 AND block_number "
-     "> $2",
+    {"DELETE FROM indexer.activity WHERE chain_id = $1 AND block_number > $2",
      2},
     {"DELETE FROM indexer.token_balances t USING rolled_back r "
      "WHERE t.chain_id = $1 AND t.token = r.token AND t.holder = r.holder",
      1},
+    // A transfer to oneself moves the balance out and then in: of its two
+    // rows, 'in' sorts first and holds the final balance.
     {"INSERT INTO indexer.token_balances (chain_id, token, holder, balance, "
      "last_change_block) "
-     "SELECT DISTINCT ON (h.token, h.holder) $1, h.token, h.holder, h.balance, "
-     "h.block_number "
-     "FROM indexer.balance_history h JOIN rolled_back r USING (token, holder) "
-     "WHERE h.chain_id = $1 ORDER BY h.token, h.holder, h.block_number DESC, "
-     "h.log_index DESC",
+     "SELECT DISTINCT ON (a.token, a.account) $1, a.token, a.account, "
+     "a.balance, a.block_number "
+     "FROM indexer.activity a JOIN rolled_back r "
+     "ON r.token = a.token AND r.holder = a.account "
+     "WHERE a.chain_id = $1 AND a.balance IS NOT NULL "
+     "ORDER BY a.token, a.account, a.block_number DESC, a.log_index DESC, "
+     "a.direction",
      1},
-    {"DELETE FROM indexer.activity WHERE chain_id = $1 AND block_number > $2",
-     2},
     {"DELETE FROM indexer.events WHERE chain_id = $1 AND block_number > $2", 2},
-    {"DELETE FROM indexer.logs WHERE chain_id = $1 AND block_number > $2", 2},
     {"DELETE FROM indexer.blocks WHERE chain_id = $1 AND number > $2", 2},
 };
 
-// Values in COPY's text format: bytea as \x hex, arrays as literals.
-std::string Bytea(evm::ByteSpan bytes) {
-  return "\\x" + evm::ToHex(bytes).substr(2);
-}
 std::string HexOf(evm::ByteSpan bytes) { return evm::ToHex(bytes).substr(2); }
 
-std::string ByteaArray(const std::vector<evm::ByteSpan>& items) {
-  // Inside an array literal a backslash is escaped, so \x becomes \\x.
-  return absl::StrCat("{",
-                      absl::StrJoin(items, ",",
-                                    [](std::string* out, evm::ByteSpan item) {
-                                      absl::StrAppend(out, "\"\\\\x",
-                                                      HexOf(item), "\"");
-                                    }),
-                      "}");
+int64_t Signed(uint64_t value) { return static_cast<int64_t>(value); }
+
+// BlockTimes maps the batch's block numbers to their timestamps.
+absl::flat_hash_map<uint64_t, int64_t> BlockTimes(const Batch& batch) {
+  absl::flat_hash_map<uint64_t, int64_t> times;
+  for (const BlockRecord& block : batch.blocks)
+    times[block.number] = Signed(block.timestamp);
+  return times;
 }
 
-std::string TextArray(const std::vector<std::string>& items) {
-  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
-}
+// A balance the batch moves: as stored before it, then as it leaves it.
+struct Holding {
+  size_t index = 0;  // in the arrays kReadBalances is given
+  evm::Uint256 balance = 0;
+  bool stored = false;
+  uint64_t last_change_block = 0;
+};
 
-std::string Timestamp(uint64_t seconds) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                          absl::FromUnixSeconds(static_cast<int64_t>(seconds)),
-                          absl::UTCTimeZone());
-}
-
-absl::Status WriteBalances(PgConnection& connection, const Batch& batch) {
-  // Start from the stored balances of every holder the batch touches.
-  std::map<std::pair<std::string, std::string>, evm::Uint256> balances;
+// WriteActivity copies the batch's activity rows, each balance-moving row
+// with the balance after it, and stores the balances the batch leaves.
+absl::Status WriteActivity(PgConnection& connection, const Batch& batch) {
+  if (batch.activity.empty()) return absl::OkStatus();
+  // Start from the stored balances of every holding the batch moves,
+  // keyed by the token's and the holder's bytes.
+  absl::flat_hash_map<std::string, Holding> holdings;
+  std::vector<const ActivityRow*> firsts;
   std::vector<std::string> tokens, holders;
-  for (const BalanceDelta& delta : batch.deltas) {
-    const auto key =
-        std::make_pair(HexOf(delta.token.bytes()), HexOf(delta.holder.bytes()));
-    if (balances.emplace(key, 0).second) {
-      tokens.push_back(key.first);
-      holders.push_back(key.second);
+  const auto key = [](const ActivityRow& row) {
+    std::string bytes(row.token->bytes().begin(), row.token->bytes().end());
+    bytes.append(row.account.bytes().begin(), row.account.bytes().end());
+    return bytes;
+  };
+  for (const ActivityRow& row : batch.activity) {
+    if (!row.moves_balance) continue;
+    auto [holding, added] = holdings.try_emplace(key(row));
+    if (!added) continue;
+    holding->second.index = firsts.size();
+    firsts.push_back(&row);
+    tokens.push_back(HexOf(row.token->bytes()));
+    holders.push_back(HexOf(row.account.bytes()));
+  }
+  if (!holdings.empty()) {
+    absl::StatusOr<PgResult> stored = connection.Exec(
+        kReadBalances,
+        PgParams()
+            .Add(batch.chain_id)
+            .Add(absl::StrCat("{", absl::StrJoin(tokens, ","), "}"))
+            .Add(absl::StrCat("{", absl::StrJoin(holders, ","), "}")));
+    if (!stored.ok()) return stored.status();
+    for (int row = 0; row < stored->rows(); ++row) {
+      Holding& holding = holdings[key(*firsts[*stored->GetInt64(row, 0) - 1])];
+      holding.balance = *evm::ParseUint256(stored->Get(row, 1), "balance");
+      holding.stored = true;
     }
   }
-  if (balances.empty()) return absl::OkStatus();
-  absl::StatusOr<PgResult> stored =
-      connection.Exec(kReadBalances, PgParams()
-                                         .Add(batch.chain_id)
-                                         .Add(TextArray(tokens))
-                                         .Add(TextArray(holders)));
-  if (!stored.ok()) return stored.status();
-  std::set<std::pair<std::string, std::string>> was_stored;
-  for (int row = 0; row < stored->rows(); ++row) {
-    auto key = std::make_pair(std::string(stored->Get(row, 0)),
-                              std::string(stored->Get(row, 1)));
-    balances[key] = *evm::ParseUint256(stored->Get(row, 2), "balance");
-    was_stored.insert(std::move(key));
-  }
-  // Apply the deltas in chain order, with a history row at every change.
-  std::vector<std::vector<PgParam>> history;
-  std::map<std::pair<std::string, std::string>, uint64_t> last_change;
-  for (const BalanceDelta& delta : batch.deltas) {
-    const auto key =
-        std::make_pair(HexOf(delta.token.bytes()), HexOf(delta.holder.bytes()));
-    evm::Uint256& balance = balances[key];
-    if (!delta.credit && balance < delta.amount) {
+  // The rows in chain order, each balance moved as it goes.
+  const absl::flat_hash_map<uint64_t, int64_t> block_times = BlockTimes(batch);
+  const int64_t chain = Signed(batch.chain_id);
+  PgBinaryCopy copy;
+  for (const ActivityRow& row : batch.activity) {
+    copy.Row(13)
+        .Int8(chain)
+        .Bytea(row.account.bytes())
+        .Int8(Signed(row.block_number))
+        .Int4(static_cast<int32_t>(row.log_index))
+        .Text(row.kind)
+        .Text(row.direction);
+    if (row.token.has_value()) {
+      copy.Bytea(row.token->bytes());
+    } else {
+      copy.Null();
+    }
+    if (row.amount.has_value()) {
+      copy.Numeric(evm::ToDecimal(*row.amount));
+    } else {
+      copy.Null();
+    }
+    if (row.counterparty.has_value()) {
+      copy.Bytea(row.counterparty->bytes());
+    } else {
+      copy.Null();
+    }
+    copy.Bytea(row.transaction_hash)
+        .Timestamptz(block_times.at(row.block_number))
+        .Jsonb(row.details_json);
+    if (!row.moves_balance) {
+      copy.Null();
+      continue;
+    }
+    Holding& holding = holdings[key(row)];
+    const bool credit = row.direction == "in";
+    if (!credit && holding.balance < *row.amount) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "block ", delta.block_number, " log ", delta.log_index, " debits ",
-          evm::ToDecimal(delta.amount), " from ", delta.holder.ToChecksumHex(),
-          " of token ", delta.token.ToChecksumHex(), " which holds only ",
-          evm::ToDecimal(balance),
+          "block ", row.block_number, " log ", row.log_index, " debits ",
+          evm::ToDecimal(*row.amount), " from ", row.account.ToChecksumHex(),
+          " of token ", row.token->ToChecksumHex(), " which holds only ",
+          evm::ToDecimal(holding.balance),
           ": is the contract indexed from its first block?"));
     }
-    balance = delta.credit ? balance + delta.amount : balance - delta.amount;
-    last_change[key] = delta.block_number;
-    history.push_back(
-        {absl::StrCat(batch.chain_id), Bytea(delta.token.bytes()),
-         Bytea(delta.holder.bytes()), absl::StrCat(delta.block_number),
-         absl::StrCat(delta.log_index),
-         absl::StrCat(delta.credit ? "" : "-", evm::ToDecimal(delta.amount)),
-         evm::ToDecimal(balance)});
+    holding.balance =
+        credit ? holding.balance + *row.amount : holding.balance - *row.amount;
+    holding.last_change_block = row.block_number;
+    copy.Numeric(evm::ToDecimal(holding.balance));
   }
   absl::StatusOr<int64_t> copied = connection.CopyFrom(
-      "COPY indexer.balance_history (chain_id, token, holder, block_number, "
-      "log_index, delta, "
-      "balance) FROM STDIN",
-      history);
+      "COPY indexer.activity (chain_id, account, block_number, log_index, "
+      "kind, direction, token, amount, counterparty, transaction_hash, "
+      "block_time, details, balance) FROM STDIN (FORMAT binary)",
+      std::move(copy).Finish());
   if (!copied.ok()) return copied.status();
+  // New holdings are copied in, stored ones updated.
+  PgBinaryCopy added;
   std::vector<std::string> values, blocks;
   tokens.clear();
   holders.clear();
-  std::vector<std::vector<PgParam>> added;
-  for (const auto& [key, balance] : balances) {
-    if (was_stored.count(key) == 0) {
-      added.push_back({absl::StrCat(batch.chain_id), "\\x" + key.first,
-                       "\\x" + key.second, evm::ToDecimal(balance),
-                       absl::StrCat(last_change[key])});
+  for (const ActivityRow* first : firsts) {
+    const Holding& holding = holdings[key(*first)];
+    if (!holding.stored) {
+      added.Row(5)
+          .Int8(chain)
+          .Bytea(first->token->bytes())
+          .Bytea(first->account.bytes())
+          .Numeric(evm::ToDecimal(holding.balance))
+          .Int8(Signed(holding.last_change_block));
       continue;
     }
-    tokens.push_back(key.first);
-    holders.push_back(key.second);
-    values.push_back(evm::ToDecimal(balance));
-    blocks.push_back(absl::StrCat(last_change[key]));
+    tokens.push_back(HexOf(first->token->bytes()));
+    holders.push_back(HexOf(first->account.bytes()));
+    values.push_back(evm::ToDecimal(holding.balance));
+    blocks.push_back(absl::StrCat(holding.last_change_block));
   }
-  if (!added.empty()) {
+  if (added.rows() > 0) {
     absl::StatusOr<int64_t> copied = connection.CopyFrom(
         "COPY indexer.token_balances (chain_id, token, holder, balance, "
-        "last_change_block) FROM STDIN",
-        added);
+        "last_change_block) FROM STDIN (FORMAT binary)",
+        std::move(added).Finish());
     if (!copied.ok()) return copied.status();
   }
   if (tokens.empty()) return absl::OkStatus();
+  const auto array = [](const std::vector<std::string>& items) {
+    return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+  };
   return connection
       .Exec(kUpdateBalances, PgParams()
                                  .Add(batch.chain_id)
-                                 .Add(TextArray(tokens))
-                                 .Add(TextArray(holders))
-                                 .Add(TextArray(values))
-                                 .Add(TextArray(blocks)))
+                                 .Add(array(tokens))
+                                 .Add(array(holders))
+                                 .Add(array(values))
+                                 .Add(array(blocks)))
       .status();
 }
 
 // The tables a batch's rows are copied to, in the order Batch::prepared
-// holds them. The stream comes last: it is written under its lock.
+// holds them. Events come last: they enter the stream, under its lock.
 constexpr const char* kBatchCopies[] = {
     "COPY indexer.blocks (chain_id, number, hash, parent_hash, block_time) "
-    "FROM STDIN",
-    "COPY indexer.logs (chain_id, block_number, log_index, block_hash, "
-    "transaction_hash, transaction_index, address, topics, data) FROM STDIN",
-    "COPY indexer.events (chain_id, block_number, log_index, "
-    "contract_address, contract_name, event_name, signature, args, accounts, "
-    "decode_error) FROM STDIN",
-    "COPY indexer.activity (chain_id, account, block_number, log_index, kind, "
-    "direction, token, amount, counterparty, transaction_hash, block_time, "
-    "details) FROM STDIN",
-    "COPY indexer.event_stream (chain_id, block_number, log_index, removed, "
-    "event) FROM STDIN",
+    "FROM STDIN (FORMAT binary)",
+    "COPY indexer.events (chain_id, block_number, log_index, block_hash, "
+    "transaction_hash, transaction_index, contract_address, topics, data, "
+    "contract_name, event_name, signature, args, accounts, decode_error, "
+    "block_time) FROM STDIN (FORMAT binary)",
 };
-constexpr size_t kStreamCopy = std::size(kBatchCopies) - 1;
-
-// StreamJson renders an event as the stream publishes it.
-std::string StreamJson(const DecodedEvent& event, const std::string& chain,
-                       uint64_t block_time) {
-  const evm::Log& log = event.log;
-  std::string json = absl::StrCat(
-      "{\"chain_id\":", chain, ",\"block_number\":", log.block_number,
-      ",\"block_hash\":\"", evm::ToHex(log.block_hash),
-      "\",\"log_index\":", log.log_index, ",\"transaction_hash\":\"",
-      evm::ToHex(log.transaction_hash),
-      "\",\"transaction_index\":", log.transaction_index,
-      ",\"contract_address\":\"", log.address.ToLowerHex(),
-      "\",\"contract_name\":");
-  log::AppendJsonString(&json,
-                        event.contract != nullptr ? event.contract->name : "");
-  json += ",\"event_name\":";
-  if (event.event != nullptr) {
-    log::AppendJsonString(&json, event.event->name());
-    json += ",\"signature\":";
-    log::AppendJsonString(&json, event.event->signature());
-    absl::StrAppend(&json, ",\"args\":", event.args_json,
-                    ",\"decode_error\":null");
-  } else {
-    json += "null,\"signature\":null,\"args\":null,\"decode_error\":";
-    log::AppendJsonString(&json, event.decode_error);
-  }
-  json += ",\"accounts\":[";
-  for (size_t i = 0; i < event.accounts.size(); ++i) {
-    absl::StrAppend(&json, i > 0 ? ",\"" : "\"", event.accounts[i].ToLowerHex(),
-                    "\"");
-  }
-  absl::StrAppend(&json, "],\"block_time\":\"", Timestamp(block_time), "\"}");
-  return json;
-}
+constexpr size_t kEventsCopy = std::size(kBatchCopies) - 1;
 
 // RenderRows renders a batch's rows for kBatchCopies.
 std::vector<std::string> RenderRows(const Batch& batch) {
-  std::vector<std::string> copies(std::size(kBatchCopies));
-  const std::string chain = absl::StrCat(batch.chain_id);
-  std::map<uint64_t, uint64_t> block_times;
+  const int64_t chain = Signed(batch.chain_id);
+  PgBinaryCopy blocks;
   for (const BlockRecord& block : batch.blocks) {
-    block_times[block.number] = block.timestamp;
-    PgConnection::AppendCopyRow(
-        &copies[0], {chain, absl::StrCat(block.number), Bytea(block.hash),
-                     Bytea(block.parent_hash), Timestamp(block.timestamp)});
+    blocks.Row(5)
+        .Int8(chain)
+        .Int8(Signed(block.number))
+        .Bytea(block.hash)
+        .Bytea(block.parent_hash)
+        .Timestamptz(Signed(block.timestamp));
   }
+  const absl::flat_hash_map<uint64_t, int64_t> block_times = BlockTimes(batch);
+  PgBinaryCopy events;
+  std::vector<evm::ByteSpan> topics, accounts;
   for (const DecodedEvent& event : batch.events) {
     const evm::Log& log = event.log;
-    std::vector<evm::ByteSpan> topics(log.topics.begin(), log.topics.end());
-    const std::string block_number = absl::StrCat(log.block_number);
-    const std::string log_index = absl::StrCat(log.log_index);
-    PgConnection::AppendCopyRow(
-        &copies[1],
-        {chain, block_number, log_index, Bytea(log.block_hash),
-         Bytea(log.transaction_hash), absl::StrCat(log.transaction_index),
-         Bytea(log.address.bytes()), ByteaArray(topics), Bytea(log.data)});
-    std::vector<evm::ByteSpan> accounts;
+    topics.assign(log.topics.begin(), log.topics.end());
+    accounts.clear();
     for (const evm::Address& account : event.accounts)
       accounts.push_back(account.bytes());
-    const bool decoded = event.event != nullptr;
-    PgConnection::AppendCopyRow(
-        &copies[2], {chain, block_number, log_index, Bytea(log.address.bytes()),
-                     event.contract != nullptr ? event.contract->name : "",
-                     decoded ? PgParam(event.event->name()) : std::nullopt,
-                     decoded ? PgParam(event.event->signature()) : std::nullopt,
-                     decoded ? PgParam(event.args_json) : std::nullopt,
-                     ByteaArray(accounts),
-                     decoded ? std::nullopt : PgParam(event.decode_error)});
-    PgConnection::AppendCopyRow(
-        &copies[kStreamCopy],
-        {chain, block_number, log_index, "f",
-         StreamJson(event, chain, block_times[log.block_number])});
+    events.Row(16)
+        .Int8(chain)
+        .Int8(Signed(log.block_number))
+        .Int4(static_cast<int32_t>(log.log_index))
+        .Bytea(log.block_hash)
+        .Bytea(log.transaction_hash)
+        .Int4(static_cast<int32_t>(log.transaction_index))
+        .Bytea(log.address.bytes())
+        .ByteaArray(topics)
+        .Bytea(log.data)
+        .Text(event.contract != nullptr ? event.contract->name : "");
+    if (event.event != nullptr) {
+      events.Text(event.event->name())
+          .Text(event.event->signature())
+          .Jsonb(event.args_json);
+    } else {
+      events.Null().Null().Null();
+    }
+    events.ByteaArray(accounts);
+    if (event.event != nullptr) {
+      events.Null();
+    } else {
+      events.Text(event.decode_error);
+    }
+    events.Timestamptz(block_times.at(log.block_number));
   }
-  for (const ActivityRow& row : batch.activity) {
-    PgConnection::AppendCopyRow(
-        &copies[3],
-        {chain, Bytea(row.account.bytes()), absl::StrCat(row.block_number),
-         absl::StrCat(row.log_index), row.kind, row.direction,
-         row.token.has_value() ? PgParam(Bytea(row.token->bytes()))
-                               : std::nullopt,
-         row.amount.has_value() ? PgParam(evm::ToDecimal(*row.amount))
-                                : std::nullopt,
-         row.counterparty.has_value()
-             ? PgParam(Bytea(row.counterparty->bytes()))
-             : std::nullopt,
-         Bytea(row.transaction_hash), Timestamp(block_times[row.block_number]),
-         row.details_json});
-  }
+  std::vector<std::string> copies(std::size(kBatchCopies));
+  copies[0] = std::move(blocks).Finish();
+  copies[kEventsCopy] = std::move(events).Finish();
   return copies;
 }
 
@@ -391,8 +382,8 @@ absl::Status PostgresChainStore::Commit(const Batch& batch) {
       }
     }
     for (size_t table = 0; table < std::size(kBatchCopies); ++table) {
-      if (table == kStreamCopy) {
-        if (absl::Status status = WriteBalances(connection, batch);
+      if (table == kEventsCopy) {
+        if (absl::Status status = WriteActivity(connection, batch);
             !status.ok()) {
           return status;
         }
@@ -401,9 +392,8 @@ absl::Status PostgresChainStore::Commit(const Batch& batch) {
           return status;
         }
       }
-      if (copies[table].empty()) continue;
       absl::StatusOr<int64_t> copied =
-          connection.CopyFromText(kBatchCopies[table], copies[table]);
+          connection.CopyFrom(kBatchCopies[table], copies[table]);
       if (!copied.ok()) return copied.status();
     }
     return connection
@@ -451,7 +441,6 @@ absl::StatusOr<int64_t> PostgresChainStore::RollbackTo(
             !status.ok()) {
           return status;
         }
-        // Each removal repeats the text its event was published with.
         absl::StatusOr<PgResult> published = connection.Exec(
             kPublishRemovals, PgParams().Add(chain_id).Add(ancestor));
         if (!published.ok()) return published.status();

@@ -38,9 +38,9 @@ class ChainStore {
       uint64_t chain_id, uint64_t at_or_below, int limit) = 0;
 
   // RollbackTo undoes everything above block `ancestor`, in one
-  // transaction: events, logs, blocks and activity are deleted, balances
-  // are restored from their history, a removal of every undone event is
-  // published on the stream, and the cursor moves back to `ancestor`
+  // transaction: events, blocks and activity are deleted, balances are
+  // restored from the activity that remains, a removal of every undone
+  // event is published on the stream, and the cursor moves back to `ancestor`
   // (`ancestor_hash`). Returns how many events were removed.
   virtual absl::StatusOr<int64_t> RollbackTo(
       uint64_t chain_id, uint64_t ancestor, const evm::Hash& ancestor_hash) = 0;

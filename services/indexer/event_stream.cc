@@ -1,13 +1,11 @@
 #include "services/indexer/event_stream.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "libs/common/logging/log.h"
 #include "libs/evm/address.h"
-#include "simdjson.h"
 
 namespace chainsync::indexer {
 namespace {
@@ -15,26 +13,55 @@ namespace {
 constexpr char kChannel[] = "chainsync_indexer_stream";
 constexpr PgStatement kRead = {
     "indexer_stream_read",
-    "SELECT sequence, removed, event::text FROM indexer.event_stream "
-    "WHERE sequence > $1 ORDER BY sequence LIMIT $2"};
+    "SELECT sequence, removed, chain_id, block_number, encode(block_hash, "
+    "'hex'), log_index, encode(transaction_hash, 'hex'), transaction_index, "
+    "encode(contract_address, 'hex'), contract_name, event_name, signature, "
+    "args::text, array_to_string(ARRAY(SELECT encode(a, 'hex') FROM "
+    "unnest(accounts) a), ','), extract(epoch FROM block_time)::bigint "
+    "FROM indexer.event_stream WHERE sequence > $1 ORDER BY sequence "
+    "LIMIT $2"};
 constexpr PgStatement kLatest = {
     "indexer_stream_latest",
-    "SELECT coalesce(max(sequence), 0) FROM indexer.event_stream"};
-
-std::string Text(simdjson::dom::element object, const char* key) {
-  std::string_view value;
-  return object[key].get(value) == simdjson::SUCCESS ? std::string(value)
-                                                     : std::string();
-}
-
-uint64_t Number(simdjson::dom::element object, const char* key) {
-  uint64_t value = 0;
-  return object[key].get(value) == simdjson::SUCCESS ? value : 0;
-}
+    "SELECT coalesce((SELECT sequence FROM indexer.event_stream "
+    "ORDER BY sequence DESC LIMIT 1), 0)"};
 
 std::string Checksummed(absl::string_view hex) {
-  absl::StatusOr<evm::Address> address = evm::Address::Parse(hex);
-  return address.ok() ? address->ToChecksumHex() : std::string(hex);
+  absl::StatusOr<evm::Address> address =
+      evm::Address::Parse(absl::StrCat("0x", hex));
+  return address.ok() ? address->ToChecksumHex() : absl::StrCat("0x", hex);
+}
+
+// EventAt turns one row of kRead into the API's Event, without its
+// confirmations, which depend on the reader's moment.
+absl::StatusOr<v1::Event> EventAt(const PgResult& rows, int row) {
+  v1::Event event;
+  event.set_sequence(static_cast<uint64_t>(*rows.GetInt64(row, 0)));
+  event.set_removed(rows.Get(row, 1) == "t");
+  v1::EventPosition* position = event.mutable_position();
+  position->set_chain_id(static_cast<uint64_t>(*rows.GetInt64(row, 2)));
+  position->set_block_number(static_cast<uint64_t>(*rows.GetInt64(row, 3)));
+  position->set_block_hash(absl::StrCat("0x", rows.Get(row, 4)));
+  position->set_log_index(static_cast<uint32_t>(*rows.GetInt64(row, 5)));
+  position->set_transaction_hash(absl::StrCat("0x", rows.Get(row, 6)));
+  position->set_transaction_index(
+      static_cast<uint32_t>(*rows.GetInt64(row, 7)));
+  event.set_contract_address(Checksummed(rows.Get(row, 8)));
+  event.set_contract_name(std::string(rows.Get(row, 9)));
+  event.set_event_name(std::string(rows.Get(row, 10)));
+  event.set_signature(std::string(rows.Get(row, 11)));
+  if (!rows.IsNull(row, 12) &&
+      !google::protobuf::util::JsonStringToMessage(
+           std::string(rows.Get(row, 12)), event.mutable_args())
+           .ok()) {
+    return absl::InternalError(
+        absl::StrCat("stream row ", event.sequence(), ": bad args"));
+  }
+  for (absl::string_view account :
+       absl::StrSplit(rows.Get(row, 13), ',', absl::SkipEmpty())) {
+    event.add_accounts(Checksummed(account));
+  }
+  event.mutable_block_time()->set_seconds(*rows.GetInt64(row, 14));
+  return event;
 }
 
 }  // namespace
@@ -86,7 +113,7 @@ void EventStream::WaitForChange(uint64_t seen, absl::Duration timeout) {
       [&] { return generation_.load() != seen || stopping_.load(); });
 }
 
-absl::StatusOr<std::vector<StreamRow>> EventStream::Read(uint64_t after,
+absl::StatusOr<std::vector<v1::Event>> EventStream::Read(uint64_t after,
                                                          int limit) {
   absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
   if (!connection.ok()) return connection.status();
@@ -94,14 +121,14 @@ absl::StatusOr<std::vector<StreamRow>> EventStream::Read(uint64_t after,
       (*connection)
           ->Exec(kRead, PgParams().Add(after).Add(static_cast<int64_t>(limit)));
   if (!rows.ok()) return rows.status();
-  std::vector<StreamRow> result;
-  result.reserve(rows->rows());
+  std::vector<v1::Event> events;
+  events.reserve(rows->rows());
   for (int row = 0; row < rows->rows(); ++row) {
-    result.push_back({static_cast<uint64_t>(*rows->GetInt64(row, 0)),
-                      rows->Get(row, 1) == "t",
-                      std::string(rows->Get(row, 2))});
+    absl::StatusOr<v1::Event> event = EventAt(*rows, row);
+    if (!event.ok()) return event.status();
+    events.push_back(*std::move(event));
   }
-  return result;
+  return events;
 }
 
 absl::StatusOr<uint64_t> EventStream::Latest() {
@@ -110,60 +137,6 @@ absl::StatusOr<uint64_t> EventStream::Latest() {
   absl::StatusOr<PgResult> rows = (*connection)->Exec(kLatest);
   if (!rows.ok()) return rows.status();
   return static_cast<uint64_t>(*rows->GetInt64(0, 0));
-}
-
-absl::StatusOr<v1::Event> EventFromRow(const StreamRow& row,
-                                       uint64_t indexed_block) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element json;
-  if (parser.parse(row.event_json).get(json) != simdjson::SUCCESS) {
-    return absl::InternalError(
-        absl::StrCat("stream row ", row.sequence, " is not JSON"));
-  }
-  v1::Event event;
-  event.set_sequence(row.sequence);
-  event.set_removed(row.removed);
-  v1::EventPosition* position = event.mutable_position();
-  position->set_chain_id(Number(json, "chain_id"));
-  position->set_block_number(Number(json, "block_number"));
-  position->set_block_hash(Text(json, "block_hash"));
-  position->set_log_index(static_cast<uint32_t>(Number(json, "log_index")));
-  position->set_transaction_hash(Text(json, "transaction_hash"));
-  position->set_transaction_index(
-      static_cast<uint32_t>(Number(json, "transaction_index")));
-  event.set_contract_address(Checksummed(Text(json, "contract_address")));
-  event.set_contract_name(Text(json, "contract_name"));
-  event.set_event_name(Text(json, "event_name"));
-  event.set_signature(Text(json, "signature"));
-  simdjson::dom::element args;
-  if (json["args"].get(args) == simdjson::SUCCESS && args.is_object()) {
-    const std::string text = simdjson::minify(args);
-    if (!google::protobuf::util::JsonStringToMessage(text, event.mutable_args())
-             .ok()) {
-      return absl::InternalError(
-          absl::StrCat("stream row ", row.sequence, ": bad args"));
-    }
-  }
-  simdjson::dom::array accounts;
-  if (json["accounts"].get(accounts) == simdjson::SUCCESS) {
-    for (simdjson::dom::element account : accounts) {
-      std::string_view text;
-      if (account.get(text) == simdjson::SUCCESS) {
-        event.add_accounts(
-            Checksummed(absl::string_view(text.data(), text.size())));
-      }
-    }
-  }
-  const std::string time = Text(json, "block_time");
-  absl::Time parsed;
-  std::string error;
-  if (absl::ParseTime(absl::RFC3339_full, time, &parsed, &error)) {
-    event.mutable_block_time()->set_seconds(absl::ToUnixSeconds(parsed));
-  }
-  event.set_confirmations(indexed_block > position->block_number()
-                              ? indexed_block - position->block_number()
-                              : 0);
-  return event;
 }
 
 }  // namespace chainsync::indexer

@@ -1,10 +1,10 @@
 #pragma once
 
-// The indexer's resumable event stream: the event_stream table read by
-// sequence. A subscriber replays what follows its last sequence, then keeps
-// reading as commits add rows; replay and live use the same query, so the
-// seam has no gap and no duplicate. One LISTEN connection per process wakes
-// every subscriber when a commit publishes.
+// The indexer's resumable event stream: the event_stream view (events and
+// the removals of reorgs) read by sequence. A subscriber replays what follows
+// its last sequence, then keeps reading as commits add rows; replay and live
+// use the same query, so the seam has no gap and no duplicate. One LISTEN
+// connection per process wakes every subscriber when a commit publishes.
 
 #include <atomic>
 #include <condition_variable>
@@ -18,21 +18,15 @@
 
 namespace chainsync::indexer {
 
-// StreamRow is one published event or removal.
-struct StreamRow {
-  uint64_t sequence = 0;
-  bool removed = false;
-  std::string event_json;
-};
-
 class EventStream {
  public:
   // Start opens the listening connection and its thread.
   static absl::StatusOr<std::unique_ptr<EventStream>> Start(PgPool& pool);
   ~EventStream();
 
-  // Read returns up to `limit` rows with sequence above `after`, in order.
-  absl::StatusOr<std::vector<StreamRow>> Read(uint64_t after, int limit);
+  // Read returns up to `limit` events and removals with sequence above
+  // `after`, in order, without their confirmations.
+  absl::StatusOr<std::vector<v1::Event>> Read(uint64_t after, int limit);
   // Latest returns the highest sequence published, 0 when none.
   absl::StatusOr<uint64_t> Latest();
 
@@ -54,9 +48,5 @@ class EventStream {
   std::condition_variable changed_;
   std::thread thread_;
 };
-
-// EventFromJson turns a stream row into the API's Event.
-absl::StatusOr<v1::Event> EventFromRow(const StreamRow& row,
-                                       uint64_t indexed_block);
 
 }  // namespace chainsync::indexer

@@ -165,21 +165,22 @@ grpc::Status IndexerGrpcService::Subscribe(
   }
   while (!context->IsCancelled()) {
     const uint64_t generation = stream.generation();
-    absl::StatusOr<std::vector<StreamRow>> rows = stream.Read(last, kPage);
-    if (!rows.ok()) return ToGrpcStatus(rows.status());
+    absl::StatusOr<std::vector<v1::Event>> read = stream.Read(last, kPage);
+    if (!read.ok()) return ToGrpcStatus(read.status());
     const uint64_t indexed = indexer_.status().indexed;
-    for (const StreamRow& row : *rows) {
-      last = row.sequence;
-      absl::StatusOr<v1::Event> event = EventFromRow(row, indexed);
-      if (!event.ok()) return ToGrpcStatus(event.status());
-      if (!events::Matches(filter, *event)) continue;
+    for (v1::Event& event : *read) {
+      last = event.sequence();
+      if (!events::Matches(filter, event)) continue;
+      const uint64_t block = event.position().block_number();
+      event.set_confirmations(indexed > block ? indexed - block : 0);
+      const bool removed = event.removed();
       v1::SubscribeResponse message;
-      *message.mutable_event() = *std::move(event);
+      *message.mutable_event() = std::move(event);
       if (!writer->Write(message))
         return grpc::Status(grpc::StatusCode::CANCELLED, "gone");
-      (row.removed ? removals_sent_ : events_sent_).Increment();
+      (removed ? removals_sent_ : events_sent_).Increment();
     }
-    if (rows->size() == kPage) continue;
+    if (read->size() == kPage) continue;
     if (!caught_up) {
       v1::SubscribeResponse message;
       message.mutable_caught_up()->set_last_sequence(last);

@@ -25,28 +25,20 @@ ActivityRow Row(const DecodedEvent& event, const evm::Address& account,
   return row;
 }
 
-void Transfer(const DecodedEvent& event, std::vector<BalanceDelta>* deltas,
-              std::vector<ActivityRow>* activity) {
-  const evm::Address& token = event.contract->address;
+void Transfer(const DecodedEvent& event, std::vector<ActivityRow>* activity) {
   const evm::Address& from = AddressAt(event, 0);
   const evm::Address& to = AddressAt(event, 1);
-  const evm::Uint256& value = UintAt(event, 2);
-  const evm::Address zero;
-  const auto delta = [&](const evm::Address& holder, bool credit) {
-    deltas->push_back({token, holder, value, credit, event.log.block_number,
-                       event.log.log_index});
-  };
   const auto add = [&](const evm::Address& account, const char* kind,
                        const char* direction,
                        std::optional<evm::Address> counterparty) {
     ActivityRow row = Row(event, account, kind, direction);
-    row.token = token;
-    row.amount = value;
+    row.token = event.contract->address;
+    row.amount = UintAt(event, 2);
     row.counterparty = counterparty;
+    row.moves_balance = true;
     activity->push_back(std::move(row));
   };
-  if (from != zero) delta(from, false);
-  if (to != zero) delta(to, true);
+  const evm::Address zero;
   if (from == zero && to != zero) {
     add(to, "mint", "in", std::nullopt);
   } else if (to == zero && from != zero) {
@@ -69,12 +61,11 @@ void AccountAmount(const DecodedEvent& event, const char* kind,
 
 }  // namespace
 
-void Project(const DecodedEvent& event, std::vector<BalanceDelta>* deltas,
-             std::vector<ActivityRow>* activity) {
+void Project(const DecodedEvent& event, std::vector<ActivityRow>* activity) {
   if (event.event == nullptr) return;
   const std::string& signature = event.event->signature();
   if (signature == "Transfer(address,address,uint256)") {
-    Transfer(event, deltas, activity);
+    Transfer(event, activity);
   } else if (signature == "Synced(address,uint256,uint256,uint256)") {
     const evm::Uint256& previous = UintAt(event, 1);
     const evm::Uint256& next = UintAt(event, 2);

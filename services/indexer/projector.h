@@ -1,7 +1,7 @@
 #pragma once
 
 // Projections: what the indexed events mean for accounts. Token transfers
-// move balances; the protocol's events become each account's history
+// move balances; they and the protocol's events become each account's history
 // (mint, burn, transfer, sync, emergency burn, wrap, unwrap, yield, fee).
 // The rules key on canonical event signatures, so any contract emitting a
 // standard Transfer(address,address,uint256) is a token.
@@ -13,16 +13,6 @@
 #include "services/indexer/contract_registry.h"
 
 namespace chainsync::indexer {
-
-// BalanceDelta is one change of a holder's balance of a token.
-struct BalanceDelta {
-  evm::Address token;
-  evm::Address holder;
-  evm::Uint256 amount = 0;
-  bool credit = true;  // false: a debit
-  uint64_t block_number = 0;
-  uint32_t log_index = 0;
-};
 
 // ActivityRow is one entry of an account's history.
 struct ActivityRow {
@@ -37,11 +27,14 @@ struct ActivityRow {
   evm::Hash transaction_hash{};
   // Kind-specific values as a JSON object.
   std::string details_json = "{}";
+  // The row moves the account's balance of `token` by `amount`: credited
+  // when the direction is "in", debited when "out". The store records the
+  // balance after it.
+  bool moves_balance = false;
 };
 
 // Project appends what one decoded event changes. Undecodable events change
 // nothing.
-void Project(const DecodedEvent& event, std::vector<BalanceDelta>* deltas,
-             std::vector<ActivityRow>* activity);
+void Project(const DecodedEvent& event, std::vector<ActivityRow>* activity);
 
 }  // namespace chainsync::indexer

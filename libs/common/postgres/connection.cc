@@ -16,32 +16,6 @@
 namespace chainsync {
 namespace {
 
-// Appends `value` escaped for COPY's text format.
-void AppendCopyField(std::string* out, const PgParam& value) {
-  if (!value.has_value()) {
-    out->append("\\N");
-    return;
-  }
-  for (const char c : *value) {
-    switch (c) {
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      default:
-        out->push_back(c);
-    }
-  }
-}
-
 std::string LibpqMessage(const PGconn* connection) {
   return std::string(
       absl::StripTrailingAsciiWhitespace(PQerrorMessage(connection)));
@@ -233,24 +207,8 @@ absl::Status PgConnection::ExecScript(absl::string_view sql) {
   return Check(PQexec(connection_, text.c_str()), "postgres").status();
 }
 
-void PgConnection::AppendCopyRow(std::string* out,
-                                 const std::vector<PgParam>& row) {
-  for (size_t i = 0; i < row.size(); ++i) {
-    if (i > 0) out->push_back('\t');
-    AppendCopyField(out, row[i]);
-  }
-  out->push_back('\n');
-}
-
-absl::StatusOr<int64_t> PgConnection::CopyFrom(
-    absl::string_view copy_sql, const std::vector<std::vector<PgParam>>& rows) {
-  std::string data;
-  for (const std::vector<PgParam>& row : rows) AppendCopyRow(&data, row);
-  return CopyFromText(copy_sql, data);
-}
-
-absl::StatusOr<int64_t> PgConnection::CopyFromText(absl::string_view copy_sql,
-                                                   absl::string_view data) {
+absl::StatusOr<int64_t> PgConnection::CopyFrom(absl::string_view copy_sql,
+                                               absl::string_view data) {
   const std::string text(copy_sql);
   absl::StatusOr<PgResult> started =
       Check(PQexec(connection_, text.c_str()), "COPY");

@@ -123,18 +123,12 @@ class PgConnection {
   // simple query protocol), as migrations need.
   absl::Status ExecScript(absl::string_view sql);
 
-  // CopyFrom runs `copy_sql` (COPY table (columns) FROM STDIN) and streams
-  // `rows` in the text format. Either every row is written or, on error,
-  // none (the COPY is one statement).
-  absl::StatusOr<int64_t> CopyFrom(
-      absl::string_view copy_sql,
-      const std::vector<std::vector<PgParam>>& rows);
-  // CopyFromText streams rows already in the text format (AppendCopyRow),
-  // for callers that render them on another thread.
-  absl::StatusOr<int64_t> CopyFromText(absl::string_view copy_sql,
-                                       absl::string_view data);
-  // AppendCopyRow renders one row in COPY's text format.
-  static void AppendCopyRow(std::string* out, const std::vector<PgParam>& row);
+  // CopyFrom runs `copy_sql` (COPY table (columns) FROM STDIN (FORMAT
+  // binary)) and streams `data`, rows a PgBinaryCopy rendered, perhaps on
+  // another thread. Either every row is written or, on error, none (the
+  // COPY is one statement).
+  absl::StatusOr<int64_t> CopyFrom(absl::string_view copy_sql,
+                                   absl::string_view data);
 
   // Listen subscribes this connection to a NOTIFY channel.
   absl::Status Listen(absl::string_view channel);

@@ -73,20 +73,15 @@ inline uint64_t FollowToHead(ChainFollower& follower,
 // one chain compare equal.
 inline constexpr const char* kComparedTables[] = {
     "SELECT block_number, log_index, contract_name, event_name, args::text, "
-    "decode_error "
+    "decode_error, encode(block_hash, 'hex'), encode(data, 'hex'), "
+    "array_to_string(topics, ','), extract(epoch FROM block_time) "
     "FROM indexer.events ORDER BY 1, 2",
     "SELECT encode(token, 'hex'), encode(holder, 'hex'), balance::text, "
     "last_change_block "
     "FROM indexer.token_balances ORDER BY 1, 2",
-    "SELECT encode(token, 'hex'), encode(holder, 'hex'), block_number, "
-    "log_index, delta::text, "
-    "balance::text FROM indexer.balance_history ORDER BY 1, 2, 3, 4",
     "SELECT encode(account, 'hex'), block_number, log_index, kind, direction, "
-    "amount::text, "
-    "details::text FROM indexer.activity ORDER BY 1, 2, 3, 4, 5",
-    "SELECT block_number, log_index, encode(block_hash, 'hex'), encode(data, "
-    "'hex') "
-    "FROM indexer.logs ORDER BY 1, 2",
+    "amount::text, details::text, balance::text "
+    "FROM indexer.activity ORDER BY 1, 2, 3, 4, 5",
     "SELECT indexed_block, encode(indexed_hash, 'hex') FROM indexer.chains",
 };
 

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "libs/common/postgres/binary_copy.h"
 #include "tests/support/test_env.h"
 
 namespace chainsync {
@@ -58,32 +59,104 @@ TEST_CASE("SQL errors carry the SQLSTATE and a canonical code", "[postgres]") {
   CHECK(connection->Exec("SELECT 1").ok());
 }
 
-TEST_CASE("COPY FROM STDIN writes awkward values exactly", "[postgres]") {
+TEST_CASE("binary COPY writes every type exactly", "[postgres]") {
   ScopedDatabase database;
   auto connection = database.Connect();
-  REQUIRE(connection->ExecScript("CREATE TABLE rows (id int, note text)").ok());
-  std::vector<std::vector<PgParam>> rows;
-  const std::string awkward = "tab\there\nnewline\\backslash\r\\N";
-  rows.push_back({"1", awkward});
-  rows.push_back({"2", std::nullopt});
-  for (int i = 3; i <= 20000; ++i)
-    rows.push_back({absl::StrCat(i), absl::StrCat("n", i)});
-  auto copied = connection->CopyFrom("COPY rows (id, note) FROM STDIN", rows);
+  REQUIRE(connection
+              ->ExecScript(
+                  "CREATE TABLE rows (id bigint, small integer, flag boolean, "
+                  "raw bytea, note text, doc json, body jsonb, parts bytea[], "
+                  "amount numeric(78,0), at timestamptz)")
+              .ok());
+  const std::string awkward = "tab\there\nnewline\\backslash\r\\N é";
+  const std::vector<uint8_t> bytes = {0x00, 0xff, 0x5c, 0x0a};
+  const std::vector<uint8_t> other = {0x01};
+  const std::vector<absl::Span<const uint8_t>> parts = {bytes, other};
+  PgBinaryCopy copy;
+  copy.Row(10)
+      .Int8(-9'000'000'000)
+      .Int4(-7)
+      .Bool(true)
+      .Bytea(bytes)
+      .Text(awkward)
+      .Text(R"({"b": 1,  "a": [2]})")
+      .Jsonb(R"({"b": 1, "a": "x"})")
+      .ByteaArray(parts)
+      .Numeric(
+          "115792089237316195423570985008687907853269984665640564039457584"
+          "007913129639935")
+      .Timestamptz(1'700'000'000);
+  copy.Row(10)
+      .Int8(2)
+      .Null()
+      .Bool(false)
+      .Bytea({})
+      .Null()
+      .Null()
+      .Null()
+      .ByteaArray({})
+      .Numeric("-1000000000000")
+      .Timestamptz(0);
+  for (const char* amount : {"0", "-0", "000120", "10000", "99990000", "7"}) {
+    copy.Row(10).Int8(3).Null().Null().Null().Null().Null().Null().Null();
+    copy.Numeric(amount).Null();
+  }
+  auto copied = connection->CopyFrom("COPY rows FROM STDIN (FORMAT binary)",
+                                     std::move(copy).Finish());
   REQUIRE(copied.ok());
-  CHECK(*copied == 20000);
+  CHECK(*copied == 8);
   auto first = connection->Exec(
-      "SELECT note, note IS NULL FROM rows WHERE id IN (1, 2) ORDER BY id");
-  CHECK(first->Get(0, 0) == awkward);
-  CHECK(first->Get(1, 1) == "t");
+      "SELECT id, small, flag, encode(raw, 'hex'), note, doc::text, "
+      "body::text, array_length(parts, 1), encode(parts[1], 'hex'), "
+      "encode(parts[2], 'hex'), amount::text, extract(epoch FROM at)::bigint "
+      "FROM rows ORDER BY id LIMIT 1");
+  REQUIRE(first.ok());
+  CHECK(first->Get(0, 0) == "-9000000000");
+  CHECK(first->Get(0, 1) == "-7");
+  CHECK(first->Get(0, 2) == "t");
+  CHECK(first->Get(0, 3) == "00ff5c0a");
+  CHECK(first->Get(0, 4) == awkward);
+  CHECK(first->Get(0, 5) == R"({"b": 1,  "a": [2]})");
+  CHECK(first->Get(0, 6) == R"({"a": "x", "b": 1})");
+  CHECK(first->Get(0, 7) == "2");
+  CHECK(first->Get(0, 8) == "00ff5c0a");
+  CHECK(first->Get(0, 9) == "01");
+  CHECK(first->Get(0, 10) ==
+        "1157920892373161954235709850086879078532699846656405640394575840079131"
+        "29639935");
+  CHECK(first->Get(0, 11) == "1700000000");
+  auto second = connection->Exec(
+      "SELECT small IS NULL, flag, raw = ''::bytea, note IS NULL, "
+      "cardinality(parts), amount::text, extract(epoch FROM at)::bigint "
+      "FROM rows WHERE id = 2");
+  REQUIRE(second.ok());
+  CHECK(second->Get(0, 0) == "t");
+  CHECK(second->Get(0, 1) == "f");
+  CHECK(second->Get(0, 2) == "t");
+  CHECK(second->Get(0, 3) == "t");
+  CHECK(second->Get(0, 4) == "0");
+  CHECK(second->Get(0, 5) == "-1000000000000");
+  CHECK(second->Get(0, 6) == "0");
+  auto amounts = connection->Exec(
+      "SELECT string_agg(amount::text, ',' ORDER BY ctid) FROM rows "
+      "WHERE id = 3");
+  REQUIRE(amounts.ok());
+  CHECK(amounts->Get(0, 0) == "0,0,120,10000,99990000,7");
 }
 
 TEST_CASE("a failed COPY writes nothing", "[postgres]") {
   ScopedDatabase database;
   auto connection = database.Connect();
   REQUIRE(connection->ExecScript("CREATE TABLE rows (id int NOT NULL)").ok());
-  auto copied = connection->CopyFrom("COPY rows (id) FROM STDIN",
-                                     {{"1"}, {"2"}, {std::nullopt}});
+  PgBinaryCopy copy;
+  copy.Row(1).Int4(1);
+  copy.Row(1).Int4(2);
+  copy.Row(1).Null();
+  auto copied = connection->CopyFrom(
+      "COPY rows (id) FROM STDIN (FORMAT binary)", std::move(copy).Finish());
   CHECK_FALSE(copied.ok());
+  CHECK(std::string(copied.status().message()).find("null value") !=
+        std::string::npos);
   CHECK(connection->Exec("SELECT count(*) FROM rows")->Get(0, 0) == "0");
 }
 
