@@ -15,7 +15,11 @@ constexpr PgStatement kLoadCursor = {
     "WHERE chain_id = $1"};
 constexpr PgStatement kLockCursor = {
     "indexer_lock_cursor",
-    "SELECT indexed_block FROM indexer.chains WHERE chain_id = $1 FOR UPDATE"};
+    "SELECT indexed_block, encode(indexed_hash, 'hex') FROM indexer.chains "
+    "WHERE chain_id = $1 FOR UPDATE"};
+// How many balances the store keeps in memory at most: about 100 bytes
+// each.
+constexpr size_t kKnownBalancesLimit = 500'000;
 constexpr PgStatement kSaveCursor = {
     "indexer_save_cursor",
     "INSERT INTO indexer.chains (chain_id, indexed_block, indexed_hash, "
@@ -128,36 +132,44 @@ absl::flat_hash_map<uint64_t, int64_t> BlockTimes(const Batch& batch) {
 
 // A balance the batch moves: as stored before it, then as it leaves it.
 struct Holding {
-  size_t index = 0;  // in the arrays kReadBalances is given
   evm::Uint256 balance = 0;
   bool stored = false;
   uint64_t last_change_block = 0;
 };
+using Holdings = absl::flat_hash_map<HoldingKey, Holding>;
+using Balances = absl::flat_hash_map<HoldingKey, evm::Uint256>;
 
 // WriteActivity copies the batch's activity rows, each balance-moving row
-// with the balance after it, and stores the balances the batch leaves.
-absl::Status WriteActivity(PgConnection& connection, const Batch& batch) {
+// with the balance after it, and stores the balances the batch leaves in
+// `holdings`. It starts from `known` balances, when given, and reads the
+// others.
+absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
+                           const Balances* known, Holdings& holdings) {
+  holdings.clear();
   if (batch.activity.empty()) return absl::OkStatus();
-  // Start from the stored balances of every holding the batch moves,
-  // keyed by the token's and the holder's bytes.
-  absl::flat_hash_map<std::string, Holding> holdings;
-  std::vector<const ActivityRow*> firsts;
-  std::vector<std::string> tokens, holders;
-  const auto key = [](const ActivityRow& row) {
-    std::string bytes(row.token->bytes().begin(), row.token->bytes().end());
-    bytes.append(row.account.bytes().begin(), row.account.bytes().end());
-    return bytes;
-  };
+  std::vector<HoldingKey> order;
+  std::vector<HoldingKey> unknown;
   for (const ActivityRow& row : batch.activity) {
     if (!row.moves_balance) continue;
-    auto [holding, added] = holdings.try_emplace(key(row));
+    const HoldingKey key{*row.token, row.account};
+    auto [holding, added] = holdings.try_emplace(key);
     if (!added) continue;
-    holding->second.index = firsts.size();
-    firsts.push_back(&row);
-    tokens.push_back(HexOf(row.token->bytes()));
-    holders.push_back(HexOf(row.account.bytes()));
+    order.push_back(key);
+    const auto found =
+        known != nullptr ? known->find(key) : Balances::const_iterator();
+    if (known != nullptr && found != known->end()) {
+      holding->second.balance = found->second;
+      holding->second.stored = true;
+    } else {
+      unknown.push_back(key);
+    }
   }
-  if (!holdings.empty()) {
+  if (!unknown.empty()) {
+    std::vector<std::string> tokens, holders;
+    for (const HoldingKey& key : unknown) {
+      tokens.push_back(HexOf(key.token.bytes()));
+      holders.push_back(HexOf(key.holder.bytes()));
+    }
     absl::StatusOr<PgResult> stored = connection.Exec(
         kReadBalances,
         PgParams()
@@ -166,7 +178,7 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch) {
             .Add(absl::StrCat("{", absl::StrJoin(holders, ","), "}")));
     if (!stored.ok()) return stored.status();
     for (int row = 0; row < stored->rows(); ++row) {
-      Holding& holding = holdings[key(*firsts[*stored->GetInt64(row, 0) - 1])];
+      Holding& holding = holdings[unknown[*stored->GetInt64(row, 0) - 1]];
       holding.balance = *evm::ParseUint256(stored->Get(row, 1), "balance");
       holding.stored = true;
     }
@@ -205,7 +217,7 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch) {
       copy.Null();
       continue;
     }
-    Holding& holding = holdings[key(row)];
+    Holding& holding = holdings[HoldingKey{*row.token, row.account}];
     const bool credit = row.direction == "in";
     if (!credit && holding.balance < *row.amount) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -228,22 +240,20 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch) {
   if (!copied.ok()) return copied.status();
   // New holdings are copied in, stored ones updated.
   PgBinaryCopy added;
-  std::vector<std::string> values, blocks;
-  tokens.clear();
-  holders.clear();
-  for (const ActivityRow* first : firsts) {
-    const Holding& holding = holdings[key(*first)];
+  std::vector<std::string> tokens, holders, values, blocks;
+  for (const HoldingKey& key : order) {
+    const Holding& holding = holdings[key];
     if (!holding.stored) {
       added.Row(5)
           .Int8(chain)
-          .Bytea(first->token->bytes())
-          .Bytea(first->account.bytes())
+          .Bytea(key.token.bytes())
+          .Bytea(key.holder.bytes())
           .Numeric(evm::ToDecimal(holding.balance))
           .Int8(Signed(holding.last_change_block));
       continue;
     }
-    tokens.push_back(HexOf(first->token->bytes()));
-    holders.push_back(HexOf(first->account.bytes()));
+    tokens.push_back(HexOf(key.token.bytes()));
+    holders.push_back(HexOf(key.holder.bytes()));
     values.push_back(evm::ToDecimal(holding.balance));
     blocks.push_back(absl::StrCat(holding.last_change_block));
   }
@@ -369,40 +379,65 @@ absl::Status PostgresChainStore::Commit(const Batch& batch) {
       batch.prepared.empty() ? RenderRows(batch) : std::vector<std::string>();
   const std::vector<std::string>& copies =
       batch.prepared.empty() ? rendered : batch.prepared;
-  return pool_.InTransaction([&](PgConnection& connection) -> absl::Status {
-    absl::StatusOr<PgResult> cursor =
-        connection.Exec(kLockCursor, PgParams().Add(batch.chain_id));
-    if (!cursor.ok()) return cursor.status();
-    if (cursor->rows() > 0) {
-      const int64_t indexed = *cursor->GetInt64(0, 0);
-      if (static_cast<int64_t>(batch.from_block) != indexed + 1) {
-        return absl::AbortedError(absl::StrCat(
-            "batch of blocks ", batch.from_block, "..", batch.to_block,
-            " does not follow the cursor at ", indexed));
-      }
-    }
-    for (size_t table = 0; table < std::size(kBatchCopies); ++table) {
-      if (table == kEventsCopy) {
-        if (absl::Status status = WriteActivity(connection, batch);
-            !status.ok()) {
-          return status;
+  std::lock_guard<std::mutex> lock(known_mu_);
+  bool known_valid = false;
+  Holdings holdings;
+  const absl::Status status =
+      pool_.InTransaction([&](PgConnection& connection) -> absl::Status {
+        absl::StatusOr<PgResult> cursor =
+            connection.Exec(kLockCursor, PgParams().Add(batch.chain_id));
+        if (!cursor.ok()) return cursor.status();
+        std::optional<Cursor> stored;
+        if (cursor->rows() > 0) {
+          const int64_t indexed = *cursor->GetInt64(0, 0);
+          if (static_cast<int64_t>(batch.from_block) != indexed + 1) {
+            return absl::AbortedError(absl::StrCat(
+                "batch of blocks ", batch.from_block, "..", batch.to_block,
+                " does not follow the cursor at ", indexed));
+          }
+          absl::StatusOr<evm::Hash> hash =
+              evm::FixedFromHex<32>(cursor->Get(0, 1), "indexed_hash");
+          if (hash.ok()) stored = Cursor{static_cast<uint64_t>(indexed), *hash};
         }
-        if (absl::Status status = connection.Exec(kLockStream).status();
-            !status.ok()) {
-          return status;
+        known_valid = known_.chain_id == batch.chain_id && stored.has_value() &&
+                      known_.cursor.has_value() &&
+                      known_.cursor->indexed_block == stored->indexed_block &&
+                      known_.cursor->indexed_hash == stored->indexed_hash;
+        for (size_t table = 0; table < std::size(kBatchCopies); ++table) {
+          if (table == kEventsCopy) {
+            if (absl::Status status = WriteActivity(
+                    connection, batch, known_valid ? &known_.balances : nullptr,
+                    holdings);
+                !status.ok()) {
+              return status;
+            }
+            if (absl::Status status = connection.Exec(kLockStream).status();
+                !status.ok()) {
+              return status;
+            }
+          }
+          absl::StatusOr<int64_t> copied =
+              connection.CopyFrom(kBatchCopies[table], copies[table]);
+          if (!copied.ok()) return copied.status();
         }
-      }
-      absl::StatusOr<int64_t> copied =
-          connection.CopyFrom(kBatchCopies[table], copies[table]);
-      if (!copied.ok()) return copied.status();
-    }
-    return connection
-        .Exec(kSaveCursor, PgParams()
-                               .Add(batch.chain_id)
-                               .Add(batch.to_block)
-                               .Add(HexOf(batch.blocks.back().hash)))
-        .status();
-  });
+        return connection
+            .Exec(kSaveCursor, PgParams()
+                                   .Add(batch.chain_id)
+                                   .Add(batch.to_block)
+                                   .Add(HexOf(batch.blocks.back().hash)))
+            .status();
+      });
+  if (!status.ok() || !known_valid ||
+      known_.balances.size() + holdings.size() > kKnownBalancesLimit) {
+    known_.balances.clear();
+    known_.cursor.reset();
+  }
+  if (!status.ok()) return status;
+  known_.chain_id = batch.chain_id;
+  known_.cursor = Cursor{batch.to_block, batch.blocks.back().hash};
+  for (const auto& [key, holding] : holdings)
+    known_.balances[key] = holding.balance;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<BlockRecord>> PostgresChainStore::StoredBlocks(

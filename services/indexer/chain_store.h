@@ -1,7 +1,9 @@
 #pragma once
 
+#include <mutex>
 #include <optional>
 
+#include "absl/container/flat_hash_map.h"
 #include "libs/common/postgres/pool.h"
 #include "services/indexer/batch.h"
 
@@ -51,9 +53,20 @@ class ChainStore {
                                          const ContractRegistry& registry) = 0;
 };
 
+// HoldingKey names one balance: a holder's balance of a token.
+struct HoldingKey {
+  evm::Address token;
+  evm::Address holder;
+
+  bool operator==(const HoldingKey& other) const = default;
+  template <typename H>
+  friend H AbslHashValue(H state, const HoldingKey& key) {
+    return H::combine(std::move(state), key.token.bytes(), key.holder.bytes());
+  }
+};
+
 // PostgresChainStore is the ChainStore in the indexer's schema. Bulk rows go
-// through COPY; balances are read once per batch and written once per
-// holder.
+// through binary COPY; balances are written once per holder and batch.
 class PostgresChainStore final : public ChainStore {
  public:
   explicit PostgresChainStore(PgPool& pool) : pool_(pool) {}
@@ -70,7 +83,20 @@ class PostgresChainStore final : public ChainStore {
                                  const ContractRegistry& registry) override;
 
  private:
+  // Balances as this process's last commit left them, so that the next
+  // batch need not read them back. A chain's balances follow from its
+  // indexed blocks alone: they stay true while the cursor is where that
+  // commit put it, whoever held the writer lock meanwhile. A commit that
+  // finds the cursor elsewhere, or fails, forgets them.
+  struct KnownBalances {
+    uint64_t chain_id = 0;
+    std::optional<Cursor> cursor;
+    absl::flat_hash_map<HoldingKey, evm::Uint256> balances;
+  };
+
   PgPool& pool_;
+  std::mutex known_mu_;
+  KnownBalances known_;
 };
 
 }  // namespace chainsync::indexer

@@ -124,3 +124,22 @@ WHERE a.kind IN ('mint', 'burn', 'transfer') AND h.chain_id = a.chain_id
   AND h.block_number = a.block_number AND h.log_index = a.log_index
   AND (h.delta < 0) = (a.direction = 'out');
 DROP TABLE balance_history;
+
+-- Autovacuum analyzes these tables while a backfill fills them. No query
+-- filters or joins on the raw and rendered columns, so sampling them (and
+-- sorting arrays of byte strings) buys the planner nothing.
+ALTER TABLE events
+  ALTER COLUMN block_hash SET STATISTICS 0,
+  ALTER COLUMN transaction_hash SET STATISTICS 0,
+  ALTER COLUMN topics SET STATISTICS 0,
+  ALTER COLUMN data SET STATISTICS 0,
+  ALTER COLUMN args SET STATISTICS 0,
+  ALTER COLUMN accounts SET STATISTICS 0,
+  ALTER COLUMN signature SET STATISTICS 0,
+  ALTER COLUMN decode_error SET STATISTICS 0;
+ALTER TABLE activity
+  ALTER COLUMN transaction_hash SET STATISTICS 0,
+  ALTER COLUMN counterparty SET STATISTICS 0,
+  ALTER COLUMN details SET STATISTICS 0,
+  ALTER COLUMN amount SET STATISTICS 0,
+  ALTER COLUMN balance SET STATISTICS 0;

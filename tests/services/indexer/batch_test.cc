@@ -22,6 +22,33 @@ int64_t Count(PgPool& pool, const std::string& sql) {
   return *result->GetInt64(0, 0);
 }
 
+// CheckBalancesMatchChain checks that every workload holder's stored
+// balance of each token equals balanceOf at block `head`.
+void CheckBalancesMatchChain(testing::ProtocolWorkload& workload,
+                             PgConnection& connection, uint64_t head) {
+  const auto balance_of =
+      *evm::AbiFunction::Parse("balanceOf(address) returns (uint256)");
+  for (const char* token : {"RBTCSynth", "WrappedRBTC"}) {
+    const evm::Address address = workload.deployment().Find(token)->address;
+    for (const evm::Address& holder : workload.holders()) {
+      const auto output = workload.client().EthCall(
+          {.to = address, .data = *balance_of.EncodeCall({holder})},
+          evm::BlockRef::Number(head));
+      const evm::Uint256 on_chain = std::get<evm::Uint256>(
+          balance_of.DecodeOutput(*output)->front().value);
+      auto stored = connection.Exec(
+          "SELECT coalesce((SELECT balance::text FROM indexer.token_balances "
+          "WHERE chain_id = 31337 AND token = decode($1, 'hex') AND holder = "
+          "decode($2, 'hex')), '0')",
+          PgParams()
+              .Add(address.ToLowerHex().substr(2))
+              .Add(holder.ToLowerHex().substr(2)));
+      INFO(token << " " << holder.ToChecksumHex());
+      CHECK(stored->Get(0, 0) == evm::ToDecimal(on_chain));
+    }
+  }
+}
+
 TEST_CASE("the workload's blocks are indexed with the chain's values",
           "[indexer]") {
   testing::ScopedDatabase database;
@@ -63,29 +90,7 @@ TEST_CASE("the workload's blocks are indexed with the chain's values",
   }
 
   // Balances equal balanceOf at the indexed block.
-  const auto balance_of =
-      *evm::AbiFunction::Parse("balanceOf(address) returns (uint256)");
-  for (const char* token : {"RBTCSynth", "WrappedRBTC"}) {
-    const evm::Address address = workload->deployment().Find(token)->address;
-    for (const evm::Address& holder : workload->holders()) {
-      const auto output = client.EthCall(
-          {.to = address, .data = *balance_of.EncodeCall({holder})},
-          evm::BlockRef::Number(head));
-      const evm::Uint256 on_chain = std::get<evm::Uint256>(
-          balance_of.DecodeOutput(*output)->front().value);
-      auto stored = (*connection)
-                        ->Exec(
-                            "SELECT coalesce((SELECT balance::text FROM "
-                            "indexer.token_balances WHERE chain_id = "
-                            "31337 AND token = decode($1, 'hex') AND holder = "
-                            "decode($2, 'hex')), '0')",
-                            PgParams()
-                                .Add(address.ToLowerHex().substr(2))
-                                .Add(holder.ToLowerHex().substr(2)));
-      INFO(token << " " << holder.ToChecksumHex());
-      CHECK(stored->Get(0, 0) == evm::ToDecimal(on_chain));
-    }
-  }
+  CheckBalancesMatchChain(*workload, **connection, head);
 
   CHECK(
       Count(*pool,
@@ -183,6 +188,47 @@ TEST_CASE("final blocks can follow the node's finalized tag", "[indexer]") {
   CHECK(step->finalized == (*finalized)->number);
   CHECK(step->finalized == step->head - 64);
   CheckEqualsCleanIndex(*workload, *database.Connect());
+}
+
+TEST_CASE("balances kept in memory give way when the cursor moved elsewhere",
+          "[indexer]") {
+  testing::ScopedDatabase database;
+  auto pool = MigratedPool(database);
+  auto workload =
+      testing::ProtocolWorkload::Deploy(testing::GetTestEnvironment().rpc_url);
+  workload->Run();
+  auto registry = ContractRegistry::FromDeployment(workload->deployment());
+  REQUIRE(registry.ok());
+  evm::JsonRpcClient& client = workload->client();
+  const uint64_t start = (*registry)->start_block();
+  const uint64_t head = *client.BlockNumber();
+  const uint64_t middle = (start + head) / 2;
+  const uint64_t ancestor = (start + middle) / 2;
+  // Balances move between the ancestor and the middle.
+  auto undone = FetchBatch(client, **registry, 31337, ancestor + 1, middle);
+  REQUIRE(undone.ok());
+  REQUIRE(
+      std::any_of(undone->activity.begin(), undone->activity.end(),
+                  [](const ActivityRow& row) { return row.moves_balance; }));
+
+  // This store commits up to the middle and keeps those balances; another
+  // writer then rolls the chain back to the ancestor.
+  PostgresChainStore store(*pool);
+  auto first = FetchBatch(client, **registry, 31337, start, middle);
+  REQUIRE(first.ok());
+  REQUIRE(store.Commit(*first).ok());
+  auto to_ancestor = FetchBatch(client, **registry, 31337, start, ancestor);
+  REQUIRE(to_ancestor.ok());
+  PostgresChainStore other(*pool);
+  REQUIRE(
+      other.RollbackTo(31337, ancestor, to_ancestor->blocks.back().hash).ok());
+
+  // Its next batch starts from the balances stored at the ancestor, not
+  // from the ones it kept.
+  auto rest = FetchBatch(client, **registry, 31337, ancestor + 1, head);
+  REQUIRE(rest.ok());
+  REQUIRE(store.Commit(*rest).ok());
+  CheckBalancesMatchChain(*workload, **pool->Acquire(), head);
 }
 
 }  // namespace
