@@ -1,5 +1,8 @@
 #include "services/indexer/chain_store.h"
 
+#include <array>
+#include <cstring>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -122,6 +125,14 @@ std::string HexOf(evm::ByteSpan bytes) { return evm::ToHex(bytes).substr(2); }
 
 int64_t Signed(uint64_t value) { return static_cast<int64_t>(value); }
 
+void AddNumeric(PgBinaryCopy& copy, const evm::Uint256& value) {
+  const auto& backend = value.backend();
+  static_assert(sizeof(*backend.limbs()) == sizeof(uint64_t));
+  std::array<uint64_t, 4> limbs{};
+  std::memcpy(limbs.data(), backend.limbs(), backend.size() * sizeof(uint64_t));
+  copy.Numeric(absl::MakeConstSpan(limbs.data(), backend.size()));
+}
+
 // BlockTimes maps the batch's block numbers to their timestamps.
 absl::flat_hash_map<uint64_t, int64_t> BlockTimes(const Batch& batch) {
   absl::flat_hash_map<uint64_t, int64_t> times;
@@ -201,7 +212,7 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
       copy.Null();
     }
     if (row.amount.has_value()) {
-      copy.Numeric(evm::ToDecimal(*row.amount));
+      AddNumeric(copy, *row.amount);
     } else {
       copy.Null();
     }
@@ -230,7 +241,7 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
     holding.balance =
         credit ? holding.balance + *row.amount : holding.balance - *row.amount;
     holding.last_change_block = row.block_number;
-    copy.Numeric(evm::ToDecimal(holding.balance));
+    AddNumeric(copy, holding.balance);
   }
   absl::StatusOr<int64_t> copied = connection.CopyFrom(
       "COPY indexer.activity (chain_id, account, block_number, log_index, "
@@ -248,8 +259,8 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
           .Int8(chain)
           .Bytea(key.token.bytes())
           .Bytea(key.holder.bytes())
-          .Numeric(evm::ToDecimal(holding.balance))
           .Int8(Signed(holding.last_change_block));
+      AddNumeric(added, holding.balance);
       continue;
     }
     tokens.push_back(HexOf(key.token.bytes()));
@@ -259,8 +270,8 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
   }
   if (added.rows() > 0) {
     absl::StatusOr<int64_t> copied = connection.CopyFrom(
-        "COPY indexer.token_balances (chain_id, token, holder, balance, "
-        "last_change_block) FROM STDIN (FORMAT binary)",
+        "COPY indexer.token_balances (chain_id, token, holder, "
+        "last_change_block, balance) FROM STDIN (FORMAT binary)",
         std::move(added).Finish());
     if (!copied.ok()) return copied.status();
   }

@@ -8,7 +8,6 @@ namespace {
 // The signature, flags and header extension length that open the data.
 constexpr char kHeader[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 constexpr uint32_t kByteaOid = 17;
-constexpr int16_t kNumericNegative = 0x4000;
 // Timestamps count microseconds from 2000-01-01 00:00:00 UTC.
 constexpr int64_t kPostgresEpochUnixSeconds = 946'684'800;
 
@@ -103,30 +102,33 @@ PgBinaryCopy& PgBinaryCopy::ByteaArray(
   return *this;
 }
 
-PgBinaryCopy& PgBinaryCopy::Numeric(absl::string_view decimal) {
+PgBinaryCopy& PgBinaryCopy::Numeric(absl::Span<const uint64_t> limbs) {
   // numeric's binary form: base-10000 digits, most significant first, with
-  // the weight (the power of 10000 of the first digit) and the sign.
-  const bool negative = !decimal.empty() && decimal.front() == '-';
-  if (negative) decimal.remove_prefix(1);
-  while (decimal.size() > 1 && decimal.front() == '0') decimal.remove_prefix(1);
-  std::vector<int16_t> digits;
-  digits.reserve(decimal.size() / 4 + 1);
-  // The first group takes what is left over from groups of four.
-  size_t group = decimal.size() % 4 == 0 ? 4 : decimal.size() % 4;
-  for (size_t at = 0; at < decimal.size(); at += group, group = 4) {
-    int16_t digit = 0;
-    for (size_t i = at; i < at + group; ++i)
-      digit = static_cast<int16_t>(digit * 10 + (decimal[i] - '0'));
-    digits.push_back(digit);
+  // the weight (the power of 10000 of the first digit); trailing zero
+  // digits are left out.
+  std::vector<uint64_t> rest(limbs.begin(), limbs.end());
+  while (!rest.empty() && rest.back() == 0) rest.pop_back();
+  std::vector<int16_t> digits;  // least significant first
+  while (!rest.empty()) {
+    unsigned __int128 remainder = 0;
+    for (size_t i = rest.size(); i-- > 0;) {
+      const unsigned __int128 part = (remainder << 64) | rest[i];
+      rest[i] = static_cast<uint64_t>(part / 10000);
+      remainder = part % 10000;
+    }
+    digits.push_back(static_cast<int16_t>(remainder));
+    while (!rest.empty() && rest.back() == 0) rest.pop_back();
   }
   const int16_t weight = static_cast<int16_t>(digits.size()) - 1;
-  while (!digits.empty() && digits.back() == 0) digits.pop_back();
-  Put32(static_cast<int32_t>(8 + 2 * digits.size()));
-  Put16(static_cast<int16_t>(digits.size()));
-  Put16(digits.empty() ? 0 : weight);
-  Put16(negative && !digits.empty() ? kNumericNegative : 0);
-  Put16(0);
-  for (int16_t digit : digits) Put16(digit);
+  size_t skipped = 0;
+  while (skipped < digits.size() && digits[skipped] == 0) ++skipped;
+  const size_t kept = digits.size() - skipped;
+  Put32(static_cast<int32_t>(8 + 2 * kept));
+  Put16(static_cast<int16_t>(kept));
+  Put16(kept == 0 ? 0 : weight);
+  Put16(0);  // the sign: positive
+  Put16(0);  // no digits after the decimal point
+  for (size_t i = digits.size(); i-- > skipped;) Put16(digits[i]);
   return *this;
 }
 

@@ -30,8 +30,9 @@ class PgBinaryCopy {
   PgBinaryCopy& Text(absl::string_view text);
   PgBinaryCopy& Jsonb(absl::string_view json);
   PgBinaryCopy& ByteaArray(absl::Span<const absl::Span<const uint8_t>> items);
-  // Numeric takes a decimal integer, with a leading '-' when negative.
-  PgBinaryCopy& Numeric(absl::string_view decimal);
+  // Numeric takes an unsigned integer as 64-bit limbs, least significant
+  // first (as multiprecision libraries hold them).
+  PgBinaryCopy& Numeric(absl::Span<const uint64_t> limbs);
   PgBinaryCopy& Timestamptz(int64_t unix_seconds);
 
   int64_t rows() const { return rows_; }
