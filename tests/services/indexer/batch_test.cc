@@ -22,6 +22,16 @@ int64_t Count(PgPool& pool, const std::string& sql) {
   return *result->GetInt64(0, 0);
 }
 
+// IndexedWorkload is an empty database with the indexer's schema, beside
+// anvil with the scripted workload run on it.
+struct IndexedWorkload {
+  testing::ScopedDatabase database;
+  std::unique_ptr<PgPool> pool = MigratedPool(database);
+  std::unique_ptr<testing::ProtocolWorkload> workload =
+      testing::ProtocolWorkload::Deploy(testing::GetTestEnvironment().rpc_url);
+  std::vector<testing::ExpectedEvent> expected = workload->Run();
+};
+
 // CheckBalancesMatchChain checks that every workload holder's stored
 // balance of each token equals balanceOf at block `head`.
 void CheckBalancesMatchChain(testing::ProtocolWorkload& workload,
@@ -51,11 +61,10 @@ void CheckBalancesMatchChain(testing::ProtocolWorkload& workload,
 
 TEST_CASE("the workload's blocks are indexed with the chain's values",
           "[indexer]") {
-  testing::ScopedDatabase database;
-  auto pool = MigratedPool(database);
-  auto workload =
-      testing::ProtocolWorkload::Deploy(testing::GetTestEnvironment().rpc_url);
-  const std::vector<testing::ExpectedEvent> expected = workload->Run();
+  IndexedWorkload indexed;
+  auto& pool = indexed.pool;
+  auto& workload = indexed.workload;
+  const std::vector<testing::ExpectedEvent>& expected = indexed.expected;
   auto registry = ContractRegistry::FromDeployment(workload->deployment());
   REQUIRE(registry.ok());
   evm::JsonRpcClient& client = workload->client();
@@ -125,11 +134,9 @@ TEST_CASE("the workload's blocks are indexed with the chain's values",
 
 TEST_CASE("a log that does not match its ABI is recorded as undecodable",
           "[indexer]") {
-  testing::ScopedDatabase database;
-  auto pool = MigratedPool(database);
-  auto workload =
-      testing::ProtocolWorkload::Deploy(testing::GetTestEnvironment().rpc_url);
-  workload->Run();
+  IndexedWorkload indexed;
+  auto& pool = indexed.pool;
+  auto& workload = indexed.workload;
   contracts::Deployment deployment = workload->deployment();
   // An ABI that declares Transfer with one indexed address too few: every
   // rBTC Transfer log has a topic more than it expects.
@@ -192,11 +199,9 @@ TEST_CASE("final blocks can follow the node's finalized tag", "[indexer]") {
 
 TEST_CASE("balances kept in memory give way when the cursor moved elsewhere",
           "[indexer]") {
-  testing::ScopedDatabase database;
-  auto pool = MigratedPool(database);
-  auto workload =
-      testing::ProtocolWorkload::Deploy(testing::GetTestEnvironment().rpc_url);
-  workload->Run();
+  IndexedWorkload indexed;
+  auto& pool = indexed.pool;
+  auto& workload = indexed.workload;
   auto registry = ContractRegistry::FromDeployment(workload->deployment());
   REQUIRE(registry.ok());
   evm::JsonRpcClient& client = workload->client();
