@@ -155,8 +155,10 @@ using Balances = absl::flat_hash_map<HoldingKey, evm::Uint256>;
 // `holdings`. It starts from `known` balances, when given, and reads the
 // others.
 absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
-                           const Balances* known, Holdings& holdings) {
+                           const Balances* known, Holdings& holdings,
+                           size_t& read) {
   holdings.clear();
+  read = 0;
   if (batch.activity.empty()) return absl::OkStatus();
   std::vector<HoldingKey> order;
   std::vector<HoldingKey> unknown;
@@ -175,6 +177,7 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
       unknown.push_back(key);
     }
   }
+  read = unknown.size();
   if (!unknown.empty()) {
     std::vector<std::string> tokens, holders;
     for (const HoldingKey& key : unknown) {
@@ -356,6 +359,15 @@ std::vector<std::string> RenderRows(const Batch& batch) {
 
 }  // namespace
 
+PostgresChainStore::PostgresChainStore(PgPool& pool,
+                                       metrics::Registry& registry)
+    : pool_(pool),
+      balance_lookups_(registry.AddCounter(
+          "chainsync_indexer_balance_lookups_total",
+          "Balances a batch started from, by source: memory (as the "
+          "store's last commit left them) or database.",
+          {"chain_id", "source"})) {}
+
 absl::StatusOr<std::optional<Cursor>> PostgresChainStore::LoadCursor(
     uint64_t chain_id) {
   absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
@@ -393,6 +405,7 @@ absl::Status PostgresChainStore::Commit(const Batch& batch) {
   std::lock_guard<std::mutex> lock(known_mu_);
   bool known_valid = false;
   Holdings holdings;
+  size_t read = 0;
   const absl::Status status =
       pool_.InTransaction([&](PgConnection& connection) -> absl::Status {
         absl::StatusOr<PgResult> cursor =
@@ -418,7 +431,7 @@ absl::Status PostgresChainStore::Commit(const Batch& batch) {
           if (table == kEventsCopy) {
             if (absl::Status status = WriteActivity(
                     connection, batch, known_valid ? &known_.balances : nullptr,
-                    holdings);
+                    holdings, read);
                 !status.ok()) {
               return status;
             }
@@ -444,6 +457,11 @@ absl::Status PostgresChainStore::Commit(const Batch& batch) {
     known_.cursor.reset();
   }
   if (!status.ok()) return status;
+  const std::string chain = absl::StrCat(batch.chain_id);
+  balance_lookups_.WithLabels({chain, "memory"})
+      .Increment(static_cast<double>(holdings.size() - read));
+  balance_lookups_.WithLabels({chain, "database"})
+      .Increment(static_cast<double>(read));
   known_.chain_id = batch.chain_id;
   known_.cursor = Cursor{batch.to_block, batch.blocks.back().hash};
   for (const auto& [key, holding] : holdings)

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
+#include "libs/common/metrics/registry.h"
 #include "libs/common/postgres/pool.h"
 #include "services/indexer/batch.h"
 
@@ -69,7 +70,8 @@ struct HoldingKey {
 // through binary COPY; balances are written once per holder and batch.
 class PostgresChainStore final : public ChainStore {
  public:
-  explicit PostgresChainStore(PgPool& pool) : pool_(pool) {}
+  explicit PostgresChainStore(
+      PgPool& pool, metrics::Registry& registry = metrics::DefaultRegistry());
 
   absl::StatusOr<std::optional<Cursor>> LoadCursor(uint64_t chain_id) override;
   absl::Status Commit(const Batch& batch) override;
@@ -95,6 +97,9 @@ class PostgresChainStore final : public ChainStore {
   };
 
   PgPool& pool_;
+  // Balances a batch started from, by chain and by where they came from:
+  // "memory" (KnownBalances) or "database".
+  metrics::Family<metrics::Counter>& balance_lookups_;
   std::mutex known_mu_;
   KnownBalances known_;
 };

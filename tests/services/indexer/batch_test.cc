@@ -207,8 +207,8 @@ TEST_CASE("balances kept in memory give way when the cursor moved elsewhere",
   evm::JsonRpcClient& client = workload->client();
   const uint64_t start = (*registry)->start_block();
   const uint64_t head = *client.BlockNumber();
-  const uint64_t middle = (start + head) / 2;
-  const uint64_t ancestor = (start + middle) / 2;
+  const uint64_t ancestor = (start + head) / 2;
+  const uint64_t middle = head - 1;
   // Balances move between the ancestor and the middle.
   auto undone = FetchBatch(client, **registry, 31337, ancestor + 1, middle);
   REQUIRE(undone.ok());
@@ -216,23 +216,36 @@ TEST_CASE("balances kept in memory give way when the cursor moved elsewhere",
       std::any_of(undone->activity.begin(), undone->activity.end(),
                   [](const ActivityRow& row) { return row.moves_balance; }));
 
-  // This store commits up to the middle and keeps those balances; another
-  // writer then rolls the chain back to the ancestor.
-  PostgresChainStore store(*pool);
-  auto first = FetchBatch(client, **registry, 31337, start, middle);
-  REQUIRE(first.ok());
-  REQUIRE(store.Commit(*first).ok());
+  // This store commits up to the ancestor, then to the middle: the second
+  // batch starts from the balances the first left in memory.
+  metrics::Registry metrics;
+  const auto lookups = [&](const char* source) {
+    return metrics
+        .AddCounter("chainsync_indexer_balance_lookups_total", "",
+                    {"chain_id", "source"})
+        .WithLabels({"31337", source})
+        .Value();
+  };
+  PostgresChainStore store(*pool, metrics);
   auto to_ancestor = FetchBatch(client, **registry, 31337, start, ancestor);
   REQUIRE(to_ancestor.ok());
+  REQUIRE(store.Commit(*to_ancestor).ok());
+  CHECK(lookups("memory") == 0);
+  REQUIRE(store.Commit(*undone).ok());
+  const double from_memory = lookups("memory");
+  CHECK(from_memory > 0);
+
+  // Another writer rolls the chain back to the ancestor. The store's next
+  // batch starts from the balances stored there, not from the ones it kept.
   PostgresChainStore other(*pool);
   REQUIRE(
       other.RollbackTo(31337, ancestor, to_ancestor->blocks.back().hash).ok());
-
-  // Its next batch starts from the balances stored at the ancestor, not
-  // from the ones it kept.
+  const double from_database = lookups("database");
   auto rest = FetchBatch(client, **registry, 31337, ancestor + 1, head);
   REQUIRE(rest.ok());
   REQUIRE(store.Commit(*rest).ok());
+  CHECK(lookups("memory") == from_memory);
+  CHECK(lookups("database") > from_database);
   CheckBalancesMatchChain(*workload, **pool->Acquire(), head);
 }
 
