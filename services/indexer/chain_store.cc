@@ -168,14 +168,14 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
     auto [holding, added] = holdings.try_emplace(key);
     if (!added) continue;
     order.push_back(key);
-    const auto found =
-        known != nullptr ? known->find(key) : Balances::const_iterator();
-    if (known != nullptr && found != known->end()) {
-      holding->second.balance = found->second;
-      holding->second.stored = true;
-    } else {
-      unknown.push_back(key);
+    if (known != nullptr) {
+      if (const auto found = known->find(key); found != known->end()) {
+        holding->second.balance = found->second;
+        holding->second.stored = true;
+        continue;
+      }
     }
+    unknown.push_back(key);
   }
   read = unknown.size();
   if (!unknown.empty()) {
