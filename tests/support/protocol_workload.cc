@@ -205,6 +205,10 @@ std::vector<ExpectedEvent> ProtocolWorkload::Run() {
        {b, evm::Uint256(10000)});
   transfer("WrappedRBTC", Hex(a), Hex(b), 10000);
 
+  // A transfer to oneself: the balance moves out and back in at one log.
+  send(*users_[0], wrbtc, "transfer(address,uint256)", {a, evm::Uint256(2500)});
+  transfer("WrappedRBTC", Hex(a), Hex(a), 2500);
+
   send(*users_[1], wrbtc, "unwrap(uint256)", {evm::Uint256(5000)});
   transfer("WrappedRBTC", Hex(b), kZero, 5000);
   transfer("RBTCSynth", Hex(wrbtc), Hex(b), 5000);

@@ -102,9 +102,10 @@ void CheckQueries(Subprocess& indexer, testing::ProtocolWorkload& workload,
                      response.activities().end());
       token = response.next_page_token();
     } while (!token.empty());
-    // deposit; fee, mint, sync; rBTC out, wrBTC mint, wrap; transfer; fee,
-    // burn, sync; join; leave; withdraw.
-    CHECK(history.size() == 14);
+    // deposit; fee, mint, sync; rBTC out, wrBTC mint, wrap; transfer; a
+    // transfer to herself (out and in); fee, burn, sync; join; leave;
+    // withdraw.
+    CHECK(history.size() == 16);
     for (size_t i = 1; i < history.size(); ++i) {
       CHECK(history[i - 1].position().block_number() >=
             history[i].position().block_number());
