@@ -5,7 +5,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "libs/common/postgres/binary_copy.h"
 
@@ -186,10 +185,7 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
     }
     absl::StatusOr<PgResult> stored = connection.Exec(
         kReadBalances,
-        PgParams()
-            .Add(batch.chain_id)
-            .Add(absl::StrCat("{", absl::StrJoin(tokens, ","), "}"))
-            .Add(absl::StrCat("{", absl::StrJoin(holders, ","), "}")));
+        PgParams().Add(batch.chain_id).AddArray(tokens).AddArray(holders));
     if (!stored.ok()) return stored.status();
     for (int row = 0; row < stored->rows(); ++row) {
       Holding& holding = holdings[unknown[*stored->GetInt64(row, 0) - 1]];
@@ -279,16 +275,13 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
     if (!copied.ok()) return copied.status();
   }
   if (tokens.empty()) return absl::OkStatus();
-  const auto array = [](const std::vector<std::string>& items) {
-    return absl::StrCat("{", absl::StrJoin(items, ","), "}");
-  };
   return connection
       .Exec(kUpdateBalances, PgParams()
                                  .Add(batch.chain_id)
-                                 .Add(array(tokens))
-                                 .Add(array(holders))
-                                 .Add(array(values))
-                                 .Add(array(blocks)))
+                                 .AddArray(tokens)
+                                 .AddArray(holders)
+                                 .AddArray(values)
+                                 .AddArray(blocks))
       .status();
 }
 

@@ -200,10 +200,6 @@ absl::Status JsonInto(absl::string_view json, google::protobuf::Struct* out) {
   return absl::OkStatus();
 }
 
-std::string TextArray(const std::vector<std::string>& items) {
-  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
-}
-
 }  // namespace
 
 absl::StatusOr<v1::GetBalancesResponse> IndexQueries::GetBalances(
@@ -278,7 +274,7 @@ absl::StatusOr<v1::ListActivityResponse> IndexQueries::ListActivity(
   if (kinds.empty()) {
     params.AddNull();
   } else {
-    params.Add(TextArray(kinds));
+    params.AddArray(kinds);
   }
   params.Add(after[0]).Add(after[1]).Add(after[2]).Add(after[3]).Add(*size + 1);
   absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
@@ -349,13 +345,13 @@ absl::StatusOr<v1::ListEventsResponse> IndexQueries::ListEvents(
   if (contracts.empty()) {
     params.AddNull();
   } else {
-    params.Add(TextArray(contracts));
+    params.AddArray(contracts);
   }
   if (request.event_names().empty()) {
     params.AddNull();
   } else {
-    params.Add(TextArray(
-        {request.event_names().begin(), request.event_names().end()}));
+    params.AddArray(std::vector<std::string>(request.event_names().begin(),
+                                             request.event_names().end()));
   }
   params.Add(request.from_block())
       .Add(request.to_block() == 0 ? kMaxInt64

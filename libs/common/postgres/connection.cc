@@ -56,6 +56,21 @@ PgParams& PgParams::Add(bool value) {
   values_.emplace_back(value ? "true" : "false");
   return *this;
 }
+PgParams& PgParams::AddArray(absl::Span<const std::string> items) {
+  std::string literal = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) literal.push_back(',');
+    literal.push_back('"');
+    for (const char c : items[i]) {
+      if (c == '"' || c == '\\') literal.push_back('\\');
+      literal.push_back(c);
+    }
+    literal.push_back('"');
+  }
+  literal.push_back('}');
+  values_.emplace_back(std::move(literal));
+  return *this;
+}
 PgParams& PgParams::AddNull() {
   values_.emplace_back(std::nullopt);
   return *this;

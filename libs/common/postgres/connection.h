@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "libs/common/config/secret.h"
 
 struct pg_conn;
@@ -39,6 +40,9 @@ class PgParams {
   PgParams& Add(int value) { return Add(static_cast<int64_t>(value)); }
   PgParams& Add(uint64_t value);
   PgParams& Add(bool value);
+  // AddArray adds a one-dimensional array literal of `items`, each quoted,
+  // for a parameter cast to an array type ($1::text[], $1::bigint[]).
+  PgParams& AddArray(absl::Span<const std::string> items);
   PgParams& AddNull();
 
   const std::vector<PgParam>& values() const { return values_; }

@@ -26,6 +26,27 @@ TEST_CASE("parameterised statements round-trip values and NULL", "[postgres]") {
   CHECK(result->Get(0, 3) == "t");
 }
 
+TEST_CASE("array parameters keep every element exactly", "[postgres]") {
+  ScopedDatabase database;
+  auto connection = database.Connect();
+  const std::vector<std::string> items = {
+      "plain", "a,b", "{x}", "say \"hi\"", "back\\slash", "", "NULL"};
+  auto result = connection->Exec(
+      "SELECT cardinality($1::text[]), "
+      "array_to_string(ARRAY(SELECT quote_literal(x) FROM unnest($1::text[]) "
+      "x), '|'), $2::bigint[] = '{7,-8}', cardinality($3::text[])",
+      PgParams()
+          .AddArray(items)
+          .AddArray(std::vector<std::string>{"7", "-8"})
+          .AddArray({}));
+  REQUIRE(result.ok());
+  CHECK(result->Get(0, 0) == "7");
+  CHECK(result->Get(0, 1) ==
+        "'plain'|'a,b'|'{x}'|'say \"hi\"'|E'back\\\\slash'|''|'NULL'");
+  CHECK(result->Get(0, 2) == "t");
+  CHECK(result->Get(0, 3) == "0");
+}
+
 TEST_CASE("prepared statements are prepared once per connection",
           "[postgres]") {
   ScopedDatabase database;
