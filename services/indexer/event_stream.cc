@@ -1,11 +1,8 @@
 #include "services/indexer/event_stream.h"
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/json_util.h"
 #include "libs/common/logging/log.h"
-#include "libs/evm/address.h"
+#include "services/indexer/api_rows.h"
 
 namespace chainsync::indexer {
 namespace {
@@ -13,8 +10,10 @@ namespace {
 constexpr char kChannel[] = "chainsync_indexer_stream";
 constexpr PgStatement kRead = {
     "indexer_stream_read",
-    "SELECT sequence, removed, chain_id, block_number, encode(block_hash, "
-    "'hex'), log_index, encode(transaction_hash, 'hex'), transaction_index, "
+    "SELECT sequence, removed, "
+    // EventFromRow's columns.
+    "chain_id, block_number, encode(block_hash, 'hex'), log_index, "
+    "encode(transaction_hash, 'hex'), transaction_index, "
     "encode(contract_address, 'hex'), contract_name, event_name, signature, "
     "args::text, array_to_string(ARRAY(SELECT encode(a, 'hex') FROM "
     "unnest(accounts) a), ','), extract(epoch FROM block_time)::bigint "
@@ -24,45 +23,6 @@ constexpr PgStatement kLatest = {
     "indexer_stream_latest",
     "SELECT coalesce((SELECT sequence FROM indexer.event_stream "
     "ORDER BY sequence DESC LIMIT 1), 0)"};
-
-std::string Checksummed(absl::string_view hex) {
-  absl::StatusOr<evm::Address> address =
-      evm::Address::Parse(absl::StrCat("0x", hex));
-  return address.ok() ? address->ToChecksumHex() : absl::StrCat("0x", hex);
-}
-
-// EventAt turns one row of kRead into the API's Event, without its
-// confirmations, which depend on the reader's moment.
-absl::StatusOr<v1::Event> EventAt(const PgResult& rows, int row) {
-  v1::Event event;
-  event.set_sequence(static_cast<uint64_t>(*rows.GetInt64(row, 0)));
-  event.set_removed(rows.Get(row, 1) == "t");
-  v1::EventPosition* position = event.mutable_position();
-  position->set_chain_id(static_cast<uint64_t>(*rows.GetInt64(row, 2)));
-  position->set_block_number(static_cast<uint64_t>(*rows.GetInt64(row, 3)));
-  position->set_block_hash(absl::StrCat("0x", rows.Get(row, 4)));
-  position->set_log_index(static_cast<uint32_t>(*rows.GetInt64(row, 5)));
-  position->set_transaction_hash(absl::StrCat("0x", rows.Get(row, 6)));
-  position->set_transaction_index(
-      static_cast<uint32_t>(*rows.GetInt64(row, 7)));
-  event.set_contract_address(Checksummed(rows.Get(row, 8)));
-  event.set_contract_name(std::string(rows.Get(row, 9)));
-  event.set_event_name(std::string(rows.Get(row, 10)));
-  event.set_signature(std::string(rows.Get(row, 11)));
-  if (!rows.IsNull(row, 12) &&
-      !google::protobuf::util::JsonStringToMessage(
-           std::string(rows.Get(row, 12)), event.mutable_args())
-           .ok()) {
-    return absl::InternalError(
-        absl::StrCat("stream row ", event.sequence(), ": bad args"));
-  }
-  for (absl::string_view account :
-       absl::StrSplit(rows.Get(row, 13), ',', absl::SkipEmpty())) {
-    event.add_accounts(Checksummed(account));
-  }
-  event.mutable_block_time()->set_seconds(*rows.GetInt64(row, 14));
-  return event;
-}
 
 }  // namespace
 
@@ -124,8 +84,10 @@ absl::StatusOr<std::vector<v1::Event>> EventStream::Read(uint64_t after,
   std::vector<v1::Event> events;
   events.reserve(rows->rows());
   for (int row = 0; row < rows->rows(); ++row) {
-    absl::StatusOr<v1::Event> event = EventAt(*rows, row);
+    absl::StatusOr<v1::Event> event = EventFromRow(*rows, row, 2);
     if (!event.ok()) return event.status();
+    event->set_sequence(static_cast<uint64_t>(*rows->GetInt64(row, 0)));
+    event->set_removed(rows->Get(row, 1) == "t");
     events.push_back(*std::move(event));
   }
   return events;

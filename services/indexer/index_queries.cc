@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/util/json_util.h"
+#include "services/indexer/api_rows.h"
 
 namespace chainsync::indexer {
 namespace {
@@ -43,13 +43,12 @@ constexpr PgStatement kActivity = {
     "DESC LIMIT $8"};
 constexpr PgStatement kEvents = {
     "indexer_query_events",
-    "SELECT e.block_number, e.log_index, encode(e.contract_address, 'hex'), "
-    "e.contract_name, "
-    "e.event_name, e.signature, e.args::text, "
-    "coalesce((SELECT string_agg(encode(a, 'hex'), ',') FROM "
-    "unnest(e.accounts) a), ''), "
-    "encode(e.block_hash, 'hex'), encode(e.transaction_hash, 'hex'), "
-    "e.transaction_index, extract(epoch FROM e.block_time)::bigint "
+    // EventFromRow's columns.
+    "SELECT chain_id, block_number, encode(block_hash, 'hex'), log_index, "
+    "encode(transaction_hash, 'hex'), transaction_index, "
+    "encode(contract_address, 'hex'), contract_name, event_name, signature, "
+    "args::text, array_to_string(ARRAY(SELECT encode(a, 'hex') FROM "
+    "unnest(accounts) a), ','), extract(epoch FROM block_time)::bigint "
     "FROM indexer.events e "
     "WHERE e.chain_id = $1 AND e.decode_error IS NULL "
     "AND ($2::text[] IS NULL OR e.contract_address IN "
@@ -117,16 +116,6 @@ int64_t Int(const PgResult& rows, int row, int column) {
   return rows.IsNull(row, column) ? 0 : *rows.GetInt64(row, column);
 }
 
-std::string Checksummed(absl::string_view hex) {
-  absl::StatusOr<evm::Address> address =
-      evm::Address::Parse(absl::StrCat("0x", hex));
-  return address.ok() ? address->ToChecksumHex() : "";
-}
-
-std::string HexText(absl::string_view hex) {
-  return hex.empty() ? "" : absl::StrCat("0x", hex);
-}
-
 void SetTime(int64_t seconds, google::protobuf::Timestamp* time) {
   time->set_seconds(seconds);
 }
@@ -189,15 +178,6 @@ v1::Direction DirectionOf(absl::string_view direction) {
   if (direction == "in") return v1::DIRECTION_IN;
   if (direction == "out") return v1::DIRECTION_OUT;
   return v1::DIRECTION_UNSPECIFIED;
-}
-
-absl::Status JsonInto(absl::string_view json, google::protobuf::Struct* out) {
-  const auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), out);
-  if (!status.ok())
-    return absl::InternalError(
-        absl::StrCat("stored JSON: ", status.ToString()));
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -368,30 +348,16 @@ absl::StatusOr<v1::ListEventsResponse> IndexQueries::ListEvents(
   if (!rows.ok()) return rows.status();
   const int count = std::min(rows->rows(), *size);
   for (int row = 0; row < count; ++row) {
-    v1::Event* event = response.add_events();
-    FillPosition(chain_id_, *rows, row, 0, 1, 8, 9, 10,
-                 event->mutable_position());
-    event->set_contract_address(Checksummed(rows->Get(row, 2)));
-    event->set_contract_name(std::string(rows->Get(row, 3)));
-    event->set_event_name(std::string(rows->Get(row, 4)));
-    event->set_signature(std::string(rows->Get(row, 5)));
-    if (absl::Status status =
-            JsonInto(rows->Get(row, 6), event->mutable_args());
-        !status.ok()) {
-      return status;
-    }
-    for (const absl::string_view account :
-         absl::StrSplit(rows->Get(row, 7), ',', absl::SkipEmpty())) {
-      event->add_accounts(Checksummed(account));
-    }
-    SetTime(Int(*rows, row, 11), event->mutable_block_time());
+    absl::StatusOr<v1::Event> event = EventFromRow(*rows, row, 0);
+    if (!event.ok()) return event.status();
     event->set_confirmations(static_cast<uint64_t>(
-        std::max<int64_t>(0, Int(*indexed, 0, 0) - Int(*rows, row, 0))));
+        std::max<int64_t>(0, Int(*indexed, 0, 0) - Int(*rows, row, 1))));
+    *response.add_events() = *std::move(event);
   }
   if (rows->rows() > *size) {
     response.set_next_page_token(
-        EncodeToken({std::string(rows->Get(*size - 1, 0)),
-                     std::string(rows->Get(*size - 1, 1))}));
+        EncodeToken({std::string(rows->Get(*size - 1, 1)),
+                     std::string(rows->Get(*size - 1, 3))}));
   }
   return response;
 }
@@ -433,8 +399,8 @@ absl::StatusOr<v1::ListEmergencyBurnsResponse> IndexQueries::ListEmergencyBurns(
   }
   if (rows->rows() > *size) {
     response.set_next_page_token(
-        EncodeToken({std::string(rows->Get(*size - 1, 0)),
-                     std::string(rows->Get(*size - 1, 1))}));
+        EncodeToken({std::string(rows->Get(*size - 1, 1)),
+                     std::string(rows->Get(*size - 1, 3))}));
   }
   absl::StatusOr<PgResult> stats =
       (*connection)->Exec(kBurnStats, PgParams().Add(chain_id_));

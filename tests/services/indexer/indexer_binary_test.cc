@@ -149,6 +149,22 @@ void CheckQueries(Subprocess& indexer, testing::ProtocolWorkload& workload,
           "key compromise");
     CHECK(response.events(0).position().block_number() <
           response.events(1).position().block_number());
+
+    // One at a time: the page token leads from the first to the second.
+    request.set_page_size(1);
+    grpc::ClientContext first_context;
+    v1::ListEventsResponse first;
+    REQUIRE(stub->ListEvents(&first_context, request, &first).ok());
+    REQUIRE(first.events_size() == 1);
+    REQUIRE_FALSE(first.next_page_token().empty());
+    request.set_page_token(first.next_page_token());
+    grpc::ClientContext second_context;
+    v1::ListEventsResponse second;
+    REQUIRE(stub->ListEvents(&second_context, request, &second).ok());
+    REQUIRE(second.events_size() == 1);
+    CHECK(second.events(0).position().SerializeAsString() ==
+          response.events(1).position().SerializeAsString());
+    CHECK(second.next_page_token().empty());
   }
   {
     grpc::ClientContext context;
