@@ -2,6 +2,8 @@
 
 #include <endian.h>
 
+#include "absl/container/inlined_vector.h"
+
 namespace chainsync {
 namespace {
 
@@ -106,9 +108,11 @@ PgBinaryCopy& PgBinaryCopy::Numeric(absl::Span<const uint64_t> limbs) {
   // numeric's binary form: base-10000 digits, most significant first, with
   // the weight (the power of 10000 of the first digit); trailing zero
   // digits are left out.
-  std::vector<uint64_t> rest(limbs.begin(), limbs.end());
+  // Inline room for 256 bits: amounts are converted several times per
+  // indexed event, so they should not allocate.
+  absl::InlinedVector<uint64_t, 4> rest(limbs.begin(), limbs.end());
   while (!rest.empty() && rest.back() == 0) rest.pop_back();
-  std::vector<int16_t> digits;  // least significant first
+  absl::InlinedVector<int16_t, 20> digits;  // least significant first
   while (!rest.empty()) {
     unsigned __int128 remainder = 0;
     for (size_t i = rest.size(); i-- > 0;) {
