@@ -9,6 +9,16 @@
 namespace chainsync::indexer {
 
 absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
+  if (staged_ == nullptr) {
+    absl::StatusOr<std::optional<StepResult>> done = StageNext();
+    if (!done.ok()) return done.status();
+    if (done->has_value()) return **done;
+  }
+  return CommitStaged();
+}
+
+absl::StatusOr<std::optional<ChainFollower::StepResult>>
+ChainFollower::StageNext() {
   absl::StatusOr<std::optional<Cursor>> cursor =
       store_.LoadCursor(options_.chain_id);
   if (!cursor.ok()) return cursor.status();
@@ -45,51 +55,108 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::Step() {
         .head = *head, .finalized = *final_block, .indexed = from - 1};
   }
 
+  head_ = *head;
+  final_block_ = *final_block;
   const absl::Time fetching = absl::Now();
-  FetchAhead(from, *final_block);
-  uint64_t to;
-  uint64_t log_span = 0;
+  FetchAhead(from, final_block_);
   absl::StatusOr<Batch> batch;
-  if (!ahead_.empty()) {
-    const std::unique_ptr<Ahead> current = std::move(ahead_.front());
-    ahead_.pop_front();
-    FetchAhead(current->to + 1, *final_block);
-    to = current->to;
-    batch = current->batch.get();
-    log_span = current->log_span;
+  const bool final = !ahead_.empty();
+  if (final) {
+    batch = TakeAhead();
   } else {
     // Blocks above the confirmation depth, one batch at a time, each header
     // linked to the one before.
-    to = std::min(*head, from + span_ - 1);
+    const uint64_t to = std::min(*head, from + span_ - 1);
+    uint64_t log_span = 0;
     FetchOptions fetch{.contiguous = true, .log_span = &log_span};
     if (has_data) fetch.parent = (*cursor)->indexed_hash;
     batch = FetchBatch(client_, registry_, options_.chain_id, from, to, fetch);
-  }
-  if (log_span > 0) {
-    AdaptSpan(to - from + 1, log_span,
-              batch.ok() ? std::optional<uint64_t>(batch->events.size())
-                         : std::nullopt);
+    AdaptSpan(to - from + 1, log_span, batch);
   }
   if (absl::IsAborted(batch.status())) {
     ahead_.clear();
     return RollBackReorg(from - 1);
   }
   if (!batch.ok()) return batch.status();
-  const absl::Time committing = absl::Now();
-  if (absl::Status status = store_.Commit(*batch); !status.ok()) {
+  if (absl::Status status = StageBatch(*std::move(batch), fetching, final);
+      !status.ok()) {
     ahead_.clear();
     return status;
   }
-  return StepResult{.head = *head,
-                    .finalized = *final_block,
-                    .indexed = to,
+  return std::nullopt;
+}
+
+absl::Status ChainFollower::StageBatch(Batch batch, absl::Time fetching,
+                                       bool final) {
+  const absl::Time staging = absl::Now();
+  absl::StatusOr<std::unique_ptr<StagedBatch>> staged =
+      store_.Stage(std::move(batch));
+  if (!staged.ok()) return staged.status();
+  staged_ = *std::move(staged);
+  staged_final_ = final;
+  fetch_wait_ = staging - fetching;
+  staging_ = absl::Now() - staging;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ChainFollower::StepResult> ChainFollower::CommitStaged() {
+  const std::unique_ptr<StagedBatch> committing = std::move(staged_);
+  const Batch& batch = committing->batch();
+  StepResult result{.head = head_,
+                    .finalized = final_block_,
+                    .indexed = batch.to_block,
                     .indexed_time = absl::FromUnixSeconds(
-                        static_cast<int64_t>(batch->blocks.back().timestamp)),
-                    .blocks_indexed = to - from + 1,
-                    .events_indexed = batch->events.size(),
-                    .span = span_,
-                    .fetch_wait = committing - fetching,
-                    .commit = absl::Now() - committing};
+                        static_cast<int64_t>(batch.blocks.back().timestamp)),
+                    .blocks_indexed = batch.to_block - batch.from_block + 1,
+                    .events_indexed = batch.events.size(),
+                    .fetch_wait = fetch_wait_,
+                    .commit = staging_};
+  absl::Duration finishing;
+  std::future<absl::Status> committed =
+      std::async(std::launch::async, [&committing, &finishing] {
+        const absl::Time start = absl::Now();
+        absl::Status status = committing->Commit();
+        finishing = absl::Now() - start;
+        return status;
+      });
+  // Final blocks are committed two batches at a time: while one commits,
+  // the next is staged on a connection of its own, and Postgres writes
+  // both at once. It is committed by the next step.
+  if (staged_final_) StageAhead(batch.to_block + 1);
+  const absl::Status status = committed.get();
+  if (!status.ok()) {
+    staged_.reset();
+    ahead_.clear();
+    return status;
+  }
+  result.commit += finishing;
+  result.span = span_;
+  return result;
+}
+
+void ChainFollower::StageAhead(uint64_t from) {
+  if (ahead_.empty() || ahead_.front()->from != from) return;
+  const absl::Time fetching = absl::Now();
+  absl::StatusOr<Batch> batch = TakeAhead();
+  // A batch that fails here is fetched and staged again by the next step,
+  // which reports why it fails.
+  if (!batch.ok() || !StageBatch(*std::move(batch), fetching, true).ok()) {
+    ahead_.clear();
+  }
+}
+
+absl::StatusOr<Batch> ChainFollower::TakeAhead() {
+  const std::unique_ptr<Ahead> next = std::move(ahead_.front());
+  ahead_.pop_front();
+  FetchAhead(next->to + 1, final_block_);
+  absl::StatusOr<Batch> batch = next->batch.get();
+  AdaptSpan(next->to - next->from + 1, next->log_span, batch);
+  return batch;
+}
+
+void ChainFollower::Abandon() {
+  staged_.reset();
+  ahead_.clear();
 }
 
 absl::StatusOr<uint64_t> ChainFollower::FinalBlock(uint64_t head) {
@@ -128,7 +195,8 @@ std::unique_ptr<ChainFollower::Ahead> ChainFollower::StartFetch(uint64_t from,
 }
 
 void ChainFollower::AdaptSpan(uint64_t blocks, uint64_t log_span,
-                              std::optional<uint64_t> events) {
+                              const absl::StatusOr<Batch>& batch) {
+  if (log_span == 0) return;
   if (log_span < blocks) {
     provider_limit_ = std::max<uint64_t>(log_span, 1);
     span_ = std::min(span_, provider_limit_);
@@ -137,14 +205,15 @@ void ChainFollower::AdaptSpan(uint64_t blocks, uint64_t log_span,
               {{"chain_id", options_.chain_id}, {"span_blocks", span_}});
     return;
   }
-  if (!events.has_value()) return;
+  if (!batch.ok()) return;
+  const uint64_t events = batch->events.size();
   if (provider_limit_ < options_.max_batch_blocks && blocks >= span_ &&
       span_ == provider_limit_ && ++whole_batches_ >= options_.grow_after) {
     provider_limit_ = std::min(provider_limit_ * 2, options_.max_batch_blocks);
     whole_batches_ = 0;
   }
   const uint64_t dense =
-      blocks * options_.max_batch_events / std::max<uint64_t>(*events, 1);
+      blocks * options_.max_batch_events / std::max<uint64_t>(events, 1);
   span_ = std::max<uint64_t>(
       std::min({dense, span_ * 2, provider_limit_, options_.max_batch_blocks}),
       1);

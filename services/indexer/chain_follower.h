@@ -69,8 +69,13 @@ class ChainFollower {
   // Step indexes the next batch up to the node's head. When the node no
   // longer holds the indexed block, it finds the last stored block the node
   // still holds, rolls back to it, and returns; the next step re-indexes the
-  // canonical branch.
+  // canonical branch. A step that commits a batch of final blocks may leave
+  // the next one staged, to be committed by the next step.
   absl::StatusOr<StepResult> Step();
+
+  // Abandon rolls back the batch staged and drops those fetched ahead: for a
+  // follower that stops writing.
+  void Abandon();
 
  private:
   // A batch of final blocks fetched, and prepared for its commit, on a
@@ -82,6 +87,20 @@ class ChainFollower {
     std::future<absl::StatusOr<Batch>> batch;
   };
 
+  // StageNext finds the next batch from the cursor and stages it; or
+  // returns the step, when it found nothing to index or rolled back a reorg.
+  absl::StatusOr<std::optional<StepResult>> StageNext();
+  // StageBatch stages a batch fetched from `fetching` on, `final` when its
+  // blocks are.
+  absl::Status StageBatch(Batch batch, absl::Time fetching, bool final);
+  // CommitStaged commits the staged batch and, meanwhile, stages the next
+  // one when it is fetched ahead.
+  absl::StatusOr<StepResult> CommitStaged();
+  // StageAhead stages the batch fetched ahead from block `from`, if any.
+  void StageAhead(uint64_t from);
+  // TakeAhead waits for the first batch fetched ahead and takes it from the
+  // queue, which fetches one more behind the rest.
+  absl::StatusOr<Batch> TakeAhead();
   absl::StatusOr<StepResult> RollBackReorg(uint64_t indexed_block);
   // FetchAhead starts fetches of the final blocks after those queued
   // (from `next` when none are) until fetch_ahead are in flight.
@@ -90,11 +109,11 @@ class ChainFollower {
   std::unique_ptr<Ahead> StartFetch(uint64_t from, uint64_t to);
   // FinalBlock is the highest final block when the head is `head`.
   absl::StatusOr<uint64_t> FinalBlock(uint64_t head);
-  // AdaptSpan sets the span of the next batches from one of `blocks` whose
-  // widest eth_getLogs answered was `log_span` blocks and which held
-  // `events` (none when it failed).
+  // AdaptSpan sets the span of the next batches from `batch`, of `blocks`,
+  // whose widest eth_getLogs answered was `log_span` blocks (0: none
+  // answered).
   void AdaptSpan(uint64_t blocks, uint64_t log_span,
-                 std::optional<uint64_t> events);
+                 const absl::StatusOr<Batch>& batch);
 
   // Blocks of the first batch: small, until the chain's density is known.
   static constexpr uint64_t kFirstSpan = 64;
@@ -113,6 +132,15 @@ class ChainFollower {
   // after it.
   uint64_t provider_limit_;
   int whole_batches_ = 0;
+  // The head and the last final block the last batch was staged under.
+  uint64_t head_ = 0;
+  uint64_t final_block_ = 0;
+  // The batch staged and not committed, whether its blocks are final, how
+  // long it waited for its fetch and how long staging took.
+  std::unique_ptr<StagedBatch> staged_;
+  bool staged_final_ = false;
+  absl::Duration fetch_wait_;
+  absl::Duration staging_;
   // In block order, without gaps. Declared last: its fetches use the
   // members above until they finish.
   std::deque<std::unique_ptr<Ahead>> ahead_;

@@ -31,11 +31,15 @@ constexpr PgStatement kSaveCursor = {
     "indexed_block = EXCLUDED.indexed_block, indexed_hash = "
     "EXCLUDED.indexed_hash, "
     "updated_at = now()"};
-// The stored balances among the (token, holder) pairs $2, $3 (hex), by
-// their index in those arrays.
-constexpr PgStatement kReadBalances = {
-    "indexer_read_balances",
-    "SELECT k.i, b.balance::text FROM indexer.token_balances b "
+// The cursor ($1's row, i = NULL) and the stored balances among the (token,
+// holder) pairs $2, $3 (hex), by their index i in those arrays: one
+// statement, so that the balances are those at that cursor.
+constexpr PgStatement kReadStart = {
+    "indexer_read_start",
+    "SELECT NULL::bigint, NULL, indexed_block, encode(indexed_hash, 'hex') "
+    "FROM indexer.chains WHERE chain_id = $1 "
+    "UNION ALL "
+    "SELECT k.i, b.balance::text, NULL, NULL FROM indexer.token_balances b "
     "JOIN unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(token, holder, "
     "i) ON b.token = decode(k.token, 'hex') AND b.holder = decode(k.holder, "
     "'hex') WHERE b.chain_id = $1"};
@@ -147,53 +151,13 @@ struct Holding {
   uint64_t last_change_block = 0;
 };
 using Holdings = absl::flat_hash_map<HoldingKey, Holding>;
-using Balances = absl::flat_hash_map<HoldingKey, evm::Uint256>;
 
-// WriteActivity copies the batch's activity rows, each balance-moving row
-// with the balance after it, and stores the balances the batch leaves in
-// `holdings`. It starts from `known` balances, when given, and reads the
-// others.
-absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
-                           const Balances* known, Holdings& holdings,
-                           size_t& read) {
-  holdings.clear();
-  read = 0;
-  if (batch.activity.empty()) return absl::OkStatus();
-  std::vector<HoldingKey> order;
-  std::vector<HoldingKey> unknown;
-  for (const ActivityRow& row : batch.activity) {
-    if (!row.moves_balance) continue;
-    const HoldingKey key{*row.token, row.account};
-    auto [holding, added] = holdings.try_emplace(key);
-    if (!added) continue;
-    order.push_back(key);
-    if (known != nullptr) {
-      if (const auto found = known->find(key); found != known->end()) {
-        holding->second.balance = found->second;
-        holding->second.stored = true;
-        continue;
-      }
-    }
-    unknown.push_back(key);
-  }
-  read = unknown.size();
-  if (!unknown.empty()) {
-    std::vector<std::string> tokens, holders;
-    for (const HoldingKey& key : unknown) {
-      tokens.push_back(HexOf(key.token.bytes()));
-      holders.push_back(HexOf(key.holder.bytes()));
-    }
-    absl::StatusOr<PgResult> stored = connection.Exec(
-        kReadBalances,
-        PgParams().Add(batch.chain_id).AddArray(tokens).AddArray(holders));
-    if (!stored.ok()) return stored.status();
-    for (int row = 0; row < stored->rows(); ++row) {
-      Holding& holding = holdings[unknown[*stored->GetInt64(row, 0) - 1]];
-      holding.balance = *evm::ParseUint256(stored->Get(row, 1), "balance");
-      holding.stored = true;
-    }
-  }
-  // The rows in chain order, each balance moved as it goes.
+// RenderActivity renders the batch's activity rows for COPY, in chain
+// order, each balance-moving row with the balance after it: `holdings`
+// holds each moved balance as stored before the batch and leaves it as the
+// batch does.
+absl::StatusOr<std::string> RenderActivity(const Batch& batch,
+                                           Holdings& holdings) {
   const absl::flat_hash_map<uint64_t, int64_t> block_times = BlockTimes(batch);
   const int64_t chain = Signed(batch.chain_id);
   PgBinaryCopy copy;
@@ -242,62 +206,48 @@ absl::Status WriteActivity(PgConnection& connection, const Batch& batch,
     holding.last_change_block = row.block_number;
     AddNumeric(copy, holding.balance);
   }
-  absl::StatusOr<int64_t> copied = connection.CopyFrom(
-      "COPY indexer.activity (chain_id, account, block_number, log_index, "
-      "kind, direction, token, amount, counterparty, transaction_hash, "
-      "block_time, details, balance) FROM STDIN (FORMAT binary)",
-      std::move(copy).Finish());
-  if (!copied.ok()) return copied.status();
-  // New holdings are copied in, stored ones updated.
-  PgBinaryCopy added;
-  std::vector<std::string> tokens, holders, values, blocks;
-  for (const HoldingKey& key : order) {
-    const Holding& holding = holdings[key];
-    if (!holding.stored) {
-      added.Row(5)
-          .Int8(chain)
-          .Bytea(key.token.bytes())
-          .Bytea(key.holder.bytes())
-          .Int8(Signed(holding.last_change_block));
-      AddNumeric(added, holding.balance);
-      continue;
-    }
-    tokens.push_back(HexOf(key.token.bytes()));
-    holders.push_back(HexOf(key.holder.bytes()));
-    values.push_back(evm::ToDecimal(holding.balance));
-    blocks.push_back(absl::StrCat(holding.last_change_block));
-  }
-  if (added.rows() > 0) {
-    absl::StatusOr<int64_t> copied = connection.CopyFrom(
-        "COPY indexer.token_balances (chain_id, token, holder, "
-        "last_change_block, balance) FROM STDIN (FORMAT binary)",
-        std::move(added).Finish());
-    if (!copied.ok()) return copied.status();
-  }
-  if (tokens.empty()) return absl::OkStatus();
-  return connection
-      .Exec(kUpdateBalances, PgParams()
-                                 .Add(batch.chain_id)
-                                 .AddArray(tokens)
-                                 .AddArray(holders)
-                                 .AddArray(values)
-                                 .AddArray(blocks))
-      .status();
+  return std::move(copy).Finish();
 }
 
-// The tables a batch's rows are copied to, in the order Batch::prepared
-// holds them. Events come last: they enter the stream, under its lock.
-constexpr const char* kBatchCopies[] = {
+// CursorAt reads a cursor from a row's columns `column` (the block) and
+// `column + 1` (the hash in hex, NULL for none).
+absl::StatusOr<Cursor> CursorAt(const PgResult& result, int row, int column) {
+  absl::StatusOr<int64_t> block = result.GetInt64(row, column);
+  if (!block.ok()) return block.status();
+  Cursor cursor{.indexed_block = static_cast<uint64_t>(*block)};
+  if (!result.IsNull(row, column + 1)) {
+    absl::StatusOr<evm::Hash> hash =
+        evm::FixedFromHex<32>(result.Get(row, column + 1), "indexed_hash");
+    if (!hash.ok()) return hash.status();
+    cursor.indexed_hash = *hash;
+  }
+  return cursor;
+}
+
+std::string Describe(const std::optional<Cursor>& cursor) {
+  return cursor.has_value() ? absl::StrCat("block ", cursor->indexed_block)
+                            : "nothing indexed";
+}
+
+// The COPY of each table a batch writes. A batch's blocks and events are
+// rendered ahead of it (Batch::prepared holds them at kPreparedBlocks and
+// kPreparedEvents), its activity when it is staged.
+constexpr const char kBlocksCopy[] =
     "COPY indexer.blocks (chain_id, number, hash, parent_hash, block_time) "
-    "FROM STDIN (FORMAT binary)",
+    "FROM STDIN (FORMAT binary)";
+constexpr const char kEventsCopy[] =
     "COPY indexer.events (chain_id, block_number, log_index, block_hash, "
     "transaction_hash, transaction_index, contract_address, topics, data, "
     "contract_name, event_name, signature, args, accounts, decode_error, "
-    "block_time) FROM STDIN (FORMAT binary)",
-};
-constexpr size_t kEventsCopy = std::size(kBatchCopies) - 1;
+    "block_time) FROM STDIN (FORMAT binary)";
+constexpr const char kActivityCopy[] =
+    "COPY indexer.activity (chain_id, account, block_number, log_index, "
+    "kind, direction, token, amount, counterparty, transaction_hash, "
+    "block_time, details, balance) FROM STDIN (FORMAT binary)";
+constexpr size_t kPreparedBlocks = 0;
+constexpr size_t kPreparedEvents = 1;
 
-// RenderRows renders a batch's rows for kBatchCopies.
+// RenderRows renders a batch's blocks and events, for Batch::prepared.
 std::vector<std::string> RenderRows(const Batch& batch) {
   const int64_t chain = Signed(batch.chain_id);
   PgBinaryCopy blocks;
@@ -344,9 +294,9 @@ std::vector<std::string> RenderRows(const Batch& batch) {
     }
     events.Timestamptz(block_times.at(log.block_number));
   }
-  std::vector<std::string> copies(std::size(kBatchCopies));
-  copies[0] = std::move(blocks).Finish();
-  copies[kEventsCopy] = std::move(events).Finish();
+  std::vector<std::string> copies(2);
+  copies[kPreparedBlocks] = std::move(blocks).Finish();
+  copies[kPreparedEvents] = std::move(events).Finish();
   return copies;
 }
 
@@ -369,97 +319,264 @@ absl::StatusOr<std::optional<Cursor>> PostgresChainStore::LoadCursor(
       (*connection)->Exec(kLoadCursor, PgParams().Add(chain_id));
   if (!result.ok()) return result.status();
   if (result->rows() == 0) return std::nullopt;
-  Cursor cursor;
-  absl::StatusOr<int64_t> block = result->GetInt64(0, 0);
-  if (!block.ok()) return block.status();
-  cursor.indexed_block = static_cast<uint64_t>(*block);
-  if (!result->IsNull(0, 1)) {
-    absl::StatusOr<evm::Hash> hash =
-        evm::FixedFromHex<32>(result->Get(0, 1), "indexed_hash");
-    if (!hash.ok()) return hash.status();
-    cursor.indexed_hash = *hash;
-  }
-  return cursor;
+  return CursorAt(*result, 0, 0);
 }
 
 void PostgresChainStore::Prepare(Batch& batch) const {
   if (batch.prepared.empty()) batch.prepared = RenderRows(batch);
 }
 
-absl::Status PostgresChainStore::Commit(const Batch& batch) {
+absl::Status ChainStore::Commit(Batch batch) {
+  absl::StatusOr<std::unique_ptr<StagedBatch>> staged = Stage(std::move(batch));
+  if (!staged.ok()) return staged.status();
+  return (*staged)->Commit();
+}
+
+// Staged is a batch whose transaction holds its blocks, its activity and
+// the balances it is the first to hold; Commit adds the rest.
+class PostgresChainStore::Staged final : public StagedBatch {
+ public:
+  Staged(PostgresChainStore& store, Batch batch, PgPool::Lease lease,
+         PgTransaction transaction)
+      : store_(store),
+        batch_(std::move(batch)),
+        lease_(std::move(lease)),
+        transaction_(std::move(transaction)) {}
+  ~Staged() override {
+    if (transaction_.has_value()) {
+      transaction_.reset();
+      store_.Forget();
+    }
+  }
+
+  const Batch& batch() const override { return batch_; }
+
+  // Write writes the batch's first part, starting from the `known`
+  // balances when they are those it follows, and leaves them as the batch
+  // does.
+  absl::Status Write(KnownBalances& known);
+
+  absl::Status Commit() override {
+    absl::Status status = Finish();
+    if (!status.ok()) {
+      transaction_.reset();
+      store_.Forget();
+      return status;
+    }
+    const std::string chain = absl::StrCat(batch_.chain_id);
+    store_.balance_lookups_.WithLabels({chain, "memory"})
+        .Increment(static_cast<double>(moved_ - read_));
+    store_.balance_lookups_.WithLabels({chain, "database"})
+        .Increment(static_cast<double>(read_));
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Finish();
+
+  PostgresChainStore& store_;
+  const Batch batch_;
+  PgPool::Lease lease_;
+  // Declared after lease_, whose connection it runs on; reset when the
+  // transaction ends.
+  std::optional<PgTransaction> transaction_;
+  // The cursor the batch's balances start from.
+  std::optional<Cursor> basis_;
+  // The balances moved that were stored before the batch, as it leaves
+  // them, for kUpdateBalances.
+  std::vector<std::string> tokens_, holders_, values_, blocks_;
+  size_t moved_ = 0;
+  size_t read_ = 0;
+};
+
+absl::Status PostgresChainStore::Staged::Write(KnownBalances& known) {
+  PgConnection& connection = *lease_;
+  const int64_t chain = Signed(batch_.chain_id);
+  const bool follows = known.chain_id == batch_.chain_id &&
+                       known.cursor.has_value() &&
+                       known.cursor->indexed_block + 1 == batch_.from_block;
+  if (!follows) known = KnownBalances{};
+  Holdings holdings;
+  std::vector<HoldingKey> order, unknown;
+  for (const ActivityRow& row : batch_.activity) {
+    if (!row.moves_balance) continue;
+    const HoldingKey key{*row.token, row.account};
+    auto [holding, added] = holdings.try_emplace(key);
+    if (!added) continue;
+    order.push_back(key);
+    if (const auto found = known.balances.find(key);
+        found != known.balances.end()) {
+      holding->second.balance = found->second;
+      holding->second.stored = true;
+    } else {
+      unknown.push_back(key);
+    }
+  }
+  moved_ = order.size();
+  read_ = unknown.size();
+  basis_ = known.cursor;
+  if (!follows || !unknown.empty()) {
+    std::vector<std::string> tokens, holders;
+    for (const HoldingKey& key : unknown) {
+      tokens.push_back(HexOf(key.token.bytes()));
+      holders.push_back(HexOf(key.holder.bytes()));
+    }
+    absl::StatusOr<PgResult> start = connection.Exec(
+        kReadStart,
+        PgParams().Add(batch_.chain_id).AddArray(tokens).AddArray(holders));
+    if (!start.ok()) return start.status();
+    std::optional<Cursor> cursor;
+    for (int row = 0; row < start->rows(); ++row) {
+      if (start->IsNull(row, 0)) {
+        absl::StatusOr<Cursor> found = CursorAt(*start, row, 2);
+        if (!found.ok()) return found.status();
+        cursor = *found;
+        continue;
+      }
+      Holding& holding = holdings[unknown[*start->GetInt64(row, 0) - 1]];
+      holding.balance = *evm::ParseUint256(start->Get(row, 1), "balance");
+      holding.stored = true;
+    }
+    // Balances the known ones lack are read at the cursor the last batch
+    // staged found, if it has not committed yet: it moved none of them.
+    if (follows && cursor != known.cursor && cursor != known.before) {
+      return absl::AbortedError(absl::StrCat(
+          "batch of blocks ", batch_.from_block, "..", batch_.to_block,
+          " follows a batch staged on ", Describe(known.before),
+          " but the cursor is at ", Describe(cursor)));
+    }
+    if (!follows && cursor.has_value() &&
+        cursor->indexed_block + 1 != batch_.from_block) {
+      return absl::AbortedError(absl::StrCat(
+          "batch of blocks ", batch_.from_block, "..", batch_.to_block,
+          " does not follow the cursor at ", cursor->indexed_block));
+    }
+    if (!follows) basis_ = cursor;
+  }
+  absl::StatusOr<std::string> activity = RenderActivity(batch_, holdings);
+  if (!activity.ok()) return activity.status();
+  for (const auto& [sql, data] :
+       {std::pair{kBlocksCopy,
+                  absl::string_view(batch_.prepared[kPreparedBlocks])},
+        std::pair{kActivityCopy, absl::string_view(*activity)}}) {
+    if (absl::StatusOr<int64_t> copied = connection.CopyFrom(sql, data);
+        !copied.ok()) {
+      return copied.status();
+    }
+  }
+  // New holdings are copied in now, stored ones updated at commit: they may
+  // be the last batch's, not committed yet.
+  PgBinaryCopy added;
+  for (const HoldingKey& key : order) {
+    const Holding& holding = holdings[key];
+    if (!holding.stored) {
+      added.Row(5)
+          .Int8(chain)
+          .Bytea(key.token.bytes())
+          .Bytea(key.holder.bytes())
+          .Int8(Signed(holding.last_change_block));
+      AddNumeric(added, holding.balance);
+      continue;
+    }
+    tokens_.push_back(HexOf(key.token.bytes()));
+    holders_.push_back(HexOf(key.holder.bytes()));
+    values_.push_back(evm::ToDecimal(holding.balance));
+    blocks_.push_back(absl::StrCat(holding.last_change_block));
+  }
+  if (added.rows() > 0) {
+    absl::StatusOr<int64_t> copied = connection.CopyFrom(
+        "COPY indexer.token_balances (chain_id, token, holder, "
+        "last_change_block, balance) FROM STDIN (FORMAT binary)",
+        std::move(added).Finish());
+    if (!copied.ok()) return copied.status();
+  }
+  known.chain_id = batch_.chain_id;
+  known.before = basis_;
+  known.cursor = Cursor{batch_.to_block, batch_.blocks.back().hash};
+  // Past the limit, only the balances this batch moves are kept: the next
+  // batch may be staged before this one commits, and must not read those.
+  if (known.balances.size() + holdings.size() > kKnownBalancesLimit)
+    known.balances.clear();
+  for (const auto& [key, holding] : holdings)
+    known.balances[key] = holding.balance;
+  return absl::OkStatus();
+}
+
+absl::Status PostgresChainStore::Staged::Finish() {
+  PgConnection& connection = *lease_;
+  // Waits here while the batch staged before this one commits.
+  absl::StatusOr<PgResult> locked =
+      connection.Exec(kLockCursor, PgParams().Add(batch_.chain_id));
+  if (!locked.ok()) return locked.status();
+  std::optional<Cursor> cursor;
+  if (locked->rows() > 0) {
+    absl::StatusOr<Cursor> found = CursorAt(*locked, 0, 0);
+    if (!found.ok()) return found.status();
+    cursor = *found;
+  }
+  if (cursor != basis_) {
+    return absl::AbortedError(
+        absl::StrCat("batch of blocks ", batch_.from_block, "..",
+                     batch_.to_block, " was staged on ", Describe(basis_),
+                     " but the cursor is at ", Describe(cursor)));
+  }
+  if (!tokens_.empty()) {
+    absl::Status status = connection
+                              .Exec(kUpdateBalances, PgParams()
+                                                         .Add(batch_.chain_id)
+                                                         .AddArray(tokens_)
+                                                         .AddArray(holders_)
+                                                         .AddArray(values_)
+                                                         .AddArray(blocks_))
+                              .status();
+    if (!status.ok()) return status;
+  }
+  if (absl::Status status = connection.Exec(kLockStream).status();
+      !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<int64_t> copied =
+      connection.CopyFrom(kEventsCopy, batch_.prepared[kPreparedEvents]);
+  if (!copied.ok()) return copied.status();
+  absl::Status saved =
+      connection
+          .Exec(kSaveCursor, PgParams()
+                                 .Add(batch_.chain_id)
+                                 .Add(batch_.to_block)
+                                 .Add(HexOf(batch_.blocks.back().hash)))
+          .status();
+  if (!saved.ok()) return saved;
+  absl::Status committed = transaction_->Commit();
+  transaction_.reset();
+  return committed;
+}
+
+absl::StatusOr<std::unique_ptr<StagedBatch>> PostgresChainStore::Stage(
+    Batch batch) {
   if (batch.blocks.empty() || batch.blocks.back().number != batch.to_block) {
     return absl::InvalidArgumentError(
         "a batch must end with the header of its last block");
   }
-  const std::vector<std::string> rendered =
-      batch.prepared.empty() ? RenderRows(batch) : std::vector<std::string>();
-  const std::vector<std::string>& copies =
-      batch.prepared.empty() ? rendered : batch.prepared;
-  std::lock_guard<std::mutex> lock(known_mu_);
-  bool known_valid = false;
-  Holdings holdings;
-  size_t read = 0;
-  const absl::Status status =
-      pool_.InTransaction([&](PgConnection& connection) -> absl::Status {
-        absl::StatusOr<PgResult> cursor =
-            connection.Exec(kLockCursor, PgParams().Add(batch.chain_id));
-        if (!cursor.ok()) return cursor.status();
-        std::optional<Cursor> stored;
-        if (cursor->rows() > 0) {
-          const int64_t indexed = *cursor->GetInt64(0, 0);
-          if (static_cast<int64_t>(batch.from_block) != indexed + 1) {
-            return absl::AbortedError(absl::StrCat(
-                "batch of blocks ", batch.from_block, "..", batch.to_block,
-                " does not follow the cursor at ", indexed));
-          }
-          absl::StatusOr<evm::Hash> hash =
-              evm::FixedFromHex<32>(cursor->Get(0, 1), "indexed_hash");
-          if (hash.ok()) stored = Cursor{static_cast<uint64_t>(indexed), *hash};
-        }
-        known_valid = known_.chain_id == batch.chain_id && stored.has_value() &&
-                      known_.cursor.has_value() &&
-                      known_.cursor->indexed_block == stored->indexed_block &&
-                      known_.cursor->indexed_hash == stored->indexed_hash;
-        for (size_t table = 0; table < std::size(kBatchCopies); ++table) {
-          if (table == kEventsCopy) {
-            if (absl::Status status = WriteActivity(
-                    connection, batch, known_valid ? &known_.balances : nullptr,
-                    holdings, read);
-                !status.ok()) {
-              return status;
-            }
-            if (absl::Status status = connection.Exec(kLockStream).status();
-                !status.ok()) {
-              return status;
-            }
-          }
-          absl::StatusOr<int64_t> copied =
-              connection.CopyFrom(kBatchCopies[table], copies[table]);
-          if (!copied.ok()) return copied.status();
-        }
-        return connection
-            .Exec(kSaveCursor, PgParams()
-                                   .Add(batch.chain_id)
-                                   .Add(batch.to_block)
-                                   .Add(HexOf(batch.blocks.back().hash)))
-            .status();
-      });
-  if (!status.ok() || !known_valid ||
-      known_.balances.size() + holdings.size() > kKnownBalancesLimit) {
-    known_.balances.clear();
-    known_.cursor.reset();
+  Prepare(batch);
+  absl::StatusOr<PgPool::Lease> lease = pool_.Acquire();
+  if (!lease.ok()) return lease.status();
+  absl::StatusOr<PgTransaction> transaction = PgTransaction::Begin(**lease);
+  if (!transaction.ok()) return transaction.status();
+  auto staged = std::make_unique<Staged>(
+      *this, std::move(batch), *std::move(lease), *std::move(transaction));
+  absl::Status status;
+  {
+    std::lock_guard<std::mutex> lock(known_mu_);
+    status = staged->Write(known_);
   }
+  // A failed batch is dropped here, rolled back, and forgets the balances.
   if (!status.ok()) return status;
-  const std::string chain = absl::StrCat(batch.chain_id);
-  balance_lookups_.WithLabels({chain, "memory"})
-      .Increment(static_cast<double>(holdings.size() - read));
-  balance_lookups_.WithLabels({chain, "database"})
-      .Increment(static_cast<double>(read));
-  known_.chain_id = batch.chain_id;
-  known_.cursor = Cursor{batch.to_block, batch.blocks.back().hash};
-  for (const auto& [key, holding] : holdings)
-    known_.balances[key] = holding.balance;
-  return absl::OkStatus();
+  return staged;
+}
+
+void PostgresChainStore::Forget() {
+  std::lock_guard<std::mutex> lock(known_mu_);
+  known_ = KnownBalances{};
 }
 
 absl::StatusOr<std::vector<BlockRecord>> PostgresChainStore::StoredBlocks(

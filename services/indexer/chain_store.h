@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -14,6 +15,21 @@ namespace chainsync::indexer {
 struct Cursor {
   uint64_t indexed_block = 0;
   evm::Hash indexed_hash{};
+
+  bool operator==(const Cursor& other) const = default;
+};
+
+// StagedBatch is a batch whose transaction is open with part of it
+// written; destroyed uncommitted, it rolls back.
+class StagedBatch {
+ public:
+  virtual ~StagedBatch() = default;
+  virtual const Batch& batch() const = 0;
+  // Commit waits until the cursor is where the batch was staged on — the
+  // batch staged before it committed — writes the rest and commits, moving
+  // the cursor to the batch's last block. ABORTED when the cursor is
+  // elsewhere.
+  virtual absl::Status Commit() = 0;
 };
 
 // ChainStore keeps the indexed state of chains.
@@ -29,7 +45,13 @@ class ChainStore {
   // transaction: a crash leaves either all of it or none. A batch that does
   // not start right after the cursor is ABORTED, so that the same blocks can
   // never be written twice.
-  virtual absl::Status Commit(const Batch& batch) = 0;
+  absl::Status Commit(Batch batch);
+  // Stage opens the batch's transaction and writes the rows that do not
+  // depend on the batch before it having committed, so that a batch can be
+  // written while the one before commits. The one before may still be
+  // staged: staging goes on from the balances it leaves. A batch that does
+  // not start right after the cursor, or the last batch staged, is ABORTED.
+  virtual absl::StatusOr<std::unique_ptr<StagedBatch>> Stage(Batch batch) = 0;
   // Prepare does what Commit can do without the database — rendering the
   // batch's rows into Batch::prepared — so that it can run on the thread
   // that fetched the batch rather than the one committing.
@@ -74,7 +96,7 @@ class PostgresChainStore final : public ChainStore {
       PgPool& pool, metrics::Registry& registry = metrics::DefaultRegistry());
 
   absl::StatusOr<std::optional<Cursor>> LoadCursor(uint64_t chain_id) override;
-  absl::Status Commit(const Batch& batch) override;
+  absl::StatusOr<std::unique_ptr<StagedBatch>> Stage(Batch batch) override;
   void Prepare(Batch& batch) const override;
   absl::StatusOr<std::vector<BlockRecord>> StoredBlocks(uint64_t chain_id,
                                                         uint64_t at_or_below,
@@ -85,16 +107,25 @@ class PostgresChainStore final : public ChainStore {
                                  const ContractRegistry& registry) override;
 
  private:
-  // Balances as this process's last commit left them, so that the next
-  // batch need not read them back. A chain's balances follow from its
-  // indexed blocks alone: they stay true while the cursor is where that
-  // commit put it, whoever held the writer lock meanwhile. A commit that
-  // finds the cursor elsewhere, or fails, forgets them.
+  class Staged;
+
+  // Balances as the last batch staged leaves them, so that the next batch
+  // need not read them back — nor could it, before that batch commits. A
+  // chain's balances follow from its indexed blocks alone: they are true
+  // once the cursor is where that batch puts it, whoever held the writer
+  // lock meanwhile. A batch staged on them checks that at its commit. A
+  // batch that fails, or is dropped uncommitted, forgets them.
   struct KnownBalances {
     uint64_t chain_id = 0;
+    // Where the last batch staged leaves the cursor, and where it found it.
     std::optional<Cursor> cursor;
+    std::optional<Cursor> before;
+    // Every balance the last batch staged moves, and perhaps others.
     absl::flat_hash_map<HoldingKey, evm::Uint256> balances;
   };
+
+  // Forget drops the known balances.
+  void Forget();
 
   PgPool& pool_;
   // Balances a batch started from, by chain and by where they came from:

@@ -171,6 +171,8 @@ void IndexerWorker::Run() {
       if (stopping_) break;
     }
     if (!HoldsWriterLock()) {
+      // A batch left staged must not hold its rows against the new writer.
+      follower_.Abandon();
       Record(ChainState::kStandby, nullptr);
       if (!standby_logged) {
         log::Info("indexer on standby: another process writes this chain",

@@ -249,5 +249,111 @@ TEST_CASE("balances kept in memory give way when the cursor moved elsewhere",
   CheckBalancesMatchChain(*workload, **pool->Acquire(), head);
 }
 
+// ThreeBatches is the workload's chain cut into three batches, each
+// moving balances.
+struct ThreeBatches {
+  explicit ThreeBatches(IndexedWorkload& indexed)
+      : registry(
+            ContractRegistry::FromDeployment(indexed.workload->deployment())) {
+    REQUIRE(registry.ok());
+    evm::JsonRpcClient& client = indexed.workload->client();
+    const uint64_t start = (*registry)->start_block();
+    head = *client.BlockNumber();
+    // Cut where a third and two thirds of the balance changes are.
+    auto whole = FetchBatch(client, **registry, 31337, start, head);
+    REQUIRE(whole.ok());
+    std::vector<uint64_t> moves;
+    for (const ActivityRow& row : whole->activity)
+      if (row.moves_balance) moves.push_back(row.block_number);
+    const uint64_t first_cut = moves[moves.size() / 3];
+    const uint64_t second_cut = moves[2 * moves.size() / 3];
+    REQUIRE(first_cut < second_cut);
+    for (const auto& [from, to] :
+         {std::pair{start, first_cut}, std::pair{first_cut + 1, second_cut},
+          std::pair{second_cut + 1, head}}) {
+      auto batch = FetchBatch(client, **registry, 31337, from, to);
+      REQUIRE(batch.ok());
+      REQUIRE(std::any_of(
+          batch->activity.begin(), batch->activity.end(),
+          [](const ActivityRow& row) { return row.moves_balance; }));
+      batches.push_back(*std::move(batch));
+    }
+  }
+
+  // The batches' events point into it.
+  absl::StatusOr<std::unique_ptr<ContractRegistry>> registry;
+  uint64_t head = 0;
+  std::vector<Batch> batches;
+};
+
+TEST_CASE(
+    "a batch staged before the one it follows commits starts from "
+    "that one's balances",
+    "[indexer]") {
+  IndexedWorkload indexed;
+  ThreeBatches chain(indexed);
+  metrics::Registry metrics;
+  PostgresChainStore store(*indexed.pool, metrics);
+
+  // Each batch is staged while the one before is staged too, and committed
+  // after it, as the follower does with final blocks.
+  auto first = store.Stage(chain.batches[0]);
+  REQUIRE(first.ok());
+  auto second = store.Stage(chain.batches[1]);
+  REQUIRE(second.ok());
+  REQUIRE((*first)->Commit().ok());
+  auto third = store.Stage(chain.batches[2]);
+  REQUIRE(third.ok());
+  REQUIRE((*second)->Commit().ok());
+  REQUIRE((*third)->Commit().ok());
+  CHECK(metrics
+            .AddCounter("chainsync_indexer_balance_lookups_total", "",
+                        {"chain_id", "source"})
+            .WithLabels({"31337", "memory"})
+            .Value() > 0);
+  CheckBalancesMatchChain(*indexed.workload, **indexed.pool->Acquire(),
+                          chain.head);
+  CheckEqualsCleanIndex(*indexed.workload, *indexed.database.Connect());
+}
+
+TEST_CASE("a staged batch commits only where it was staged", "[indexer]") {
+  IndexedWorkload indexed;
+  ThreeBatches chain(indexed);
+  PostgresChainStore store(*indexed.pool);
+  const auto events = [&] {
+    return Count(*indexed.pool, "SELECT count(*) FROM indexer.events");
+  };
+  auto first = store.Stage(chain.batches[0]);
+  REQUIRE(first.ok());
+  auto second = store.Stage(chain.batches[1]);
+  REQUIRE(second.ok());
+
+  SECTION("not before the batch it follows") {
+    const absl::Status early = (*second)->Commit();
+    CHECK(absl::IsAborted(early));
+    CHECK_THAT(std::string(early.message()),
+               Catch::Contains("was staged on block") &&
+                   Catch::Contains("but the cursor is at nothing indexed"));
+    CHECK(events() == 0);
+    // The first batch commits still; the second, staged again, after it.
+    REQUIRE((*first)->Commit().ok());
+    REQUIRE(store.Commit(chain.batches[1]).ok());
+    REQUIRE(store.Commit(chain.batches[2]).ok());
+    CheckBalancesMatchChain(*indexed.workload, **indexed.pool->Acquire(),
+                            chain.head);
+  }
+  SECTION("not after the batch it follows was rolled back") {
+    first->reset();
+    const absl::Status orphaned = (*second)->Commit();
+    CHECK(absl::IsAborted(orphaned));
+    CHECK(events() == 0);
+    CHECK(Count(*indexed.pool, "SELECT count(*) FROM indexer.chains") == 0);
+    // Nothing of either is left: the chain is indexed again from the start.
+    for (const Batch& batch : chain.batches) REQUIRE(store.Commit(batch).ok());
+    CheckBalancesMatchChain(*indexed.workload, **indexed.pool->Acquire(),
+                            chain.head);
+  }
+}
+
 }  // namespace
 }  // namespace chainsync::indexer
