@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/synchronization/mutex.h"
 #include "libs/evm/keccak.h"
 
 namespace chainsync::evm {
@@ -41,12 +43,25 @@ Address Address::FromWord(ByteSpan word) {
 }
 
 std::string Address::ToChecksumHex() const {
+  // Checksums are kept: a Keccak each costs more than a lookup, and the
+  // indexer renders the same holders' addresses in event after event.
+  static constexpr size_t kKept = 1 << 16;
+  static absl::Mutex mu;
+  static auto& kept = *new absl::flat_hash_map<Address, std::string>();
+  {
+    absl::MutexLock lock(&mu);
+    if (const auto found = kept.find(*this); found != kept.end())
+      return found->second;
+  }
   std::string hex = ToLowerHex();
   const Hash digest = Keccak256(absl::string_view(hex).substr(2));
   for (size_t i = 0; i < 40; ++i) {
     const uint8_t nibble = (digest[i / 2] >> (i % 2 == 0 ? 4 : 0)) & 0xF;
     if (nibble >= 8) hex[2 + i] = absl::ascii_toupper(hex[2 + i]);
   }
+  absl::MutexLock lock(&mu);
+  if (kept.size() >= kKept) kept.clear();
+  kept.emplace(*this, hex);
   return hex;
 }
 
