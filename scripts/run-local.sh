@@ -66,7 +66,10 @@ start oracle oracle/chainsync-oracle \
   --grpc_port="${ORACLE_GRPC_PORT:-50052}" --admin_port="${ORACLE_ADMIN_PORT:-9102}"
 start reconciler reconciler/chainsync-reconciler \
   --grpc_port="${RECONCILER_GRPC_PORT:-50053}" --admin_port="${RECONCILER_ADMIN_PORT:-9103}"
-start gateway api-gateway/chainsync-gateway --http_port="${GATEWAY_HTTP_PORT:-8080}"
+start gateway api-gateway/chainsync-gateway --http_port="${GATEWAY_HTTP_PORT:-8080}" \
+  --indexer_address="127.0.0.1:${INDEXER_GRPC_PORT:-50051}" \
+  --oracle_address="127.0.0.1:${ORACLE_GRPC_PORT:-50052}" \
+  --reconciler_address="127.0.0.1:${RECONCILER_GRPC_PORT:-50053}"
 
 # Each service logs "ready" once it serves with its schema up to date.
 for name in indexer oracle reconciler gateway; do
