@@ -118,10 +118,15 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
   }
   std::unique_ptr<Gateway> gateway(
       new Gateway(std::move(options), *std::move(routes)));
+  // A backend that is down is dialled again at least every second (gRPC's
+  // default backoff grows to two minutes), so that it is reached soon after
+  // it returns.
+  grpc::ChannelArguments channel_arguments;
+  channel_arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   for (const auto& [service, address] : gateway->options_.backends) {
     Backend backend;
-    backend.channel =
-        grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    backend.channel = grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), channel_arguments);
     backend.stub = std::make_unique<grpc::GenericStub>(backend.channel);
     if (service == indexer::v1::IndexerService::service_full_name()) {
       if (gateway->options_.cache_entries > 0) {

@@ -206,6 +206,10 @@ void RealtimeHub::FollowUpstream() {
   uint64_t stale_after = 0;
   while (true) {
     grpc::ClientContext context;
+    // While the indexer is unreachable the call waits for the channel to
+    // connect, rather than failing at once and backing off further each
+    // time: the stream is back as soon as the indexer is.
+    context.set_wait_for_ready(true);
     indexer::v1::SubscribeRequest request;
     {
       std::lock_guard<std::mutex> lock(mu_);
