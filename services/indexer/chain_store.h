@@ -49,8 +49,9 @@ class ChainStore {
   // Stage opens the batch's transaction and writes the rows that do not
   // depend on the batch before it having committed, so that a batch can be
   // written while the one before commits. The one before may still be
-  // staged: staging goes on from the balances it leaves. A batch that does
-  // not start right after the cursor, or the last batch staged, is ABORTED.
+  // staged: staging goes on from the balances it leaves. A batch that
+  // starts neither right after the cursor nor right after the last batch
+  // staged is ABORTED.
   virtual absl::StatusOr<std::unique_ptr<StagedBatch>> Stage(Batch batch) = 0;
   // Prepare does what Commit can do without the database — rendering the
   // batch's rows into Batch::prepared — so that it can run on the thread
