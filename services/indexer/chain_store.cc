@@ -19,8 +19,8 @@ constexpr PgStatement kLockCursor = {
     "indexer_lock_cursor",
     "SELECT indexed_block, encode(indexed_hash, 'hex') FROM indexer.chains "
     "WHERE chain_id = $1 FOR UPDATE"};
-// How many balances the store keeps in memory at most: about 100 bytes
-// each.
+// How many balances the store keeps in memory, about 100 bytes each; past
+// it, only the last batch's.
 constexpr size_t kKnownBalancesLimit = 500'000;
 constexpr PgStatement kSaveCursor = {
     "indexer_save_cursor",
@@ -150,7 +150,38 @@ struct Holding {
   bool stored = false;
   uint64_t last_change_block = 0;
 };
-using Holdings = absl::flat_hash_map<HoldingKey, Holding>;
+
+// Holdings are the balances a batch moves, in the order it first moves
+// them; each balance-moving activity row knows its own, so that a row
+// costs no lookup.
+struct Holdings {
+  std::vector<HoldingKey> keys;
+  std::vector<Holding> values;
+  // Per activity row, its holding's index in keys and values; -1 for a
+  // row that moves no balance.
+  std::vector<int> of_row;
+};
+
+Holdings HoldingsOf(const Batch& batch) {
+  Holdings holdings;
+  absl::flat_hash_map<HoldingKey, int> index;
+  holdings.of_row.reserve(batch.activity.size());
+  for (const ActivityRow& row : batch.activity) {
+    if (!row.moves_balance) {
+      holdings.of_row.push_back(-1);
+      continue;
+    }
+    const auto [found, added] =
+        index.try_emplace(HoldingKey{*row.token, row.account},
+                          static_cast<int>(holdings.keys.size()));
+    if (added) {
+      holdings.keys.push_back(found->first);
+      holdings.values.emplace_back();
+    }
+    holdings.of_row.push_back(found->second);
+  }
+  return holdings;
+}
 
 // RenderActivity renders the batch's activity rows for COPY, in chain
 // order, each balance-moving row with the balance after it: `holdings`
@@ -161,7 +192,8 @@ absl::StatusOr<std::string> RenderActivity(const Batch& batch,
   const absl::flat_hash_map<uint64_t, int64_t> block_times = BlockTimes(batch);
   const int64_t chain = Signed(batch.chain_id);
   PgBinaryCopy copy;
-  for (const ActivityRow& row : batch.activity) {
+  for (size_t i = 0; i < batch.activity.size(); ++i) {
+    const ActivityRow& row = batch.activity[i];
     copy.Row(13)
         .Int8(chain)
         .Bytea(row.account.bytes())
@@ -191,7 +223,7 @@ absl::StatusOr<std::string> RenderActivity(const Batch& batch,
       copy.Null();
       continue;
     }
-    Holding& holding = holdings[HoldingKey{*row.token, row.account}];
+    Holding& holding = holdings.values[holdings.of_row[i]];
     const bool credit = row.direction == "in";
     if (!credit && holding.balance < *row.amount) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -222,6 +254,13 @@ absl::StatusOr<Cursor> CursorAt(const PgResult& result, int row, int column) {
     cursor.indexed_hash = *hash;
   }
   return cursor;
+}
+
+// StoredCursor reads a chain's cursor from its row, the first of `result`,
+// if any.
+absl::StatusOr<std::optional<Cursor>> StoredCursor(const PgResult& result) {
+  if (result.rows() == 0) return std::nullopt;
+  return CursorAt(result, 0, 0);
 }
 
 std::string Describe(const std::optional<Cursor>& cursor) {
@@ -308,7 +347,7 @@ PostgresChainStore::PostgresChainStore(PgPool& pool,
       balance_lookups_(registry.AddCounter(
           "chainsync_indexer_balance_lookups_total",
           "Balances a batch started from, by source: memory (as the "
-          "store's last commit left them) or database.",
+          "last batch staged left them) or database.",
           {"chain_id", "source"})) {}
 
 absl::StatusOr<std::optional<Cursor>> PostgresChainStore::LoadCursor(
@@ -318,8 +357,7 @@ absl::StatusOr<std::optional<Cursor>> PostgresChainStore::LoadCursor(
   absl::StatusOr<PgResult> result =
       (*connection)->Exec(kLoadCursor, PgParams().Add(chain_id));
   if (!result.ok()) return result.status();
-  if (result->rows() == 0) return std::nullopt;
-  return CursorAt(*result, 0, 0);
+  return StoredCursor(*result);
 }
 
 void PostgresChainStore::Prepare(Batch& batch) const {
@@ -396,30 +434,26 @@ absl::Status PostgresChainStore::Staged::Write(KnownBalances& known) {
                        known.cursor.has_value() &&
                        known.cursor->indexed_block + 1 == batch_.from_block;
   if (!follows) known = KnownBalances{};
-  Holdings holdings;
-  std::vector<HoldingKey> order, unknown;
-  for (const ActivityRow& row : batch_.activity) {
-    if (!row.moves_balance) continue;
-    const HoldingKey key{*row.token, row.account};
-    auto [holding, added] = holdings.try_emplace(key);
-    if (!added) continue;
-    order.push_back(key);
-    if (const auto found = known.balances.find(key);
+  Holdings holdings = HoldingsOf(batch_);
+  // The holdings memory lacks, by index.
+  std::vector<size_t> unknown;
+  for (size_t i = 0; i < holdings.keys.size(); ++i) {
+    if (const auto found = known.balances.find(holdings.keys[i]);
         found != known.balances.end()) {
-      holding->second.balance = found->second;
-      holding->second.stored = true;
+      holdings.values[i].balance = found->second;
+      holdings.values[i].stored = true;
     } else {
-      unknown.push_back(key);
+      unknown.push_back(i);
     }
   }
-  moved_ = order.size();
+  moved_ = holdings.keys.size();
   read_ = unknown.size();
   basis_ = known.cursor;
   if (!follows || !unknown.empty()) {
     std::vector<std::string> tokens, holders;
-    for (const HoldingKey& key : unknown) {
-      tokens.push_back(HexOf(key.token.bytes()));
-      holders.push_back(HexOf(key.holder.bytes()));
+    for (const size_t i : unknown) {
+      tokens.push_back(HexOf(holdings.keys[i].token.bytes()));
+      holders.push_back(HexOf(holdings.keys[i].holder.bytes()));
     }
     absl::StatusOr<PgResult> start = connection.Exec(
         kReadStart,
@@ -433,7 +467,7 @@ absl::Status PostgresChainStore::Staged::Write(KnownBalances& known) {
         cursor = *found;
         continue;
       }
-      Holding& holding = holdings[unknown[*start->GetInt64(row, 0) - 1]];
+      Holding& holding = holdings.values[unknown[*start->GetInt64(row, 0) - 1]];
       holding.balance = *evm::ParseUint256(start->Get(row, 1), "balance");
       holding.stored = true;
     }
@@ -467,8 +501,9 @@ absl::Status PostgresChainStore::Staged::Write(KnownBalances& known) {
   // New holdings are copied in now, stored ones updated at commit: they may
   // be the last batch's, not committed yet.
   PgBinaryCopy added;
-  for (const HoldingKey& key : order) {
-    const Holding& holding = holdings[key];
+  for (size_t i = 0; i < holdings.keys.size(); ++i) {
+    const HoldingKey& key = holdings.keys[i];
+    const Holding& holding = holdings.values[i];
     if (!holding.stored) {
       added.Row(5)
           .Int8(chain)
@@ -495,10 +530,10 @@ absl::Status PostgresChainStore::Staged::Write(KnownBalances& known) {
   known.cursor = Cursor{batch_.to_block, batch_.blocks.back().hash};
   // Past the limit, only the balances this batch moves are kept: the next
   // batch may be staged before this one commits, and must not read those.
-  if (known.balances.size() + holdings.size() > kKnownBalancesLimit)
+  if (known.balances.size() + holdings.keys.size() > kKnownBalancesLimit)
     known.balances.clear();
-  for (const auto& [key, holding] : holdings)
-    known.balances[key] = holding.balance;
+  for (size_t i = 0; i < holdings.keys.size(); ++i)
+    known.balances[holdings.keys[i]] = holdings.values[i].balance;
   return absl::OkStatus();
 }
 
@@ -508,17 +543,13 @@ absl::Status PostgresChainStore::Staged::Finish() {
   absl::StatusOr<PgResult> locked =
       connection.Exec(kLockCursor, PgParams().Add(batch_.chain_id));
   if (!locked.ok()) return locked.status();
-  std::optional<Cursor> cursor;
-  if (locked->rows() > 0) {
-    absl::StatusOr<Cursor> found = CursorAt(*locked, 0, 0);
-    if (!found.ok()) return found.status();
-    cursor = *found;
-  }
-  if (cursor != basis_) {
+  absl::StatusOr<std::optional<Cursor>> cursor = StoredCursor(*locked);
+  if (!cursor.ok()) return cursor.status();
+  if (*cursor != basis_) {
     return absl::AbortedError(
         absl::StrCat("batch of blocks ", batch_.from_block, "..",
                      batch_.to_block, " was staged on ", Describe(basis_),
-                     " but the cursor is at ", Describe(cursor)));
+                     " but the cursor is at ", Describe(*cursor)));
   }
   if (!tokens_.empty()) {
     absl::Status status = connection
