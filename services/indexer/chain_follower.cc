@@ -125,8 +125,8 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::CommitStaged() {
   if (staged_final_) StageAhead(batch.to_block + 1);
   const absl::Status status = committed.get();
   if (!status.ok()) {
-    staged_.reset();
-    ahead_.clear();
+    // The batch staged meanwhile started from this one's balances.
+    Abandon();
     return status;
   }
   result.commit += finishing;
