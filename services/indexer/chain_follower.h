@@ -73,8 +73,8 @@ class ChainFollower {
   // the next one staged, to be committed by the next step.
   absl::StatusOr<StepResult> Step();
 
-  // Abandon rolls back the batch staged and drops those fetched ahead: for a
-  // follower that stops writing.
+  // Abandon rolls back the batch staged and drops those fetched ahead: after
+  // a failed commit, or when the follower stops writing.
   void Abandon();
 
  private:
