@@ -7,6 +7,11 @@ class RealClock final : public Clock {
  public:
   absl::Time Now() override { return absl::Now(); }
   void SleepFor(absl::Duration duration) override { absl::SleepFor(duration); }
+  bool WaitFor(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+               absl::Duration duration,
+               const std::function<bool()>& done) override {
+    return cv.wait_for(lock, absl::ToChronoNanoseconds(duration), done);
+  }
 };
 
 }  // namespace

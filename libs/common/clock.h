@@ -1,5 +1,9 @@
 #pragma once
 
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -17,6 +21,14 @@ class Clock {
 
   // SleepFor blocks the calling thread for `duration` of this clock's time.
   virtual void SleepFor(absl::Duration duration) = 0;
+
+  // WaitFor waits, with `lock` held on entry and exit, until `done()` holds
+  // — checked whenever `cv` is notified — or `duration` of this clock's time
+  // passes, and returns done(): a sleep that another thread can end.
+  virtual bool WaitFor(std::condition_variable& cv,
+                       std::unique_lock<std::mutex>& lock,
+                       absl::Duration duration,
+                       const std::function<bool()>& done) = 0;
 };
 
 // SystemClock returns the process-wide real clock.

@@ -1,14 +1,8 @@
 #include "libs/evm/json_rpc_client.h"
 
-#include <algorithm>
-
-#include "absl/strings/cord.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/common/logging/log.h"
-#include "libs/common/status.h"
-#include "re2/re2.h"
 #include "simdjson.h"
 
 namespace chainsync::evm {
@@ -16,19 +10,8 @@ namespace {
 
 using simdjson::dom::element;
 
-constexpr char kRangeLimitPayload[] = "type.chainsync.dev/evm.RangeLimit";
-
 absl::string_view View(std::string_view text) {
   return {text.data(), text.size()};
-}
-
-// Endpoints may carry API keys in their path; messages and logs show the
-// scheme and host only.
-std::string RedactedEndpoint(absl::string_view url) {
-  const size_t scheme = url.find("://");
-  const size_t host_start = scheme == absl::string_view::npos ? 0 : scheme + 3;
-  const size_t path = url.find('/', host_start);
-  return std::string(url.substr(0, path));
 }
 
 absl::Status Malformed(absl::string_view what) {
@@ -222,117 +205,10 @@ std::string FilterObject(const LogFilter& filter) {
   return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
 }
 
-// ErrorStatus maps a JSON-RPC error object of `method` to a status.
-absl::Status ErrorStatus(absl::string_view method, int64_t code,
-                         absl::string_view message, absl::string_view data) {
-  static const LazyRE2 kRangeLimit = {
-      R"((?i)(more than \d+ results|exceeds? (the )?limit|block range|range (is )?too )"
-      R"((large|wide|big)|too many (results|blocks|logs)|response size|query timeout))"};
-  static const LazyRE2 kNonce = {
-      R"((?i)(nonce too low|nonce too high|already known|replacement transaction )"
-      R"(underpriced|transaction underpriced))"};
-  const std::string text =
-      absl::StrCat(method, ": ", message, " (code ", code, ")",
-                   data.empty() ? "" : absl::StrCat(" data ", data));
-  const re2::StringPiece piece(message.data(), message.size());
-  if (method == "eth_getLogs" && RE2::PartialMatch(piece, *kRangeLimit)) {
-    absl::Status status = absl::ResourceExhaustedError(text);
-    status.SetPayload(kRangeLimitPayload, absl::Cord(message));
-    return status;
-  }
-  if (code == -32601) return absl::UnimplementedError(text);
-  if (code == 3 || absl::StrContains(message, "revert") ||
-      RE2::PartialMatch(piece, *kNonce)) {
-    return absl::FailedPreconditionError(text);
-  }
-  if (code == -32602 || code == -32600 || code == -32700) {
-    return absl::InvalidArgumentError(text);
-  }
-  if (code == -32005)
-    return absl::ResourceExhaustedError(text);  // rate limited
-  return absl::UnknownError(text);
-}
-
-// ErrorFromObject maps the "error" member of a response.
-absl::Status ErrorFromObject(absl::string_view method, const element& error) {
-  int64_t code = 0;
-  if (error["code"].get(code) != simdjson::SUCCESS) code = 0;
-  std::string_view message;
-  if (error["message"].get(message) != simdjson::SUCCESS)
-    message = "(no message)";
-  std::string data;
-  if (element value; error["data"].get(value) == simdjson::SUCCESS) {
-    data = simdjson::minify(value);
-  }
-  return ErrorStatus(method, code, View(message), data);
-}
-
-// IsRetryable tells whether the whole exchange is worth sending again.
-bool IsRetryable(const absl::Status& status) {
-  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
-         (absl::IsResourceExhausted(status) && !IsRangeLimit(status));
-}
-
-// HttpTransport posts JSON over the common HTTP client.
-class HttpTransport final : public JsonRpcTransport {
- public:
-  explicit HttpTransport(std::unique_ptr<HttpClient> http)
-      : http_(std::move(http)) {}
-  absl::StatusOr<HttpClientResponse> Post(const std::string& url,
-                                          const std::string& body) override {
-    return http_->Send({.method = "POST",
-                        .url = url,
-                        .headers = {{"content-type", "application/json"}},
-                        .body = body});
-  }
-
- private:
-  std::unique_ptr<HttpClient> http_;
-};
-
 }  // namespace
-
-struct JsonRpcClient::Metrics {
-  metrics::Family<metrics::Counter>& requests;
-  metrics::Family<metrics::Histogram>& duration;
-  metrics::Family<metrics::Counter>& retries;
-
-  explicit Metrics(metrics::Registry& registry)
-      : requests(registry.AddCounter("chainsync_evm_rpc_requests_total",
-                                     "JSON-RPC requests by method and outcome.",
-                                     {"method", "outcome"})),
-        duration(
-            registry.AddHistogram("chainsync_evm_rpc_request_duration_seconds",
-                                  "JSON-RPC exchanges (a batch counts once) by "
-                                  "method, retries included.",
-                                  {"method"}, metrics::LatencyBuckets())),
-        retries(registry.AddCounter("chainsync_evm_rpc_retries_total",
-                                    "JSON-RPC exchanges sent again, by reason.",
-                                    {"reason"})) {}
-};
 
 absl::StatusOr<BlockHeader> BlockHeaderFromJson(const element& block) {
   return ParseHeader(block);
-}
-
-bool IsRangeLimit(const absl::Status& status) {
-  return status.GetPayload(kRangeLimitPayload).has_value();
-}
-
-std::optional<std::pair<uint64_t, uint64_t>> SuggestedRange(
-    const absl::Status& status) {
-  const absl::optional<absl::Cord> message =
-      status.GetPayload(kRangeLimitPayload);
-  if (!message.has_value()) return std::nullopt;
-  static const LazyRE2 kRange = {
-      R"(\[\s*(0x[0-9a-fA-F]+)\s*,\s*(0x[0-9a-fA-F]+)\s*\])"};
-  std::string from, to;
-  if (!RE2::PartialMatch(std::string(*message), *kRange, &from, &to))
-    return std::nullopt;
-  absl::StatusOr<uint64_t> first = U64Of(from, "from");
-  absl::StatusOr<uint64_t> last = U64Of(to, "to");
-  if (!first.ok() || !last.ok() || *first > *last) return std::nullopt;
-  return std::make_pair(*first, *last);
 }
 
 std::string BlockRef::Param() const {
@@ -340,227 +216,33 @@ std::string BlockRef::Param() const {
 }
 
 absl::StatusOr<std::unique_ptr<JsonRpcClient>> JsonRpcClient::Create(
-    JsonRpcOptions options, std::unique_ptr<JsonRpcTransport> transport) {
-  if (options.endpoints.empty()) {
-    return absl::InvalidArgumentError(
-        "JSON-RPC client needs at least one endpoint");
-  }
-  for (const std::string& endpoint : options.endpoints) {
-    if (!absl::StartsWith(endpoint, "http://") &&
-        !absl::StartsWith(endpoint, "https://")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("JSON-RPC endpoint \"", RedactedEndpoint(endpoint),
-                       "\" is not an http(s) URL"));
-    }
-  }
-  if (transport == nullptr) {
-    HttpClientOptions http;
-    http.connect_timeout = options.connect_timeout;
-    http.request_timeout = options.request_timeout;
-    // Retries, with fail-over, happen here, where the endpoints are known.
-    http.retry.max_attempts = 1;
-    http.clock = options.clock;
-    http.registry = options.registry;
-    http.name = "jsonrpc";
-    absl::StatusOr<std::unique_ptr<HttpClient>> client =
-        HttpClient::Create(http);
-    if (!client.ok()) return client.status();
-    transport = std::make_unique<HttpTransport>(*std::move(client));
-  }
-  return std::unique_ptr<JsonRpcClient>(
-      new JsonRpcClient(std::move(options), std::move(transport)));
+    const JsonRpcOptions& options,
+    std::shared_ptr<JsonRpcTransport> transport) {
+  absl::StatusOr<std::shared_ptr<JsonRpcConnection>> connection =
+      MakeJsonRpcConnection(options, std::move(transport));
+  if (!connection.ok()) return connection.status();
+  return std::make_unique<JsonRpcClient>(*std::move(connection), options.call);
 }
 
-JsonRpcClient::JsonRpcClient(JsonRpcOptions options,
-                             std::unique_ptr<JsonRpcTransport> transport)
-    : options_(std::move(options)),
-      transport_(std::move(transport)),
-      metrics_(std::make_unique<Metrics>(*options_.registry)) {
-  if (options_.rate_limit > 0) {
-    rate_limit_ = std::make_unique<TokenBucket>(
-        options_.rate_limit, options_.rate_burst, *options_.clock);
-  }
+JsonRpcClient JsonRpcClient::WithRetry(RetryPolicy retry) const {
+  JsonRpcCallOptions call = call_;
+  call.retry = retry;
+  return JsonRpcClient(connection_, call);
 }
-
-JsonRpcClient::~JsonRpcClient() = default;
 
 std::vector<absl::Status> JsonRpcClient::Execute(
-    const std::vector<Request>& requests) {
-  const size_t count = requests.size();
-  uint64_t first_id;
-  size_t preferred;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    first_id = next_id_;
-    next_id_ += count;
-    preferred = preferred_endpoint_;
+    const std::vector<JsonRpcRequest>& requests) {
+  JsonRpcAnswer answer = connection_->Exchange(requests, call_);
+  if (!answer.failure.ok()) {
+    return std::vector<absl::Status>(requests.size(), answer.failure);
   }
-  std::string body;
-  if (count > 1) body.push_back('[');
-  for (size_t i = 0; i < count; ++i) {
-    if (i > 0) body.push_back(',');
-    absl::StrAppend(&body, "{\"jsonrpc\":\"2.0\",\"id\":", first_id + i,
-                    ",\"method\":", Quoted(requests[i].method),
-                    ",\"params\":", requests[i].params, "}");
-  }
-  if (count > 1) body.push_back(']');
-  const std::string method_label =
-      count == 1 ? requests[0].method
-                 : absl::StrCat("batch:", requests[0].method);
-
-  Backoff backoff(options_.retry.backoff);
-  const size_t endpoints = options_.endpoints.size();
-  const absl::Time start = options_.clock->Now();
-  absl::Status failure;
-  simdjson::dom::parser parser;
-  for (int attempt = 0; attempt < std::max(1, options_.retry.max_attempts);
-       ++attempt) {
-    if (attempt > 0) {
-      // Fail over at once; wait only when every endpoint has failed since.
-      if (attempt % endpoints == 0)
-        options_.clock->SleepFor(backoff.NextDelay());
-    }
-    if (rate_limit_ != nullptr) rate_limit_->Take();
-    const size_t endpoint = (preferred + attempt) % endpoints;
-    const std::string& url = options_.endpoints[endpoint];
-    absl::StatusOr<HttpClientResponse> response = transport_->Post(url, body);
-    std::string reason;
-    if (!response.ok()) {
-      failure = absl::Status(
-          response.status().code(),
-          absl::StrCat(method_label, ": ", response.status().message()));
-      reason = "transport";
-    } else if (response->status == 429 || response->status >= 500) {
-      failure = absl::UnavailableError(
-          absl::StrCat(method_label, ": ", RedactedEndpoint(url),
-                       " answered HTTP ", response->status));
-      reason = absl::StrCat("http_", response->status);
-      const std::optional<absl::Duration> retry_after = ParseRetryAfter(
-          response->Header("retry-after"), options_.clock->Now());
-      if (retry_after.has_value() && endpoints == 1) {
-        options_.clock->SleepFor(
-            std::min(*retry_after, options_.retry.backoff.max_delay));
-      }
-    } else {
-      element document;
-      const simdjson::error_code error =
-          parser.parse(response->body).get(document);
-      if (error != simdjson::SUCCESS) {
-        failure = absl::UnavailableError(
-            absl::StrCat(method_label, ": malformed response from ",
-                         RedactedEndpoint(url), " (HTTP ", response->status,
-                         "): ", simdjson::error_message(error)));
-        reason = "malformed";
-      } else {
-        // Collect each request's envelope by id.
-        std::vector<element> envelopes(count);
-        std::vector<bool> found(count, false);
-        simdjson::dom::array list;
-        std::vector<element> items;
-        if (document.get(list) == simdjson::SUCCESS) {
-          for (element item : list) items.push_back(item);
-        } else {
-          items.push_back(document);
-        }
-        absl::Status whole_batch_error;
-        for (const element& item : items) {
-          uint64_t id;
-          if (item["id"].get(id) == simdjson::SUCCESS && id >= first_id &&
-              id < first_id + count) {
-            envelopes[id - first_id] = item;
-            found[id - first_id] = true;
-          } else if (element error_object;
-                     item["error"].get(error_object) == simdjson::SUCCESS) {
-            // An error for the exchange as a whole (a batch refused).
-            whole_batch_error =
-                ErrorFromObject(requests[0].method, error_object);
-          }
-        }
-        if (!whole_batch_error.ok() && std::none_of(found.begin(), found.end(),
-                                                    [](bool f) { return f; })) {
-          failure = whole_batch_error;
-          reason = "node_error";
-          if (!IsRetryable(failure)) break;
-        } else if (std::find(found.begin(), found.end(), false) !=
-                   found.end()) {
-          failure = absl::UnavailableError(absl::StrCat(
-              method_label, ": malformed response from ", RedactedEndpoint(url),
-              ": not every request was answered"));
-          reason = "malformed";
-        } else {
-          std::vector<absl::Status> outcomes(count);
-          bool retry = false;
-          for (size_t i = 0; i < count && !retry; ++i) {
-            element error_object;
-            if (envelopes[i]["error"].get(error_object) == simdjson::SUCCESS) {
-              outcomes[i] = ErrorFromObject(requests[i].method, error_object);
-              // A rate limit answered in JSON is a refusal to try again.
-              if (count == 1 && IsRetryable(outcomes[i])) {
-                failure = outcomes[i];
-                reason = "rate_limited";
-                retry = true;
-              }
-              continue;
-            }
-            element result;
-            if (envelopes[i]["result"].get(result) != simdjson::SUCCESS) {
-              failure = absl::UnavailableError(absl::StrCat(
-                  requests[i].method, ": malformed response from ",
-                  RedactedEndpoint(url), ": neither result nor error"));
-              reason = "malformed";
-              retry = true;
-              continue;
-            }
-            absl::Status parsed = requests[i].parse(result);
-            if (!parsed.ok()) {
-              // A result of the wrong shape: the node or a proxy misbehaved.
-              failure = absl::UnavailableError(
-                  absl::StrCat(requests[i].method, ": malformed result from ",
-                               RedactedEndpoint(url), ": ", parsed.message()));
-              reason = "malformed";
-              retry = true;
-            }
-          }
-          if (!retry) {
-            {
-              std::lock_guard<std::mutex> lock(mu_);
-              preferred_endpoint_ = endpoint;
-            }
-            metrics_->duration.WithLabels({method_label})
-                .Observe(absl::ToDoubleSeconds(options_.clock->Now() - start));
-            for (size_t i = 0; i < count; ++i) {
-              metrics_->requests
-                  .WithLabels({requests[i].method,
-                               std::string(StatusCodeName(outcomes[i].code()))})
-                  .Increment();
-            }
-            return outcomes;
-          }
-        }
-      }
-    }
-    metrics_->retries.WithLabels({reason}).Increment();
-    log::Warning("JSON-RPC exchange failed",
-                 {{"method", method_label},
-                  {"endpoint", RedactedEndpoint(url)},
-                  {"attempt", attempt + 1},
-                  {"error", failure.message()}});
-  }
-  metrics_->duration.WithLabels({method_label})
-      .Observe(absl::ToDoubleSeconds(options_.clock->Now() - start));
-  for (const Request& request : requests) {
-    metrics_->requests
-        .WithLabels(
-            {request.method, std::string(StatusCodeName(failure.code()))})
-        .Increment();
-  }
-  return std::vector<absl::Status>(count, failure);
+  return std::move(answer.outcomes);
 }
 
 absl::Status JsonRpcClient::Single(
     std::string method, std::string params,
     std::function<absl::Status(const element&)> parse) {
-  std::vector<Request> requests;
+  std::vector<JsonRpcRequest> requests;
   requests.push_back({std::move(method), std::move(params), std::move(parse)});
   return Execute(requests).front();
 }
@@ -656,7 +338,7 @@ absl::StatusOr<std::optional<BlockHeader>> JsonRpcClient::GetBlockByHash(
 std::vector<absl::StatusOr<std::optional<BlockHeader>>>
 JsonRpcClient::GetBlocksByNumber(const std::vector<uint64_t>& numbers) {
   std::vector<std::optional<BlockHeader>> headers(numbers.size());
-  std::vector<Request> requests;
+  std::vector<JsonRpcRequest> requests;
   requests.reserve(numbers.size());
   for (size_t i = 0; i < numbers.size(); ++i) {
     requests.push_back(

@@ -5,6 +5,8 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "libs/evm/json_rpc_connection.h"
+#include "services/indexer/projector.h"
 
 namespace chainsync::indexer {
 namespace {
@@ -12,55 +14,52 @@ namespace {
 // GetLogsSplitting fetches logs of [from, to], halving (or taking the
 // provider's suggestion for) any range the provider refuses as too large;
 // `span` keeps the widest range answered.
-absl::Status GetLogsSplitting(evm::JsonRpcClient& client, evm::LogFilter filter,
+absl::Status GetLogsSplitting(ChainSource& source,
+                              const std::vector<evm::Address>& addresses,
+                              uint64_t from, uint64_t to,
                               std::vector<evm::Log>* logs, uint64_t* span) {
-  absl::StatusOr<std::vector<evm::Log>> fetched = client.GetLogs(filter);
+  absl::StatusOr<std::vector<evm::Log>> fetched =
+      source.Logs(from, to, addresses);
   if (fetched.ok()) {
-    *span = std::max(*span, filter.to_block - filter.from_block + 1);
+    *span = std::max(*span, to - from + 1);
     logs->insert(logs->end(), std::make_move_iterator(fetched->begin()),
                  std::make_move_iterator(fetched->end()));
     return absl::OkStatus();
   }
-  if (!evm::IsRangeLimit(fetched.status()) ||
-      filter.from_block == filter.to_block) {
+  if (!evm::IsRangeLimit(fetched.status()) || from == to) {
     return fetched.status();
   }
-  uint64_t split =
-      filter.from_block + (filter.to_block - filter.from_block) / 2;
+  uint64_t split = from + (to - from) / 2;
   if (const auto suggested = evm::SuggestedRange(fetched.status());
-      suggested.has_value() && suggested->first == filter.from_block &&
-      suggested->second < filter.to_block) {
+      suggested.has_value() && suggested->first == from &&
+      suggested->second < to) {
     split = suggested->second;
   }
-  evm::LogFilter first = filter;
-  first.to_block = split;
-  evm::LogFilter second = filter;
-  second.from_block = split + 1;
-  if (absl::Status status = GetLogsSplitting(client, first, logs, span);
+  if (absl::Status status =
+          GetLogsSplitting(source, addresses, from, split, logs, span);
       !status.ok()) {
     return status;
   }
-  return GetLogsSplitting(client, second, logs, span);
+  return GetLogsSplitting(source, addresses, split + 1, to, logs, span);
 }
 
-}  // namespace
-
-absl::StatusOr<Batch> FetchBatch(evm::JsonRpcClient& client,
+// FetchRange is FetchBatch's batch; `widest_log_range` is its
+// Fetched::widest_log_range.
+absl::StatusOr<Batch> FetchRange(ChainSource& source,
                                  const ContractRegistry& registry,
                                  uint64_t chain_id, uint64_t from, uint64_t to,
-                                 const FetchOptions& options) {
+                                 const FetchOptions& options,
+                                 uint64_t* widest_log_range) {
   if (from > to) {
     return absl::InvalidArgumentError(
         absl::StrCat("empty block range ", from, "..", to));
   }
   std::vector<evm::Log> logs;
-  uint64_t log_span = 0;
-  absl::Status status = GetLogsSplitting(
-      client,
-      {.from_block = from, .to_block = to, .addresses = registry.addresses()},
-      &logs, &log_span);
-  if (options.log_span != nullptr) *options.log_span = log_span;
-  if (!status.ok()) return status;
+  if (absl::Status status = GetLogsSplitting(source, registry.addresses(), from,
+                                             to, &logs, widest_log_range);
+      !status.ok()) {
+    return status;
+  }
 
   std::map<uint64_t, evm::Hash> log_blocks;
   for (const evm::Log& log : logs)
@@ -75,14 +74,15 @@ absl::StatusOr<Batch> FetchBatch(evm::JsonRpcClient& client,
   }
 
   Batch batch{.chain_id = chain_id, .from_block = from, .to_block = to};
-  const auto headers = client.GetBlocksByNumber(numbers);
+  absl::StatusOr<std::vector<std::optional<BlockRecord>>> headers =
+      source.Headers(numbers);
+  if (!headers.ok()) return headers.status();
   for (size_t i = 0; i < numbers.size(); ++i) {
-    if (!headers[i].ok()) return headers[i].status();
-    if (!headers[i]->has_value()) {
+    if (!(*headers)[i].has_value()) {
       return absl::UnavailableError(
           absl::StrCat("block ", numbers[i], " is not there (yet)"));
     }
-    const evm::BlockHeader& header = **headers[i];
+    const BlockRecord& header = *(*headers)[i];
     const auto logged = log_blocks.find(header.number);
     if (logged != log_blocks.end() && logged->second != header.hash) {
       return absl::UnavailableError(
@@ -107,8 +107,7 @@ absl::StatusOr<Batch> FetchBatch(evm::JsonRpcClient& client,
             header.number - 1, " of the same answer; fetching again"));
       }
     }
-    batch.blocks.push_back(
-        {header.number, header.hash, header.parent_hash, header.timestamp});
+    batch.blocks.push_back(header);
   }
   batch.events.reserve(logs.size());
   for (evm::Log& log : logs) {
@@ -116,6 +115,17 @@ absl::StatusOr<Batch> FetchBatch(evm::JsonRpcClient& client,
     Project(batch.events.back(), &batch.activity);
   }
   return batch;
+}
+
+}  // namespace
+
+Fetched FetchBatch(ChainSource& source, const ContractRegistry& registry,
+                   uint64_t chain_id, uint64_t from, uint64_t to,
+                   const FetchOptions& options) {
+  Fetched fetched;
+  fetched.batch = FetchRange(source, registry, chain_id, from, to, options,
+                             &fetched.widest_log_range);
+  return fetched;
 }
 
 }  // namespace chainsync::indexer

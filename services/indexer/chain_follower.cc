@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "libs/common/logging/log.h"
 
 namespace chainsync::indexer {
@@ -28,16 +27,16 @@ ChainFollower::StageNext() {
   const bool has_data =
       cursor->has_value() && (*cursor)->indexed_block >= start;
   if (has_data) {
-    absl::StatusOr<std::optional<evm::BlockHeader>> block =
-        client_.GetBlockByNumber(
-            evm::BlockRef::Number((*cursor)->indexed_block));
+    absl::StatusOr<std::vector<std::optional<BlockRecord>>> block =
+        source_.Headers({(*cursor)->indexed_block});
     if (!block.ok()) return block.status();
-    if (!block->has_value() || (*block)->hash != (*cursor)->indexed_hash) {
+    if (!block->front().has_value() ||
+        block->front()->hash != (*cursor)->indexed_hash) {
       ahead_.clear();
       return RollBackReorg((*cursor)->indexed_block);
     }
   }
-  absl::StatusOr<uint64_t> head = client_.BlockNumber();
+  absl::StatusOr<uint64_t> head = source_.Head();
   if (!head.ok()) return head.status();
   const uint64_t from = cursor->has_value()
                             ? std::max((*cursor)->indexed_block + 1, start)
@@ -57,9 +56,9 @@ ChainFollower::StageNext() {
 
   head_ = *head;
   final_block_ = *final_block;
-  const absl::Time fetching = absl::Now();
+  const absl::Time fetching = clock_.Now();
   FetchAhead(from, final_block_);
-  absl::StatusOr<Batch> batch;
+  absl::StatusOr<ReadyBatch> batch;
   const bool final = !ahead_.empty();
   if (final) {
     batch = TakeAhead();
@@ -67,11 +66,16 @@ ChainFollower::StageNext() {
     // Blocks above the confirmation depth, one batch at a time, each header
     // linked to the one before.
     const uint64_t to = std::min(*head, from + span_ - 1);
-    uint64_t log_span = 0;
-    FetchOptions fetch{.contiguous = true, .log_span = &log_span};
+    FetchOptions fetch{.contiguous = true};
     if (has_data) fetch.parent = (*cursor)->indexed_hash;
-    batch = FetchBatch(client_, registry_, options_.chain_id, from, to, fetch);
-    AdaptSpan(to - from + 1, log_span, batch);
+    Fetched fetched =
+        FetchBatch(source_, registry_, options_.chain_id, from, to, fetch);
+    AdaptSpan(to - from + 1, fetched);
+    if (fetched.batch.ok()) {
+      batch = ReadyBatch{.batch = *std::move(fetched.batch)};
+    } else {
+      batch = fetched.batch.status();
+    }
   }
   if (absl::IsAborted(batch.status())) {
     ahead_.clear();
@@ -86,16 +90,17 @@ ChainFollower::StageNext() {
   return std::nullopt;
 }
 
-absl::Status ChainFollower::StageBatch(Batch batch, absl::Time fetching,
+absl::Status ChainFollower::StageBatch(ReadyBatch ready, absl::Time fetching,
                                        bool final) {
-  const absl::Time staging = absl::Now();
+  const absl::Time staging = clock_.Now();
+  if (ready.prepared == nullptr) ready.prepared = store_.Prepare(ready.batch);
   absl::StatusOr<std::unique_ptr<StagedBatch>> staged =
-      store_.Stage(std::move(batch));
+      store_.Stage(std::move(ready.batch), std::move(ready.prepared));
   if (!staged.ok()) return staged.status();
   staged_ = *std::move(staged);
   staged_final_ = final;
   fetch_wait_ = staging - fetching;
-  staging_ = absl::Now() - staging;
+  staging_ = clock_.Now() - staging;
   return absl::OkStatus();
 }
 
@@ -113,10 +118,10 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::CommitStaged() {
                     .commit = staging_};
   absl::Duration finishing;
   std::future<absl::Status> committed =
-      std::async(std::launch::async, [&committing, &finishing] {
-        const absl::Time start = absl::Now();
+      std::async(std::launch::async, [this, &committing, &finishing] {
+        const absl::Time start = clock_.Now();
         absl::Status status = committing->Commit();
-        finishing = absl::Now() - start;
+        finishing = clock_.Now() - start;
         return status;
       });
   // Final blocks are committed two batches at a time: while one commits,
@@ -136,8 +141,8 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::CommitStaged() {
 
 void ChainFollower::StageAhead(uint64_t from) {
   if (ahead_.empty() || ahead_.front()->from != from) return;
-  const absl::Time fetching = absl::Now();
-  absl::StatusOr<Batch> batch = TakeAhead();
+  const absl::Time fetching = clock_.Now();
+  absl::StatusOr<ReadyBatch> batch = TakeAhead();
   // A batch that fails here is fetched and staged again by the next step,
   // which reports why it fails.
   if (!batch.ok() || !StageBatch(*std::move(batch), fetching, true).ok()) {
@@ -145,13 +150,15 @@ void ChainFollower::StageAhead(uint64_t from) {
   }
 }
 
-absl::StatusOr<Batch> ChainFollower::TakeAhead() {
+absl::StatusOr<ChainFollower::ReadyBatch> ChainFollower::TakeAhead() {
   const std::unique_ptr<Ahead> next = std::move(ahead_.front());
   ahead_.pop_front();
   FetchAhead(next->to + 1, final_block_);
-  absl::StatusOr<Batch> batch = next->batch.get();
-  AdaptSpan(next->to - next->from + 1, next->log_span, batch);
-  return batch;
+  Fetched fetched = next->fetched.get();
+  AdaptSpan(next->to - next->from + 1, fetched);
+  if (!fetched.batch.ok()) return fetched.batch.status();
+  return ReadyBatch{.batch = *std::move(fetched.batch),
+                    .prepared = std::move(next->prepared)};
 }
 
 void ChainFollower::Abandon() {
@@ -163,11 +170,10 @@ absl::StatusOr<uint64_t> ChainFollower::FinalBlock(uint64_t head) {
   if (!options_.finalized_tag) {
     return head > options_.confirmations ? head - options_.confirmations : 0;
   }
-  absl::StatusOr<std::optional<evm::BlockHeader>> finalized =
-      client_.GetBlockByNumber(evm::BlockRef::Finalized());
+  absl::StatusOr<std::optional<uint64_t>> finalized = source_.Finalized();
   if (!finalized.ok()) return finalized.status();
   // A node that finalized nothing yet: every block may still be reorged.
-  return finalized->has_value() ? std::min((*finalized)->number, head) : 0;
+  return finalized->has_value() ? std::min(**finalized, head) : 0;
 }
 
 void ChainFollower::FetchAhead(uint64_t next, uint64_t final_block) {
@@ -184,18 +190,17 @@ std::unique_ptr<ChainFollower::Ahead> ChainFollower::StartFetch(uint64_t from,
   ahead->from = from;
   ahead->to = to;
   Ahead* raw = ahead.get();
-  ahead->batch = std::async(std::launch::async, [this, raw] {
-    absl::StatusOr<Batch> batch =
-        FetchBatch(client_, registry_, options_.chain_id, raw->from, raw->to,
-                   {.log_span = &raw->log_span});
-    if (batch.ok()) store_.Prepare(*batch);
-    return batch;
+  ahead->fetched = std::async(std::launch::async, [this, raw] {
+    Fetched fetched =
+        FetchBatch(source_, registry_, options_.chain_id, raw->from, raw->to);
+    if (fetched.batch.ok()) raw->prepared = store_.Prepare(*fetched.batch);
+    return fetched;
   });
   return ahead;
 }
 
-void ChainFollower::AdaptSpan(uint64_t blocks, uint64_t log_span,
-                              const absl::StatusOr<Batch>& batch) {
+void ChainFollower::AdaptSpan(uint64_t blocks, const Fetched& fetched) {
+  const uint64_t log_span = fetched.widest_log_range;
   if (log_span == 0) return;
   if (log_span < blocks) {
     provider_limit_ = std::max<uint64_t>(log_span, 1);
@@ -205,8 +210,8 @@ void ChainFollower::AdaptSpan(uint64_t blocks, uint64_t log_span,
               {{"chain_id", options_.chain_id}, {"span_blocks", span_}});
     return;
   }
-  if (!batch.ok()) return;
-  const uint64_t events = batch->events.size();
+  if (!fetched.batch.ok()) return;
+  const uint64_t events = fetched.batch->events.size();
   if (provider_limit_ < options_.max_batch_blocks && blocks >= span_ &&
       span_ == provider_limit_ && ++whole_batches_ >= options_.grow_after) {
     provider_limit_ = std::min(provider_limit_ * 2, options_.max_batch_blocks);
@@ -230,11 +235,13 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::RollBackReorg(
     if (stored->empty()) break;
     std::vector<uint64_t> numbers;
     for (const BlockRecord& block : *stored) numbers.push_back(block.number);
-    const auto canonical = client_.GetBlocksByNumber(numbers);
+    absl::StatusOr<std::vector<std::optional<BlockRecord>>> canonical =
+        source_.Headers(numbers);
+    if (!canonical.ok()) return canonical.status();
     for (size_t i = 0; i < stored->size(); ++i) {
-      if (!canonical[i].ok()) return canonical[i].status();
       const BlockRecord& block = (*stored)[i];
-      if (canonical[i]->has_value() && (*canonical[i])->hash == block.hash) {
+      const std::optional<BlockRecord>& held = (*canonical)[i];
+      if (held.has_value() && held->hash == block.hash) {
         absl::StatusOr<int64_t> removed =
             store_.RollbackTo(options_.chain_id, block.number, block.hash);
         if (!removed.ok()) return removed.status();

@@ -5,7 +5,9 @@
 #include <memory>
 #include <optional>
 
+#include "libs/common/clock.h"
 #include "services/indexer/batch.h"
+#include "services/indexer/chain_source.h"
 #include "services/indexer/chain_store.h"
 
 namespace chainsync::indexer {
@@ -34,14 +36,18 @@ struct FollowerOptions {
 };
 
 // ChainFollower moves a chain's cursor forward one batch at a time, and
-// undoes what a reorg orphaned before going on.
+// undoes what a reorg orphaned before going on. It sees the chain through
+// a ChainSource and the database through a ChainStore, and reads time
+// from `clock`.
 class ChainFollower {
  public:
-  ChainFollower(evm::JsonRpcClient& client, const ContractRegistry& registry,
-                ChainStore& store, FollowerOptions options)
-      : client_(client),
+  ChainFollower(ChainSource& source, const ContractRegistry& registry,
+                ChainStore& store, FollowerOptions options,
+                Clock& clock = SystemClock())
+      : source_(source),
         registry_(registry),
         store_(store),
+        clock_(clock),
         options_(options),
         span_(std::min<uint64_t>(options.max_batch_blocks, kFirstSpan)),
         provider_limit_(options.max_batch_blocks) {}
@@ -78,13 +84,19 @@ class ChainFollower {
   void Abandon();
 
  private:
+  // A batch fetched, and prepared for its commit when it was fetched ahead.
+  struct ReadyBatch {
+    Batch batch;
+    std::unique_ptr<PreparedBatch> prepared;
+  };
   // A batch of final blocks fetched, and prepared for its commit, on a
   // thread of its own.
   struct Ahead {
     uint64_t from = 0;
     uint64_t to = 0;
-    uint64_t log_span = 0;  // FetchOptions::log_span, set by the fetch
-    std::future<absl::StatusOr<Batch>> batch;
+    std::future<Fetched> fetched;
+    // Set by the fetch's thread when the fetch succeeded.
+    std::unique_ptr<PreparedBatch> prepared;
   };
 
   // StageNext finds the next batch from the cursor and stages it; or
@@ -92,7 +104,7 @@ class ChainFollower {
   absl::StatusOr<std::optional<StepResult>> StageNext();
   // StageBatch stages a batch fetched from `fetching` on, `final` when its
   // blocks are.
-  absl::Status StageBatch(Batch batch, absl::Time fetching, bool final);
+  absl::Status StageBatch(ReadyBatch ready, absl::Time fetching, bool final);
   // CommitStaged commits the staged batch and, meanwhile, stages the next
   // one when it is fetched ahead.
   absl::StatusOr<StepResult> CommitStaged();
@@ -100,7 +112,7 @@ class ChainFollower {
   void StageAhead(uint64_t from);
   // TakeAhead waits for the first batch fetched ahead and takes it from the
   // queue, which fetches one more behind the rest.
-  absl::StatusOr<Batch> TakeAhead();
+  absl::StatusOr<ReadyBatch> TakeAhead();
   absl::StatusOr<StepResult> RollBackReorg(uint64_t indexed_block);
   // FetchAhead starts fetches of the final blocks after those queued
   // (from `next` when none are) until fetch_ahead are in flight.
@@ -109,18 +121,16 @@ class ChainFollower {
   std::unique_ptr<Ahead> StartFetch(uint64_t from, uint64_t to);
   // FinalBlock is the highest final block when the head is `head`.
   absl::StatusOr<uint64_t> FinalBlock(uint64_t head);
-  // AdaptSpan sets the span of the next batches from `batch`, of `blocks`,
-  // whose widest eth_getLogs answered was `log_span` blocks (0: none
-  // answered).
-  void AdaptSpan(uint64_t blocks, uint64_t log_span,
-                 const absl::StatusOr<Batch>& batch);
+  // AdaptSpan sets the span of the next batches from a fetch of `blocks`.
+  void AdaptSpan(uint64_t blocks, const Fetched& fetched);
 
   // Blocks of the first batch: small, until the chain's density is known.
   static constexpr uint64_t kFirstSpan = 64;
 
-  evm::JsonRpcClient& client_;
+  ChainSource& source_;
   const ContractRegistry& registry_;
   ChainStore& store_;
+  Clock& clock_;
   FollowerOptions options_;
   // The span aims at max_batch_events per batch, at the density of the last
   // batch, doubling at most per batch, within max_batch_blocks and the

@@ -144,51 +144,9 @@ absl::flat_hash_map<uint64_t, int64_t> BlockTimes(const Batch& batch) {
   return times;
 }
 
-// A balance the batch moves: as stored before it, then as it leaves it.
-struct Holding {
-  evm::Uint256 balance = 0;
-  bool stored = false;
-  uint64_t last_change_block = 0;
-};
-
-// Holdings are the balances a batch moves, in the order it first moves
-// them; each balance-moving activity row knows its own, so that a row
-// costs no lookup.
-struct Holdings {
-  std::vector<HoldingKey> keys;
-  std::vector<Holding> values;
-  // Per activity row, its holding's index in keys and values; -1 for a
-  // row that moves no balance.
-  std::vector<int> of_row;
-};
-
-Holdings HoldingsOf(const Batch& batch) {
-  Holdings holdings;
-  absl::flat_hash_map<HoldingKey, int> index;
-  holdings.of_row.reserve(batch.activity.size());
-  for (const ActivityRow& row : batch.activity) {
-    if (!row.moves_balance) {
-      holdings.of_row.push_back(-1);
-      continue;
-    }
-    const auto [found, added] =
-        index.try_emplace(HoldingKey{*row.token, row.account},
-                          static_cast<int>(holdings.keys.size()));
-    if (added) {
-      holdings.keys.push_back(found->first);
-      holdings.values.emplace_back();
-    }
-    holdings.of_row.push_back(found->second);
-  }
-  return holdings;
-}
-
 // RenderActivity renders the batch's activity rows for COPY, in chain
-// order, each balance-moving row with the balance after it: `holdings`
-// holds each moved balance as stored before the batch and leaves it as the
-// batch does.
-absl::StatusOr<std::string> RenderActivity(const Batch& batch,
-                                           Holdings& holdings) {
+// order, each balance-moving row with the balance `ledger` posted after it.
+std::string RenderActivity(const Batch& batch, const BatchLedger& ledger) {
   const absl::flat_hash_map<uint64_t, int64_t> block_times = BlockTimes(batch);
   const int64_t chain = Signed(batch.chain_id);
   PgBinaryCopy copy;
@@ -199,8 +157,8 @@ absl::StatusOr<std::string> RenderActivity(const Batch& batch,
         .Bytea(row.account.bytes())
         .Int8(Signed(row.block_number))
         .Int4(static_cast<int32_t>(row.log_index))
-        .Text(row.kind)
-        .Text(row.direction);
+        .Text(ActivityKindName(row.kind))
+        .Text(DirectionName(row.direction));
     if (row.token.has_value()) {
       copy.Bytea(row.token->bytes());
     } else {
@@ -219,24 +177,12 @@ absl::StatusOr<std::string> RenderActivity(const Batch& batch,
     copy.Bytea(row.transaction_hash)
         .Timestamptz(block_times.at(row.block_number))
         .Jsonb(row.details_json);
-    if (!row.moves_balance) {
+    if (const evm::Uint256* balance = ledger.BalanceAfter(i);
+        balance != nullptr) {
+      AddNumeric(copy, *balance);
+    } else {
       copy.Null();
-      continue;
     }
-    Holding& holding = holdings.values[holdings.of_row[i]];
-    const bool credit = row.direction == "in";
-    if (!credit && holding.balance < *row.amount) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "block ", row.block_number, " log ", row.log_index, " debits ",
-          evm::ToDecimal(*row.amount), " from ", row.account.ToChecksumHex(),
-          " of token ", row.token->ToChecksumHex(), " which holds only ",
-          evm::ToDecimal(holding.balance),
-          ": is the contract indexed from its first block?"));
-    }
-    holding.balance =
-        credit ? holding.balance + *row.amount : holding.balance - *row.amount;
-    holding.last_change_block = row.block_number;
-    AddNumeric(copy, holding.balance);
   }
   return std::move(copy).Finish();
 }
@@ -269,8 +215,7 @@ std::string Describe(const std::optional<Cursor>& cursor) {
 }
 
 // The COPY of each table a batch writes. A batch's blocks and events are
-// rendered ahead of it (Batch::prepared holds them at kPreparedBlocks and
-// kPreparedEvents), its activity when it is staged.
+// rendered ahead of it (RenderedRows), its activity when it is staged.
 constexpr const char kBlocksCopy[] =
     "COPY indexer.blocks (chain_id, number, hash, parent_hash, block_time) "
     "FROM STDIN (FORMAT binary)";
@@ -283,11 +228,15 @@ constexpr const char kActivityCopy[] =
     "COPY indexer.activity (chain_id, account, block_number, log_index, "
     "kind, direction, token, amount, counterparty, transaction_hash, "
     "block_time, details, balance) FROM STDIN (FORMAT binary)";
-constexpr size_t kPreparedBlocks = 0;
-constexpr size_t kPreparedEvents = 1;
+// RenderedRows is the PostgresChainStore's prepared batch: its blocks and
+// events as binary COPY data.
+struct RenderedRows final : PreparedBatch {
+  std::string blocks;
+  std::string events;
+};
 
-// RenderRows renders a batch's blocks and events, for Batch::prepared.
-std::vector<std::string> RenderRows(const Batch& batch) {
+// RenderRows renders a batch's blocks and events.
+std::unique_ptr<RenderedRows> RenderRows(const Batch& batch) {
   const int64_t chain = Signed(batch.chain_id);
   PgBinaryCopy blocks;
   for (const BlockRecord& block : batch.blocks) {
@@ -333,10 +282,10 @@ std::vector<std::string> RenderRows(const Batch& batch) {
     }
     events.Timestamptz(block_times.at(log.block_number));
   }
-  std::vector<std::string> copies(2);
-  copies[kPreparedBlocks] = std::move(blocks).Finish();
-  copies[kPreparedEvents] = std::move(events).Finish();
-  return copies;
+  auto rows = std::make_unique<RenderedRows>();
+  rows->blocks = std::move(blocks).Finish();
+  rows->events = std::move(events).Finish();
+  return rows;
 }
 
 }  // namespace
@@ -360,12 +309,15 @@ absl::StatusOr<std::optional<Cursor>> PostgresChainStore::LoadCursor(
   return StoredCursor(*result);
 }
 
-void PostgresChainStore::Prepare(Batch& batch) const {
-  if (batch.prepared.empty()) batch.prepared = RenderRows(batch);
+std::unique_ptr<PreparedBatch> PostgresChainStore::Prepare(
+    const Batch& batch) const {
+  return RenderRows(batch);
 }
 
 absl::Status ChainStore::Commit(Batch batch) {
-  absl::StatusOr<std::unique_ptr<StagedBatch>> staged = Stage(std::move(batch));
+  std::unique_ptr<PreparedBatch> prepared = Prepare(batch);
+  absl::StatusOr<std::unique_ptr<StagedBatch>> staged =
+      Stage(std::move(batch), std::move(prepared));
   if (!staged.ok()) return staged.status();
   return (*staged)->Commit();
 }
@@ -374,10 +326,12 @@ absl::Status ChainStore::Commit(Batch batch) {
 // the balances it is the first to hold; Commit adds the rest.
 class PostgresChainStore::Staged final : public StagedBatch {
  public:
-  Staged(PostgresChainStore& store, Batch batch, PgPool::Lease lease,
+  Staged(PostgresChainStore& store, Batch batch,
+         std::unique_ptr<RenderedRows> rows, PgPool::Lease lease,
          PgTransaction transaction)
       : store_(store),
         batch_(std::move(batch)),
+        rows_(std::move(rows)),
         lease_(std::move(lease)),
         transaction_(std::move(transaction)) {}
   ~Staged() override {
@@ -414,6 +368,7 @@ class PostgresChainStore::Staged final : public StagedBatch {
 
   PostgresChainStore& store_;
   const Batch batch_;
+  const std::unique_ptr<RenderedRows> rows_;
   PgPool::Lease lease_;
   // Declared after lease_, whose connection it runs on; reset when the
   // transaction ends.
@@ -434,26 +389,28 @@ absl::Status PostgresChainStore::Staged::Write(KnownBalances& known) {
                        known.cursor.has_value() &&
                        known.cursor->indexed_block + 1 == batch_.from_block;
   if (!follows) known = KnownBalances{};
-  Holdings holdings = HoldingsOf(batch_);
+  BatchLedger ledger(batch_.activity);
+  const std::vector<HoldingKey>& keys = ledger.keys();
+  std::vector<Holding>& holdings = ledger.holdings();
   // The holdings memory lacks, by index.
   std::vector<size_t> unknown;
-  for (size_t i = 0; i < holdings.keys.size(); ++i) {
-    if (const auto found = known.balances.find(holdings.keys[i]);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (const auto found = known.balances.find(keys[i]);
         found != known.balances.end()) {
-      holdings.values[i].balance = found->second;
-      holdings.values[i].stored = true;
+      holdings[i].balance = found->second;
+      holdings[i].stored = true;
     } else {
       unknown.push_back(i);
     }
   }
-  moved_ = holdings.keys.size();
+  moved_ = keys.size();
   read_ = unknown.size();
   basis_ = known.cursor;
   if (!follows || !unknown.empty()) {
     std::vector<std::string> tokens, holders;
     for (const size_t i : unknown) {
-      tokens.push_back(HexOf(holdings.keys[i].token.bytes()));
-      holders.push_back(HexOf(holdings.keys[i].holder.bytes()));
+      tokens.push_back(HexOf(keys[i].token.bytes()));
+      holders.push_back(HexOf(keys[i].holder.bytes()));
     }
     absl::StatusOr<PgResult> start = connection.Exec(
         kReadStart,
@@ -467,7 +424,7 @@ absl::Status PostgresChainStore::Staged::Write(KnownBalances& known) {
         cursor = *found;
         continue;
       }
-      Holding& holding = holdings.values[unknown[*start->GetInt64(row, 0) - 1]];
+      Holding& holding = holdings[unknown[*start->GetInt64(row, 0) - 1]];
       holding.balance = *evm::ParseUint256(start->Get(row, 1), "balance");
       holding.stored = true;
     }
@@ -487,12 +444,11 @@ absl::Status PostgresChainStore::Staged::Write(KnownBalances& known) {
     }
     if (!follows) basis_ = cursor;
   }
-  absl::StatusOr<std::string> activity = RenderActivity(batch_, holdings);
-  if (!activity.ok()) return activity.status();
+  if (absl::Status posted = ledger.Post(); !posted.ok()) return posted;
+  const std::string activity = RenderActivity(batch_, ledger);
   for (const auto& [sql, data] :
-       {std::pair{kBlocksCopy,
-                  absl::string_view(batch_.prepared[kPreparedBlocks])},
-        std::pair{kActivityCopy, absl::string_view(*activity)}}) {
+       {std::pair{kBlocksCopy, absl::string_view(rows_->blocks)},
+        std::pair{kActivityCopy, absl::string_view(activity)}}) {
     if (absl::StatusOr<int64_t> copied = connection.CopyFrom(sql, data);
         !copied.ok()) {
       return copied.status();
@@ -501,9 +457,9 @@ absl::Status PostgresChainStore::Staged::Write(KnownBalances& known) {
   // New holdings are copied in now, stored ones updated at commit: they may
   // be the last batch's, not committed yet.
   PgBinaryCopy added;
-  for (size_t i = 0; i < holdings.keys.size(); ++i) {
-    const HoldingKey& key = holdings.keys[i];
-    const Holding& holding = holdings.values[i];
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const HoldingKey& key = keys[i];
+    const Holding& holding = holdings[i];
     if (!holding.stored) {
       added.Row(5)
           .Int8(chain)
@@ -530,10 +486,10 @@ absl::Status PostgresChainStore::Staged::Write(KnownBalances& known) {
   known.cursor = Cursor{batch_.to_block, batch_.blocks.back().hash};
   // Past the limit, only the balances this batch moves are kept: the next
   // batch may be staged before this one commits, and must not read those.
-  if (known.balances.size() + holdings.keys.size() > kKnownBalancesLimit)
+  if (known.balances.size() + keys.size() > kKnownBalancesLimit)
     known.balances.clear();
-  for (size_t i = 0; i < holdings.keys.size(); ++i)
-    known.balances[holdings.keys[i]] = holdings.values[i].balance;
+  for (size_t i = 0; i < keys.size(); ++i)
+    known.balances[keys[i]] = holdings[i].balance;
   return absl::OkStatus();
 }
 
@@ -567,7 +523,7 @@ absl::Status PostgresChainStore::Staged::Finish() {
     return status;
   }
   absl::StatusOr<int64_t> copied =
-      connection.CopyFrom(kEventsCopy, batch_.prepared[kPreparedEvents]);
+      connection.CopyFrom(kEventsCopy, rows_->events);
   if (!copied.ok()) return copied.status();
   absl::Status saved =
       connection
@@ -583,18 +539,25 @@ absl::Status PostgresChainStore::Staged::Finish() {
 }
 
 absl::StatusOr<std::unique_ptr<StagedBatch>> PostgresChainStore::Stage(
-    Batch batch) {
+    Batch batch, std::unique_ptr<PreparedBatch> prepared) {
   if (batch.blocks.empty() || batch.blocks.back().number != batch.to_block) {
     return absl::InvalidArgumentError(
         "a batch must end with the header of its last block");
   }
-  Prepare(batch);
+  std::unique_ptr<RenderedRows> rows(
+      dynamic_cast<RenderedRows*>(prepared.get()));
+  if (rows == nullptr) {
+    return absl::InvalidArgumentError(
+        "a batch must be prepared by the store that stages it");
+  }
+  prepared.release();
   absl::StatusOr<PgPool::Lease> lease = pool_.Acquire();
   if (!lease.ok()) return lease.status();
   absl::StatusOr<PgTransaction> transaction = PgTransaction::Begin(**lease);
   if (!transaction.ok()) return transaction.status();
-  auto staged = std::make_unique<Staged>(
-      *this, std::move(batch), *std::move(lease), *std::move(transaction));
+  auto staged =
+      std::make_unique<Staged>(*this, std::move(batch), std::move(rows),
+                               *std::move(lease), *std::move(transaction));
   absl::Status status;
   {
     std::lock_guard<std::mutex> lock(known_mu_);

@@ -19,6 +19,13 @@ struct Cursor {
   bool operator==(const Cursor& other) const = default;
 };
 
+// PreparedBatch is a batch's rows rendered as its store writes them,
+// opaque to everyone else; only the store that prepared it stages it.
+class PreparedBatch {
+ public:
+  virtual ~PreparedBatch() = default;
+};
+
 // StagedBatch is a batch whose transaction is open with part of it
 // written; destroyed uncommitted, it rolls back.
 class StagedBatch {
@@ -32,7 +39,8 @@ class StagedBatch {
   virtual absl::Status Commit() = 0;
 };
 
-// ChainStore keeps the indexed state of chains.
+// ChainStore keeps the indexed state of chains. It only persists: what a
+// batch holds and what its rows mean is decided before it gets there.
 class ChainStore {
  public:
   virtual ~ChainStore() = default;
@@ -46,17 +54,19 @@ class ChainStore {
   // not start right after the cursor is ABORTED, so that the same blocks can
   // never be written twice.
   absl::Status Commit(Batch batch);
+  // Prepare does what writing `batch` can do without the database —
+  // rendering its rows — so that it can run on the thread that fetched the
+  // batch rather than the one committing.
+  virtual std::unique_ptr<PreparedBatch> Prepare(const Batch& batch) const = 0;
   // Stage opens the batch's transaction and writes the rows that do not
   // depend on the batch before it having committed, so that a batch can be
   // written while the one before commits. The one before may still be
-  // staged: staging goes on from the balances it leaves. A batch that
-  // starts neither right after the cursor nor right after the last batch
-  // staged is ABORTED.
-  virtual absl::StatusOr<std::unique_ptr<StagedBatch>> Stage(Batch batch) = 0;
-  // Prepare does what Commit can do without the database — rendering the
-  // batch's rows into Batch::prepared — so that it can run on the thread
-  // that fetched the batch rather than the one committing.
-  virtual void Prepare(Batch& batch) const = 0;
+  // staged: staging goes on from the balances it leaves. `prepared` is
+  // what this store's Prepare made of `batch`. A batch that starts neither
+  // right after the cursor nor right after the last batch staged is
+  // ABORTED; one that overdraws a balance is FAILED_PRECONDITION.
+  virtual absl::StatusOr<std::unique_ptr<StagedBatch>> Stage(
+      Batch batch, std::unique_ptr<PreparedBatch> prepared) = 0;
 
   // StoredBlocks returns up to `limit` stored headers at or below
   // `at_or_below`, highest first, for finding where a reorg forked.
@@ -77,18 +87,6 @@ class ChainStore {
                                          const ContractRegistry& registry) = 0;
 };
 
-// HoldingKey names one balance: a holder's balance of a token.
-struct HoldingKey {
-  evm::Address token;
-  evm::Address holder;
-
-  bool operator==(const HoldingKey& other) const = default;
-  template <typename H>
-  friend H AbslHashValue(H state, const HoldingKey& key) {
-    return H::combine(std::move(state), key.token.bytes(), key.holder.bytes());
-  }
-};
-
 // PostgresChainStore is the ChainStore in the indexer's schema. Bulk rows go
 // through binary COPY; balances are written once per holder and batch.
 class PostgresChainStore final : public ChainStore {
@@ -97,8 +95,9 @@ class PostgresChainStore final : public ChainStore {
       PgPool& pool, metrics::Registry& registry = metrics::DefaultRegistry());
 
   absl::StatusOr<std::optional<Cursor>> LoadCursor(uint64_t chain_id) override;
-  absl::StatusOr<std::unique_ptr<StagedBatch>> Stage(Batch batch) override;
-  void Prepare(Batch& batch) const override;
+  std::unique_ptr<PreparedBatch> Prepare(const Batch& batch) const override;
+  absl::StatusOr<std::unique_ptr<StagedBatch>> Stage(
+      Batch batch, std::unique_ptr<PreparedBatch> prepared) override;
   absl::StatusOr<std::vector<BlockRecord>> StoredBlocks(uint64_t chain_id,
                                                         uint64_t at_or_below,
                                                         int limit) override;

@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "contracts/deploy/deployment.h"
 #include "libs/evm/contract_abi.h"
 #include "libs/evm/json_rpc_types.h"
+
+namespace chainsync::contracts {
+struct Deployment;
+}  // namespace chainsync::contracts
 
 namespace chainsync::indexer {
 

@@ -26,13 +26,14 @@ constexpr PgStatement kLatest = {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EventStream>> EventStream::Start(PgPool& pool) {
+absl::StatusOr<std::unique_ptr<EventStream>> EventStream::Start(PgPool& pool,
+                                                                Clock& clock) {
   absl::StatusOr<std::unique_ptr<PgConnection>> connection =
       PgConnection::Connect(pool.connect_options());
   if (!connection.ok()) return connection.status();
   if (absl::Status status = (*connection)->Listen(kChannel); !status.ok())
     return status;
-  std::unique_ptr<EventStream> stream(new EventStream(pool));
+  std::unique_ptr<EventStream> stream(new EventStream(pool, clock));
   stream->listener_ = *std::move(connection);
   stream->thread_ = std::thread([raw = stream.get()] { raw->Listen(); });
   return stream;
@@ -53,7 +54,7 @@ void EventStream::Listen() {
       // read again.
       log::Warning("event stream listener lost its connection",
                    {{"error", notification.status()}});
-      absl::SleepFor(absl::Milliseconds(200));
+      clock_.SleepFor(absl::Milliseconds(200));
       (void)connection->Reconnect();
     } else if (!notification->has_value()) {
       continue;
@@ -68,9 +69,9 @@ void EventStream::Listen() {
 
 void EventStream::WaitForChange(uint64_t seen, absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait_for(
-      lock, std::chrono::microseconds(absl::ToInt64Microseconds(timeout)),
-      [&] { return generation_.load() != seen || stopping_.load(); });
+  clock_.WaitFor(changed_, lock, timeout, [&] {
+    return generation_.load() != seen || stopping_.load();
+  });
 }
 
 absl::StatusOr<std::vector<v1::Event>> EventStream::Read(uint64_t after,

@@ -14,14 +14,17 @@
 #include <vector>
 
 #include "chainsync/indexer/v1/indexer.pb.h"
+#include "libs/common/clock.h"
 #include "libs/common/postgres/pool.h"
 
 namespace chainsync::indexer {
 
 class EventStream {
  public:
-  // Start opens the listening connection and its thread.
-  static absl::StatusOr<std::unique_ptr<EventStream>> Start(PgPool& pool);
+  // Start opens the listening connection and its thread; `clock` times
+  // the waits.
+  static absl::StatusOr<std::unique_ptr<EventStream>> Start(
+      PgPool& pool, Clock& clock = SystemClock());
   ~EventStream();
 
   // Read returns up to `limit` events and removals with sequence above
@@ -36,10 +39,11 @@ class EventStream {
   void WaitForChange(uint64_t seen, absl::Duration timeout);
 
  private:
-  explicit EventStream(PgPool& pool) : pool_(pool) {}
+  EventStream(PgPool& pool, Clock& clock) : pool_(pool), clock_(clock) {}
   void Listen();
 
   PgPool& pool_;
+  Clock& clock_;
   // The connection LISTENing for commits; used by the thread only.
   std::unique_ptr<PgConnection> listener_;
   std::atomic<uint64_t> generation_{0};

@@ -1,6 +1,8 @@
 #include "services/indexer/index_queries.h"
 
+#include <iterator>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -8,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "services/indexer/api_rows.h"
+#include "services/indexer/ledger.h"
 
 namespace chainsync::indexer {
 namespace {
@@ -132,46 +135,36 @@ void FillPosition(uint64_t chain_id, const PgResult& rows, int row, int block,
       static_cast<uint32_t>(Int(rows, row, transaction_index)));
 }
 
-v1::ActivityKind KindOf(absl::string_view kind) {
-  static const auto* kinds =
-      new absl::flat_hash_map<std::string, v1::ActivityKind>{
-          {"mint", v1::ACTIVITY_KIND_MINT},
-          {"burn", v1::ACTIVITY_KIND_BURN},
-          {"transfer", v1::ACTIVITY_KIND_TRANSFER},
-          {"sync", v1::ACTIVITY_KIND_SYNC},
-          {"emergency_burn", v1::ACTIVITY_KIND_EMERGENCY_BURN},
-          {"wrap", v1::ACTIVITY_KIND_WRAP},
-          {"unwrap", v1::ACTIVITY_KIND_UNWRAP},
-          {"yield", v1::ACTIVITY_KIND_YIELD},
-          {"fee", v1::ACTIVITY_KIND_FEE}};
-  const auto found = kinds->find(kind);
-  return found == kinds->end() ? v1::ACTIVITY_KIND_UNSPECIFIED : found->second;
+// kKinds pairs each activity kind with the API's name for it.
+constexpr std::pair<ActivityKind, v1::ActivityKind> kKinds[] = {
+    {ActivityKind::kMint, v1::ACTIVITY_KIND_MINT},
+    {ActivityKind::kBurn, v1::ACTIVITY_KIND_BURN},
+    {ActivityKind::kTransfer, v1::ACTIVITY_KIND_TRANSFER},
+    {ActivityKind::kSync, v1::ACTIVITY_KIND_SYNC},
+    {ActivityKind::kEmergencyBurn, v1::ACTIVITY_KIND_EMERGENCY_BURN},
+    {ActivityKind::kWrap, v1::ACTIVITY_KIND_WRAP},
+    {ActivityKind::kUnwrap, v1::ACTIVITY_KIND_UNWRAP},
+    {ActivityKind::kYield, v1::ACTIVITY_KIND_YIELD},
+    {ActivityKind::kFee, v1::ACTIVITY_KIND_FEE},
+};
+static_assert(std::size(kKinds) == std::size(kActivityKinds),
+              "every activity kind has an API name");
+
+// KindOf reads a stored kind's name.
+v1::ActivityKind KindOf(absl::string_view name) {
+  for (const auto& [kind, api] : kKinds) {
+    if (ActivityKindName(kind) == name) return api;
+  }
+  return v1::ACTIVITY_KIND_UNSPECIFIED;
 }
 
-absl::StatusOr<std::string> KindName(int kind) {
-  switch (kind) {
-    case v1::ACTIVITY_KIND_MINT:
-      return "mint";
-    case v1::ACTIVITY_KIND_BURN:
-      return "burn";
-    case v1::ACTIVITY_KIND_TRANSFER:
-      return "transfer";
-    case v1::ACTIVITY_KIND_SYNC:
-      return "sync";
-    case v1::ACTIVITY_KIND_EMERGENCY_BURN:
-      return "emergency_burn";
-    case v1::ACTIVITY_KIND_WRAP:
-      return "wrap";
-    case v1::ACTIVITY_KIND_UNWRAP:
-      return "unwrap";
-    case v1::ACTIVITY_KIND_YIELD:
-      return "yield";
-    case v1::ACTIVITY_KIND_FEE:
-      return "fee";
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("kinds: ", kind, " is not an activity kind"));
+// KindName is the stored name of an API kind.
+absl::StatusOr<std::string> KindName(int api_kind) {
+  for (const auto& [kind, api] : kKinds) {
+    if (api == api_kind) return std::string(ActivityKindName(kind));
   }
+  return absl::InvalidArgumentError(
+      absl::StrCat("kinds: ", api_kind, " is not an activity kind"));
 }
 
 v1::Direction DirectionOf(absl::string_view direction) {

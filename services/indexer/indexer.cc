@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "contracts/deploy/deployment.h"
 #include "libs/common/logging/log.h"
 
 namespace chainsync::indexer {
@@ -27,6 +28,7 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
   }
   std::unique_ptr<Indexer> indexer(new Indexer);
   indexer->chain_id_ = deployment->chain_id;
+  indexer->clock_ = options.clock;
   absl::StatusOr<std::unique_ptr<ContractRegistry>> registry =
       ContractRegistry::FromDeployment(*deployment);
   if (!registry.ok()) {
@@ -38,14 +40,20 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
   evm::JsonRpcOptions rpc;
   rpc.endpoints = options.rpc_urls;
   rpc.request_timeout = options.rpc_timeout;
-  // At start-up an unreachable node is a configuration error, reported
-  // after a few seconds rather than retried for ever.
-  rpc.retry.max_attempts = 4;
+  rpc.clock = options.clock;
+  // Once running, the node may come and go: calls retry for ever, with
+  // backoff.
+  rpc.call.retry.max_attempts = std::numeric_limits<int>::max();
   absl::StatusOr<std::unique_ptr<evm::JsonRpcClient>> client =
       evm::JsonRpcClient::Create(rpc);
   if (!client.ok()) return client.status();
   indexer->client_ = *std::move(client);
-  absl::StatusOr<uint64_t> chain_id = indexer->client_->ChainId();
+  // At start-up an unreachable node is a configuration error, reported
+  // after a few seconds rather than retried for ever.
+  RetryPolicy startup = rpc.call.retry;
+  startup.max_attempts = 4;
+  evm::JsonRpcClient checking = indexer->client_->WithRetry(startup);
+  absl::StatusOr<uint64_t> chain_id = checking.ChainId();
   if (!chain_id.ok()) {
     return absl::UnavailableError(
         absl::StrCat("cannot reach the chain's node (--rpc_url): ",
@@ -58,7 +66,7 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
   }
   for (const auto& contract : indexer->registry_->contracts()) {
     absl::StatusOr<evm::Bytes> code =
-        indexer->client_->GetCode(contract->address, evm::BlockRef::Latest());
+        checking.GetCode(contract->address, evm::BlockRef::Latest());
     if (!code.ok()) return code.status();
     if (code->empty()) {
       return absl::InvalidArgumentError(
@@ -67,11 +75,6 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
                        " has no code on chain ", *chain_id));
     }
   }
-  // Once running, the node may come and go: retry for ever, with backoff.
-  rpc.retry.max_attempts = std::numeric_limits<int>::max();
-  client = evm::JsonRpcClient::Create(rpc);
-  if (!client.ok()) return client.status();
-  indexer->client_ = *std::move(client);
 
   // Tokens name themselves: symbol() and decimals(), where the ABI has them.
   absl::flat_hash_map<evm::Address, TokenInfo> tokens;
@@ -106,23 +109,26 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
   indexer->queries_ = std::make_unique<IndexQueries>(
       pool, *chain_id, *indexer->registry_, std::move(tokens));
   absl::StatusOr<std::unique_ptr<EventStream>> stream =
-      EventStream::Start(pool);
+      EventStream::Start(pool, *options.clock);
   if (!stream.ok()) return stream.status();
   indexer->stream_ = *std::move(stream);
   indexer->store_ = std::make_unique<PostgresChainStore>(pool);
+  indexer->source_ = std::make_unique<JsonRpcChainSource>(*indexer->client_);
   indexer->follower_ = std::make_unique<ChainFollower>(
-      *indexer->client_, *indexer->registry_, *indexer->store_,
+      *indexer->source_, *indexer->registry_, *indexer->store_,
       FollowerOptions{.chain_id = *chain_id,
                       .confirmations = options.confirmations,
                       .finalized_tag = options.finalized_tag,
                       .max_batch_blocks = options.max_batch_blocks,
                       .max_batch_events = options.max_batch_events,
-                      .fetch_ahead = options.fetch_ahead});
+                      .fetch_ahead = options.fetch_ahead},
+      *options.clock);
   indexer->worker_ = std::make_unique<IndexerWorker>(
       *indexer->follower_,
       IndexerWorkerOptions{.follower = {.chain_id = *chain_id},
                            .poll_interval = options.poll_interval,
-                           .lock_connection = pool.connect_options()});
+                           .lock_connection = pool.connect_options(),
+                           .clock = options.clock});
   // New heads over WebSocket, where the node offers it, wake the worker at
   // once; polling stays the source of truth.
   const std::string ws_url =

@@ -9,6 +9,7 @@
 #include "services/indexer/event_stream.h"
 #include "services/indexer/index_queries.h"
 #include "services/indexer/indexer_worker.h"
+#include "services/indexer/json_rpc_chain_source.h"
 
 namespace chainsync::indexer {
 
@@ -30,6 +31,7 @@ struct IndexerOptions {
   size_t fetch_ahead = 4;
   // Whether to subscribe to newHeads (when the node offers it) or only poll.
   bool new_heads = true;
+  Clock* clock = &SystemClock();
 };
 
 // Indexer is the indexer of one chain: its node client, contracts, store,
@@ -47,6 +49,7 @@ class Indexer final : public BackgroundWorker {
   void Stop() override { worker_->Stop(); }
 
   uint64_t chain_id() const { return chain_id_; }
+  Clock& clock() const { return *clock_; }
   const ContractRegistry& registry() const { return *registry_; }
   ChainStatus status() const { return worker_->status(); }
   IndexQueries& queries() { return *queries_; }
@@ -56,7 +59,9 @@ class Indexer final : public BackgroundWorker {
   Indexer() = default;
 
   uint64_t chain_id_ = 0;
+  Clock* clock_ = nullptr;
   std::unique_ptr<evm::JsonRpcClient> client_;
+  std::unique_ptr<JsonRpcChainSource> source_;
   std::unique_ptr<ContractRegistry> registry_;
   std::unique_ptr<PostgresChainStore> store_;
   std::unique_ptr<ChainFollower> follower_;

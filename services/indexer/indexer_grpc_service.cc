@@ -65,7 +65,7 @@ grpc::ServerUnaryReactor* IndexerGrpcService::GetSyncStatus(
   chain->set_lag_blocks(
       status.head > status.indexed ? status.head - status.indexed : 0);
   if (status.indexed_time.has_value()) {
-    const absl::Duration lag = absl::Now() - *status.indexed_time;
+    const absl::Duration lag = indexer_.clock().Now() - *status.indexed_time;
     chain->mutable_lag()->set_seconds(absl::ToInt64Seconds(lag));
     chain->mutable_lag()->set_nanos(
         static_cast<int32_t>(absl::ToInt64Nanoseconds(lag % absl::Seconds(1))));
@@ -89,7 +89,8 @@ grpc::ServerUnaryReactor* IndexerGrpcService::GetSyncStatus(
                   span
             : 1.0);
   }
-  chain->mutable_update_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  chain->mutable_update_time()->set_seconds(
+      absl::ToUnixSeconds(indexer_.clock().Now()));
   return Finish(context, grpc::Status::OK);
 }
 

@@ -108,9 +108,8 @@ void IndexerWorker::Wake() {
 
 bool IndexerWorker::Wait(absl::Duration delay) {
   std::unique_lock<std::mutex> lock(mu_);
-  wake_.wait_for(lock,
-                 std::chrono::microseconds(absl::ToInt64Microseconds(delay)),
-                 [this] { return stopping_ || woken_; });
+  options_.clock->WaitFor(wake_, lock, delay,
+                          [this] { return stopping_ || woken_; });
   woken_ = false;
   return !stopping_;
 }
@@ -141,8 +140,9 @@ bool IndexerWorker::HoldsWriterLock() {
 
 absl::Duration IndexerWorker::LagTime() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return status_.indexed_time.has_value() ? absl::Now() - *status_.indexed_time
-                                          : absl::ZeroDuration();
+  return status_.indexed_time.has_value()
+             ? options_.clock->Now() - *status_.indexed_time
+             : absl::ZeroDuration();
 }
 
 void IndexerWorker::Record(ChainState state,
@@ -161,7 +161,7 @@ void IndexerWorker::Record(ChainState state,
 
 void IndexerWorker::Run() {
   Backoff backoff(options_.retry);
-  absl::Time last_progress = absl::Now();
+  absl::Time last_progress = options_.clock->Now();
   uint64_t progress_blocks = 0;
   uint64_t progress_events = 0;
   bool standby_logged = false;
@@ -183,7 +183,7 @@ void IndexerWorker::Run() {
       continue;
     }
     standby_logged = false;
-    const absl::Time start = absl::Now();
+    const absl::Time start = options_.clock->Now();
     absl::StatusOr<ChainFollower::StepResult> step = follower_.Step();
     if (!step.ok()) {
       errors_.Increment();
@@ -191,7 +191,7 @@ void IndexerWorker::Run() {
         std::lock_guard<std::mutex> lock(mu_);
         status_.state = ChainState::kStalled;
         status_.last_error = step.status().ToString();
-        status_.last_error_time = absl::Now();
+        status_.last_error_time = options_.clock->Now();
       }
       const absl::Duration delay = backoff.NextDelay();
       log::Warning("indexer step failed; retrying",
@@ -202,7 +202,7 @@ void IndexerWorker::Run() {
       continue;
     }
     backoff.Reset();
-    step_seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    step_seconds_.Observe(absl::ToDoubleSeconds(options_.clock->Now() - start));
     if (step->blocks_indexed > 0) {
       fetch_wait_seconds_.Observe(absl::ToDoubleSeconds(step->fetch_wait));
       commit_seconds_.Observe(absl::ToDoubleSeconds(step->commit));
@@ -227,7 +227,7 @@ void IndexerWorker::Run() {
     lag_seconds_.Set(absl::ToDoubleSeconds(LagTime()));
     progress_blocks += step->blocks_indexed;
     progress_events += step->events_indexed;
-    const absl::Duration since = absl::Now() - last_progress;
+    const absl::Duration since = options_.clock->Now() - last_progress;
     if (since >= absl::Seconds(5) && progress_blocks > 0) {
       const double seconds = absl::ToDoubleSeconds(since);
       const double rate = static_cast<double>(progress_blocks) / seconds;
@@ -247,7 +247,7 @@ void IndexerWorker::Run() {
            {"seconds_left",
             rate > 0 ? static_cast<double>(step->head - step->indexed) / rate
                      : 0.0}});
-      last_progress = absl::Now();
+      last_progress = options_.clock->Now();
       progress_blocks = 0;
       progress_events = 0;
     }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "libs/common/backoff.h"
+#include "libs/common/clock.h"
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/backend.h"
 #include "services/indexer/chain_follower.h"
@@ -46,6 +47,7 @@ struct IndexerWorkerOptions {
   // The dedicated connection that holds the chain's writer lock.
   PgConnectOptions lock_connection;
   metrics::Registry* registry = &metrics::DefaultRegistry();
+  Clock* clock = &SystemClock();
 };
 
 // IndexerWorker follows one chain on a thread of its own. Only one process

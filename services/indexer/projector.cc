@@ -14,13 +14,13 @@ const evm::Uint256& UintAt(const DecodedEvent& event, size_t i) {
 }
 
 ActivityRow Row(const DecodedEvent& event, const evm::Address& account,
-                std::string kind, std::string direction) {
+                ActivityKind kind, Direction direction) {
   ActivityRow row;
   row.account = account;
   row.block_number = event.log.block_number;
   row.log_index = event.log.log_index;
-  row.kind = std::move(kind);
-  row.direction = std::move(direction);
+  row.kind = kind;
+  row.direction = direction;
   row.transaction_hash = event.log.transaction_hash;
   return row;
 }
@@ -28,8 +28,8 @@ ActivityRow Row(const DecodedEvent& event, const evm::Address& account,
 void Transfer(const DecodedEvent& event, std::vector<ActivityRow>* activity) {
   const evm::Address& from = AddressAt(event, 0);
   const evm::Address& to = AddressAt(event, 1);
-  const auto add = [&](const evm::Address& account, const char* kind,
-                       const char* direction,
+  const auto add = [&](const evm::Address& account, ActivityKind kind,
+                       Direction direction,
                        std::optional<evm::Address> counterparty) {
     ActivityRow row = Row(event, account, kind, direction);
     row.token = event.contract->address;
@@ -40,19 +40,19 @@ void Transfer(const DecodedEvent& event, std::vector<ActivityRow>* activity) {
   };
   const evm::Address zero;
   if (from == zero && to != zero) {
-    add(to, "mint", "in", std::nullopt);
+    add(to, ActivityKind::kMint, Direction::kIn, std::nullopt);
   } else if (to == zero && from != zero) {
-    add(from, "burn", "out", std::nullopt);
+    add(from, ActivityKind::kBurn, Direction::kOut, std::nullopt);
   } else if (from != zero) {
-    add(from, "transfer", "out", to);
-    add(to, "transfer", "in", from);
+    add(from, ActivityKind::kTransfer, Direction::kOut, to);
+    add(to, ActivityKind::kTransfer, Direction::kIn, from);
   }
 }
 
 // An event about one account (its first argument) with an amount (its
 // second), such as Wrapped(account, amount).
-void AccountAmount(const DecodedEvent& event, const char* kind,
-                   const char* direction, std::vector<ActivityRow>* activity) {
+void AccountAmount(const DecodedEvent& event, ActivityKind kind,
+                   Direction direction, std::vector<ActivityRow>* activity) {
   ActivityRow row = Row(event, AddressAt(event, 0), kind, direction);
   row.amount = UintAt(event, 1);
   row.details_json = event.args_json;
@@ -69,27 +69,29 @@ void Project(const DecodedEvent& event, std::vector<ActivityRow>* activity) {
   } else if (signature == "Synced(address,uint256,uint256,uint256)") {
     const evm::Uint256& previous = UintAt(event, 1);
     const evm::Uint256& next = UintAt(event, 2);
-    ActivityRow row = Row(event, AddressAt(event, 0), "sync",
-                          next > previous   ? "in"
-                          : next < previous ? "out"
-                                            : "none");
+    ActivityRow row = Row(event, AddressAt(event, 0), ActivityKind::kSync,
+                          next > previous   ? Direction::kIn
+                          : next < previous ? Direction::kOut
+                                            : Direction::kNone);
     row.amount = next > previous ? next - previous : previous - next;
     row.details_json = event.args_json;
     activity->push_back(std::move(row));
   } else if (signature == "EmergencyBurn(address,uint256,string)") {
-    AccountAmount(event, "emergency_burn", "out", activity);
+    AccountAmount(event, ActivityKind::kEmergencyBurn, Direction::kOut,
+                  activity);
   } else if (signature == "Wrapped(address,uint256)") {
-    AccountAmount(event, "wrap", "none", activity);
+    AccountAmount(event, ActivityKind::kWrap, Direction::kNone, activity);
   } else if (signature == "Unwrapped(address,uint256)") {
-    AccountAmount(event, "unwrap", "none", activity);
+    AccountAmount(event, ActivityKind::kUnwrap, Direction::kNone, activity);
   } else if (signature == "Deposited(address,uint256)") {
-    AccountAmount(event, "fee", "in", activity);
+    AccountAmount(event, ActivityKind::kFee, Direction::kIn, activity);
   } else if (signature == "Withdrawn(address,uint256)" ||
              signature == "FeeCharged(address,uint256)") {
-    AccountAmount(event, "fee", "out", activity);
+    AccountAmount(event, ActivityKind::kFee, Direction::kOut, activity);
   } else if (signature == "ParticipantJoined(address,uint256,uint256)" ||
              signature == "ParticipantLeft(address,uint256)") {
-    ActivityRow row = Row(event, AddressAt(event, 0), "yield", "none");
+    ActivityRow row =
+        Row(event, AddressAt(event, 0), ActivityKind::kYield, Direction::kNone);
     row.details_json = absl::StrCat(
         R"({"action":")",
         event.event->name() == "ParticipantJoined" ? "join" : "leave",

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string>
 
-#include "libs/common/clock.h"
 #include "libs/common/logging/log.h"
 #include "libs/evm/json_rpc_client.h"
+#include "tests/support/fake_clock.h"
 
 namespace {
 
@@ -22,22 +22,16 @@ class FixedAnswer final : public chainsync::evm::JsonRpcTransport {
   const std::string* body_;
 };
 
-class NoWait final : public chainsync::Clock {
- public:
-  absl::Time Now() override { return absl::UnixEpoch(); }
-  void SleepFor(absl::Duration) override {}
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static std::string body;
-  static NoWait clock;
+  static chainsync::testing::FakeClock clock;
   static const auto client = [] {
     chainsync::log::SetSinkForTesting([](absl::string_view) {});
     chainsync::evm::JsonRpcOptions options;
     options.endpoints = {"http://node"};
-    options.retry.max_attempts = 1;
+    options.call.retry.max_attempts = 1;
     options.clock = &clock;
     return *chainsync::evm::JsonRpcClient::Create(
         options, std::make_unique<FixedAnswer>(&body));

@@ -8,7 +8,8 @@
 namespace chainsync::testing {
 
 // FakeClock is a Clock whose sleeps return at once, advance its time and are
-// recorded, so that tests check retry delays without waiting for them.
+// recorded, so that tests check retry delays without waiting for them. A
+// wait that is not over at once is slept in full.
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(absl::Time start = absl::FromUnixSeconds(1'800'000'000))
@@ -23,6 +24,13 @@ class FakeClock final : public Clock {
     std::lock_guard<std::mutex> lock(mu_);
     now_ += duration;
     sleeps_.push_back(duration);
+  }
+
+  bool WaitFor(std::condition_variable&, std::unique_lock<std::mutex>&,
+               absl::Duration duration,
+               const std::function<bool()>& done) override {
+    if (!done()) SleepFor(duration);
+    return done();
   }
 
   std::vector<absl::Duration> sleeps() {

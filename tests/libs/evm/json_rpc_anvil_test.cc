@@ -18,9 +18,9 @@ namespace {
 std::unique_ptr<JsonRpcClient> ClientFor(const std::string& url) {
   JsonRpcOptions options;
   options.endpoints = {url};
-  options.retry = {.max_attempts = 40,
-                   .backoff = {.initial_delay = absl::Milliseconds(50),
-                               .max_delay = absl::Milliseconds(250)}};
+  options.call.retry = {.max_attempts = 40,
+                        .backoff = {.initial_delay = absl::Milliseconds(50),
+                                    .max_delay = absl::Milliseconds(250)}};
   auto client = JsonRpcClient::Create(options);
   REQUIRE(client.ok());
   return *std::move(client);

@@ -79,7 +79,7 @@ std::unique_ptr<JsonRpcClient> ClientFor(std::vector<std::string> endpoints,
   JsonRpcOptions options;
   options.endpoints = std::move(endpoints);
   options.clock = clock;
-  options.retry.max_attempts = attempts;
+  options.call.retry.max_attempts = attempts;
   options.request_timeout = absl::Seconds(5);
   auto client = JsonRpcClient::Create(options);
   REQUIRE(client.ok());
@@ -175,6 +175,42 @@ TEST_CASE("truncated answers are retried, then an error naming the method",
   CHECK(std::string(result.status().message())
             .rfind("eth_blockNumber: malformed response", 0) == 0);
   CHECK(broken.requests() == 3);
+}
+
+TEST_CASE("each call may choose its own retry policy on one connection",
+          "[json_rpc]") {
+  FakeNode broken(nullptr, [] { return std::string(R"({"jsonrpc")"); });
+  testing::FakeClock clock;
+  auto client = ClientFor({broken.url()}, &clock, 5);
+  JsonRpcClient once = client->WithRetry({.max_attempts = 1});
+  CHECK(absl::IsUnavailable(once.BlockNumber().status()));
+  CHECK(broken.requests() == 1);
+  CHECK(clock.sleeps().empty());
+  // The client it came from keeps its own policy.
+  CHECK(absl::IsUnavailable(client->BlockNumber().status()));
+  CHECK(broken.requests() == 6);
+  CHECK(clock.sleeps().size() == 4);
+}
+
+TEST_CASE("a Retry-After answer is waited out before the next round",
+          "[json_rpc]") {
+  std::atomic<int> calls{0};
+  HttpRouter router;
+  router.Handle("POST", "/", [&calls](HttpRequest, HttpReply reply) {
+    if (calls++ == 0) {
+      HttpResponse busy = HttpResponse::Json(429, "{}");
+      busy.headers.emplace_back("retry-after", "3");
+      return std::move(reply).Send(std::move(busy));
+    }
+    std::move(reply).Send(
+        HttpResponse::Json(200, R"({"jsonrpc":"2.0","id":1,"result":"0x7"})"));
+  });
+  auto server = testing::StartHttpServer(std::move(router));
+  testing::FakeClock clock;
+  auto client = ClientFor({testing::UrlOf(*server, "/")}, &clock);
+  CHECK(*client->BlockNumber() == 7);
+  REQUIRE(clock.sleeps().size() == 1);
+  CHECK(clock.sleeps()[0] == absl::Seconds(3));
 }
 
 TEST_CASE("a result of the wrong shape is an error, never a partial result",

@@ -70,8 +70,7 @@ TEST_CASE("the workload's blocks are indexed with the chain's values",
   evm::JsonRpcClient& client = workload->client();
   const uint64_t head = *client.BlockNumber();
 
-  auto batch =
-      FetchBatch(client, **registry, 31337, (*registry)->start_block(), head);
+  auto batch = Fetch(client, **registry, (*registry)->start_block(), head);
   REQUIRE(batch.ok());
   REQUIRE(batch->events.size() == expected.size());
   PostgresChainStore store(*pool);
@@ -151,8 +150,8 @@ TEST_CASE("a log that does not match its ABI is recorded as undecodable",
   auto registry = ContractRegistry::FromDeployment(deployment);
   REQUIRE(registry.ok());
   const uint64_t head = *workload->client().BlockNumber();
-  auto batch = FetchBatch(workload->client(), **registry, 31337,
-                          (*registry)->start_block(), head);
+  auto batch =
+      Fetch(workload->client(), **registry, (*registry)->start_block(), head);
   REQUIRE(batch.ok());
   PostgresChainStore store(*pool);
   REQUIRE(store.Commit(*batch).ok());
@@ -181,7 +180,8 @@ TEST_CASE("final blocks can follow the node's finalized tag", "[indexer]") {
   auto pool = MigratedPool(database);
   PostgresChainStore store(*pool);
   auto registry = *ContractRegistry::FromDeployment(workload->deployment());
-  ChainFollower follower(client, *registry, store,
+  JsonRpcChainSource source(client);
+  ChainFollower follower(source, *registry, store,
                          {.chain_id = 31337,
                           .confirmations = 1000,
                           .finalized_tag = true,
@@ -210,7 +210,7 @@ TEST_CASE("balances kept in memory give way when the cursor moved elsewhere",
   const uint64_t ancestor = (start + head) / 2;
   const uint64_t middle = head - 1;
   // Balances move between the ancestor and the middle.
-  auto undone = FetchBatch(client, **registry, 31337, ancestor + 1, middle);
+  auto undone = Fetch(client, **registry, ancestor + 1, middle);
   REQUIRE(undone.ok());
   REQUIRE(
       std::any_of(undone->activity.begin(), undone->activity.end(),
@@ -227,7 +227,7 @@ TEST_CASE("balances kept in memory give way when the cursor moved elsewhere",
         .Value();
   };
   PostgresChainStore store(*pool, metrics);
-  auto to_ancestor = FetchBatch(client, **registry, 31337, start, ancestor);
+  auto to_ancestor = Fetch(client, **registry, start, ancestor);
   REQUIRE(to_ancestor.ok());
   REQUIRE(store.Commit(*to_ancestor).ok());
   CHECK(lookups("memory") == 0);
@@ -241,7 +241,7 @@ TEST_CASE("balances kept in memory give way when the cursor moved elsewhere",
   REQUIRE(
       other.RollbackTo(31337, ancestor, to_ancestor->blocks.back().hash).ok());
   const double from_database = lookups("database");
-  auto rest = FetchBatch(client, **registry, 31337, ancestor + 1, head);
+  auto rest = Fetch(client, **registry, ancestor + 1, head);
   REQUIRE(rest.ok());
   REQUIRE(store.Commit(*rest).ok());
   CHECK(lookups("memory") == from_memory);
@@ -260,7 +260,7 @@ struct ThreeBatches {
     const uint64_t start = (*registry)->start_block();
     head = *client.BlockNumber();
     // Cut where a third and two thirds of the balance changes are.
-    auto whole = FetchBatch(client, **registry, 31337, start, head);
+    auto whole = Fetch(client, **registry, start, head);
     REQUIRE(whole.ok());
     std::vector<uint64_t> moves;
     for (const ActivityRow& row : whole->activity)
@@ -271,7 +271,7 @@ struct ThreeBatches {
     for (const auto& [from, to] :
          {std::pair{start, first_cut}, std::pair{first_cut + 1, second_cut},
           std::pair{second_cut + 1, head}}) {
-      auto batch = FetchBatch(client, **registry, 31337, from, to);
+      auto batch = Fetch(client, **registry, from, to);
       REQUIRE(batch.ok());
       REQUIRE(std::any_of(
           batch->activity.begin(), batch->activity.end(),
@@ -297,12 +297,12 @@ TEST_CASE(
 
   // Each batch is staged while the one before is staged too, and committed
   // after it, as the follower does with final blocks.
-  auto first = store.Stage(chain.batches[0]);
+  auto first = Stage(store, chain.batches[0]);
   REQUIRE(first.ok());
-  auto second = store.Stage(chain.batches[1]);
+  auto second = Stage(store, chain.batches[1]);
   REQUIRE(second.ok());
   REQUIRE((*first)->Commit().ok());
-  auto third = store.Stage(chain.batches[2]);
+  auto third = Stage(store, chain.batches[2]);
   REQUIRE(third.ok());
   REQUIRE((*second)->Commit().ok());
   REQUIRE((*third)->Commit().ok());
@@ -334,9 +334,9 @@ TEST_CASE("a staged batch commits only where it was staged", "[indexer]") {
   const auto events = [&] {
     return Count(*indexed.pool, "SELECT count(*) FROM indexer.events");
   };
-  auto first = store.Stage(chain.batches[0]);
+  auto first = Stage(store, chain.batches[0]);
   REQUIRE(first.ok());
-  auto second = store.Stage(chain.batches[1]);
+  auto second = Stage(store, chain.batches[1]);
   REQUIRE(second.ok());
 
   SECTION("not before the batch it follows") {

@@ -233,7 +233,8 @@ TEST_CASE("batches narrow to a provider's range limit and grow back after it",
   PostgresChainStore store(*pool);
   auto registry =
       *ContractRegistry::FromDeployment(chain.workload->deployment());
-  ChainFollower follower(*client, *registry, store,
+  JsonRpcChainSource source(*client);
+  ChainFollower follower(source, *registry, store,
                          {.chain_id = 31337,
                           .confirmations = 3,
                           .max_batch_blocks = 16,

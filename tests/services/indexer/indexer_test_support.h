@@ -14,6 +14,7 @@
 #include "libs/common/postgres/migrations.h"
 #include "libs/common/postgres/pool.h"
 #include "services/indexer/chain_follower.h"
+#include "services/indexer/json_rpc_chain_source.h"
 #include "simdjson.h"
 #include "tests/support/protocol_workload.h"
 #include "tests/support/subprocess.h"
@@ -51,6 +52,22 @@ inline std::vector<std::string> Rows(PgConnection& connection,
     rows.push_back(line);
   }
   return rows;
+}
+
+// Fetch is FetchBatch's batch of blocks [from, to] of chain 31337, read
+// from the node `client` speaks to.
+inline absl::StatusOr<Batch> Fetch(evm::JsonRpcClient& client,
+                                   const ContractRegistry& registry,
+                                   uint64_t from, uint64_t to) {
+  JsonRpcChainSource source(client);
+  return FetchBatch(source, registry, 31337, from, to).batch;
+}
+
+// Stage stages a batch as the follower does: prepared, then staged.
+inline absl::StatusOr<std::unique_ptr<StagedBatch>> Stage(ChainStore& store,
+                                                          Batch batch) {
+  std::unique_ptr<PreparedBatch> prepared = store.Prepare(batch);
+  return store.Stage(std::move(batch), std::move(prepared));
 }
 
 // Steps until the follower has nothing left to do; returns the deepest reorg.
@@ -102,8 +119,9 @@ inline void CheckEqualsCleanIndex(
   auto pool = MigratedPool(clean);
   PostgresChainStore store(*pool);
   auto registry = *ContractRegistry::FromDeployment(workload.deployment());
+  JsonRpcChainSource source(workload.client());
   ChainFollower follower(
-      workload.client(), *registry, store,
+      source, *registry, store,
       {.chain_id = 31337, .confirmations = 3, .max_batch_blocks = 1000});
   FollowToHead(follower);
   std::vector<const char*> queries(std::begin(kComparedTables),

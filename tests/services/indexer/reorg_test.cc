@@ -46,7 +46,8 @@ TEST_CASE("after a reorg the tables equal a fresh index of the canonical chain",
   PostgresChainStore reorged_store(*reorged_pool);
   const FollowerOptions options{
       .chain_id = 31337, .confirmations = 4, .max_batch_blocks = 5};
-  ChainFollower reorged(client, *registry, reorged_store, options);
+  JsonRpcChainSource source(client);
+  ChainFollower reorged(source, *registry, reorged_store, options);
   FollowToHead(reorged);
   const int64_t published = static_cast<int64_t>(
       Rows(**reorged_pool->Acquire(), "SELECT 1 FROM indexer.event_stream")
@@ -63,7 +64,7 @@ TEST_CASE("after a reorg the tables equal a fresh index of the canonical chain",
   testing::ScopedDatabase fresh_database;
   auto fresh_pool = MigratedPool(fresh_database);
   PostgresChainStore fresh_store(*fresh_pool);
-  ChainFollower fresh(client, *registry, fresh_store, options);
+  ChainFollower fresh(source, *registry, fresh_store, options);
   FollowToHead(fresh);
 
   for (const char* query : kComparedTables) {
