@@ -6,16 +6,6 @@
 
 namespace chainsync {
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
-
-absl::Status FromGrpcStatus(const grpc::Status& status) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
-}
-
 int HttpStatusFromCode(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kOk:

@@ -4,20 +4,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "grpcpp/support/status.h"
 
 namespace chainsync {
 
-// The one mapping between absl::Status (used everywhere inside chainsync),
-// grpc::Status (at the gRPC edge) and HTTP status codes (at the gateway). The
-// codes share their numbering, so the gRPC mapping keeps code and message;
-// the HTTP table follows grpc-gateway, which frontends already know.
-
-// ToGrpcStatus converts an absl::Status for a gRPC reply.
-grpc::Status ToGrpcStatus(const absl::Status& status);
-
-// FromGrpcStatus converts the status of a gRPC call made by chainsync.
-absl::Status FromGrpcStatus(const grpc::Status& status);
+// The one mapping between absl::Status (used everywhere inside chainsync)
+// and HTTP status codes (at the gateway), and the codes' names. The HTTP
+// table follows grpc-gateway, which frontends already know. The mapping to
+// grpc::Status is in grpc_status.h, for code that links gRPC.
 
 // HttpStatusFromCode returns the HTTP status for a canonical code, for
 // example 400 for INVALID_ARGUMENT and 503 for UNAVAILABLE.

@@ -15,6 +15,7 @@
 #include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "libs/common/grpc_status.h"
 #include "libs/common/logging/log.h"
 #include "libs/common/status.h"
 #include "services/api-gateway/openapi.h"

@@ -2,7 +2,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
-#include "libs/common/status.h"
+#include "libs/common/grpc_status.h"
 #include "libs/events/event_filter.h"
 
 namespace chainsync::indexer {

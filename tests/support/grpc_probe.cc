@@ -9,7 +9,7 @@
 #include "grpcpp/impl/codegen/rpc_method.h"
 #include "grpcpp/impl/codegen/sync_stream.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "libs/common/status.h"
+#include "libs/common/grpc_status.h"
 
 namespace chainsync::testing {
 namespace {

@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
-#include "grpc/support/log.h"
 
 namespace chainsync::log {
 namespace {
@@ -66,14 +65,6 @@ size_t Utf8SequenceLength(absl::string_view s, size_t i) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
   }
   return length;
-}
-
-void GrpcLogToJson(gpr_log_func_args* args) {
-  Level level = Level::kInfo;
-  if (args->severity == GPR_LOG_SEVERITY_ERROR) level = Level::kError;
-  if (args->severity == GPR_LOG_SEVERITY_DEBUG) level = Level::kDebug;
-  Write(level, args->message,
-        {{"component", "grpc"}, {"file", args->file}, {"line", args->line}});
 }
 
 }  // namespace
@@ -166,9 +157,6 @@ void Init(absl::string_view service, Level level) {
     state.service = std::string(service);
   }
   min_level.store(static_cast<int>(level));
-  gpr_set_log_function(GrpcLogToJson);
-  gpr_set_log_verbosity(level == Level::kDebug ? GPR_LOG_SEVERITY_DEBUG
-                                               : GPR_LOG_SEVERITY_ERROR);
 }
 
 bool Enabled(Level level) {

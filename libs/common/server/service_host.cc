@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/string_view.h"
 #include "libs/common/config/flags.h"
+#include "libs/common/logging/grpc_log.h"
 #include "libs/common/logging/log.h"
 #include "libs/common/metrics/process_metrics.h"
 #include "libs/common/server/admin_routes.h"
@@ -24,6 +25,7 @@ namespace {
 void ParseFlagsAndInitLogging(absl::string_view name, int argc, char** argv,
                               absl::string_view usage) {
   log::Init(name, log::Level::kInfo);
+  log::RouteGrpcLogs(log::Level::kInfo);
   absl::StatusOr<std::vector<std::string>> positional =
       ParseFlags(argc, argv, usage);
   absl::StatusOr<log::Level> level =
@@ -40,6 +42,7 @@ void ParseFlagsAndInitLogging(absl::string_view name, int argc, char** argv,
     std::exit(2);
   }
   log::Init(name, *level);
+  log::RouteGrpcLogs(*level);
 }
 
 }  // namespace

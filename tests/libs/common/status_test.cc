@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "libs/common/grpc_status.h"
 #include "simdjson.h"
 
 namespace chainsync {
