@@ -1,21 +1,24 @@
 #pragma once
 
-// The gateway's request path: match a route, check the caller's token and
-// right, build the request message, call the backend with a deadline and the
-// caller's identity and request id in metadata, and answer proto3 JSON — or
-// a JSON error {code, message, details} with the HTTP status of its code.
+// The gateway: its routes, its backends, and the chain of filters every API
+// request passes (filter.h) — CORS, rate limit, authenticate, route,
+// authorize, cache — before a backend answers it as one call or a stream.
+// Errors are JSON {code, message, details} with the HTTP status of their
+// code.
 
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "grpcpp/generic/generic_stub.h"
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/http_server.h"
+#include "services/api-gateway/backend_filters.h"
+#include "services/api-gateway/filter.h"
 #include "services/api-gateway/jwt.h"
 #include "services/api-gateway/rate_limiter.h"
 #include "services/api-gateway/realtime_hub.h"
+#include "services/api-gateway/request_filters.h"
 #include "services/api-gateway/response_cache.h"
 #include "services/api-gateway/route_table.h"
 
@@ -42,6 +45,21 @@ struct GatewayOptions {
   metrics::Registry* registry = &metrics::DefaultRegistry();
 };
 
+// RequestFilters are the filters every API request passes ahead of the
+// backend filters, in their order: CORS, rate limit, authenticate, route,
+// authorize and, with a cache, cache. Every route passes each of them.
+struct RequestFilters {
+  const std::vector<std::string>& cors_origins;
+  RateLimiter& limiter;
+  const Authenticator& authenticator;
+  const RouteTable& routes;
+  std::string openapi;
+  ResponseCache* cache = nullptr;
+  metrics::Registry& registry;
+
+  std::vector<std::unique_ptr<Filter>> Make() const;
+};
+
 class Gateway {
  public:
   // Create builds the route table from the descriptors of the backends'
@@ -56,39 +74,23 @@ class Gateway {
   const RouteTable& routes() const { return routes_; }
 
  private:
-  struct Backend {
-    std::shared_ptr<grpc::Channel> channel;
-    std::unique_ptr<grpc::GenericStub> stub;
-  };
+  class ConnectionExchange;
   struct Metrics;
   Gateway(GatewayOptions options, RouteTable routes);
 
-  // Authenticate verifies the bearer token, when there is one.
-  absl::StatusOr<std::optional<Identity>> Authenticate(
-      const HttpRequest& request) const;
-  // Permit applies the route's access rule to the caller and the request.
-  absl::Status Permit(const Route& route,
-                      const std::optional<Identity>& identity,
-                      const google::protobuf::Message& message) const;
-  // CorsHeaders are the headers that let a browser page of an allowed origin
-  // read the answer; none for other origins.
-  std::vector<std::pair<std::string, std::string>> CorsHeaders(
-      const HttpRequest& request) const;
-
   GatewayOptions options_;
   RouteTable routes_;
-  // The OpenAPI document of the routes, served at /api/openapi.json.
-  std::string openapi_;
-  std::map<std::string, Backend> backends_;
+  std::map<std::string, BackendCall> backends_;
   // Keeps answers of cacheable routes; null when disabled or without an
   // indexer backend. Declared before the hub, which tells it of events.
   std::unique_ptr<ResponseCache> cache_;
   // Serves the streaming routes; null without an indexer backend.
   std::unique_ptr<RealtimeHub> realtime_;
   std::unique_ptr<Metrics> metrics_;
-  // Mutable: taking a request from a bucket is not a change of the
-  // gateway's configuration.
-  mutable RateLimiter limiter_;
+  RateLimiter limiter_;
+  Authenticator authenticator_;
+  // Built last, from the members above.
+  std::unique_ptr<FilterChain> chain_;
 };
 
 }  // namespace chainsync::gateway
