@@ -4,13 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "chainsync/gateway/v1/realtime.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "libs/common/logging/log.h"
-#include "libs/common/status.h"
 #include "libs/events/event_filter.h"
-#include "services/api-gateway/transcoder.h"
 
 namespace chainsync::gateway {
 namespace {
@@ -34,32 +30,10 @@ absl::Status TooManyCatchingUp(int limit) {
       "too many clients are catching up (", limit, "); retry shortly"));
 }
 
-std::shared_ptr<const std::string> Message(std::string text) {
-  return std::make_shared<const std::string>(std::move(text));
-}
-
-std::shared_ptr<const std::string> ErrorMessage(const absl::Status& status) {
-  std::string text =
-      absl::StrCat(R"({"type":"error","code":")", StatusCodeName(status.code()),
-                   R"(","message":)");
-  log::AppendJsonString(&text, status.message());
-  text.append("}");
-  return Message(std::move(text));
-}
-
 }  // namespace
 
-// Published is one upstream event as every subscriber is sent it: rendered
-// once for each transport.
-struct RealtimeHub::Published {
-  uint64_t sequence = 0;
-  indexer::v1::Event event;
-  std::shared_ptr<const std::string> event_stream;
-  std::shared_ptr<const std::string> websocket;
-};
-
-bool RealtimeHub::EarlierThan(uint64_t sequence,
-                              const std::shared_ptr<const Published>& event) {
+bool RealtimeHub::EarlierThan(
+    uint64_t sequence, const std::shared_ptr<const RenderedEvent>& event) {
   return sequence < event->sequence;
 }
 
@@ -75,12 +49,6 @@ struct RealtimeHub::Subscription {
   bool ended = false;
   // The catch-up's own upstream call, while it has one.
   grpc::ClientContext* replay = nullptr;
-
-  const std::shared_ptr<const std::string>& Text(
-      const Published& published) const {
-    return transport == Transport::kWebSocket ? published.websocket
-                                              : published.event_stream;
-  }
 };
 
 struct RealtimeHub::Metrics {
@@ -102,8 +70,6 @@ struct RealtimeHub::Metrics {
   ByTransport<metrics::Counter> sent;
   ByTransport<metrics::Counter> dropped;
   ByTransport<metrics::Counter> slow;
-  metrics::Counter& reconnects;
-  metrics::Gauge& connected;
   metrics::Gauge& ring;
   metrics::Gauge& catch_ups;
 
@@ -124,16 +90,6 @@ struct RealtimeHub::Metrics {
             "Realtime clients disconnected for falling behind, by "
             "transport.",
             {"transport"})),
-        reconnects(registry
-                       .AddCounter("realtime_upstream_reconnects_total",
-                                   "Times the upstream Subscribe to the "
-                                   "indexer was lost and opened again.",
-                                   {})
-                       .WithLabels({})),
-        connected(registry
-                      .AddGauge("realtime_upstream_connected",
-                                "1 while the upstream Subscribe is open.", {})
-                      .WithLabels({})),
         ring(registry
                  .AddGauge("realtime_ring_events",
                            "Recent events kept for clients that resume.", {})
@@ -145,29 +101,29 @@ struct RealtimeHub::Metrics {
 };
 
 RealtimeHub::RealtimeHub(std::shared_ptr<grpc::Channel> indexer,
-                         RealtimeOptions options, metrics::Registry& registry,
-                         ResponseCache* cache)
+                         RealtimeOptions options, metrics::Registry& registry)
     : stub_(indexer::v1::IndexerService::NewStub(std::move(indexer))),
       options_(std::move(options)),
-      metrics_(std::make_unique<Metrics>(registry)),
-      cache_(cache) {}
+      metrics_(std::make_unique<Metrics>(registry)) {}
 
 std::unique_ptr<RealtimeHub> RealtimeHub::Start(
     std::shared_ptr<grpc::Channel> indexer, RealtimeOptions options,
     metrics::Registry& registry, ResponseCache* cache) {
   std::unique_ptr<RealtimeHub> hub(
-      new RealtimeHub(std::move(indexer), std::move(options), registry, cache));
+      new RealtimeHub(indexer, std::move(options), registry));
   hub->dispatcher_ = std::thread([hub = hub.get()] { hub->DispatchEvents(); });
-  hub->upstream_ = std::thread([hub = hub.get()] { hub->FollowUpstream(); });
+  hub->upstream_ = RealtimeUpstream::Start(
+      std::move(indexer), *hub, hub->options_.reconnect, registry, cache);
   return hub;
 }
 
 RealtimeHub::~RealtimeHub() {
+  // The upstream first: nothing new is published after it stops.
+  upstream_.reset();
   std::set<std::shared_ptr<Subscription>> open;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    if (upstream_context_ != nullptr) upstream_context_->TryCancel();
     for (CatchUpThread& catch_up : catch_ups_) {
       catch_up.subscription->ended = true;
       if (catch_up.subscription->replay != nullptr) {
@@ -185,7 +141,6 @@ RealtimeHub::~RealtimeHub() {
   }
   inbox_ready_.notify_all();
   inbox_room_.notify_all();
-  upstream_.join();
   dispatcher_.join();
   for (CatchUpThread& catch_up : catch_ups_) catch_up.thread.join();
   for (const auto& subscription : open) {
@@ -196,108 +151,23 @@ RealtimeHub::~RealtimeHub() {
 
 // --- Upstream.
 
-void RealtimeHub::FollowUpstream() {
-  Backoff backoff(options_.reconnect);
-  bool lost = false;
-  // The last sequence read; unknown until the first marker.
-  std::optional<uint64_t> read;
-  // Events up to the newest at first contact were committed before any
-  // answer was kept, so the ring's replay of them makes nothing stale.
-  uint64_t stale_after = 0;
-  while (true) {
-    grpc::ClientContext context;
-    // While the indexer is unreachable the call waits for the channel to
-    // connect, rather than failing at once and backing off further each
-    // time: the stream is back as soon as the indexer is.
-    context.set_wait_for_ready(true);
-    indexer::v1::SubscribeRequest request;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return;
-      upstream_context_ = &context;
-      if (read.has_value()) request.set_after_sequence(*read);
-    }
-    std::unique_ptr<grpc::ClientReader<indexer::v1::SubscribeResponse>> reader =
-        stub_->Subscribe(&context, request);
-    indexer::v1::SubscribeResponse message;
-    bool prefill = false;
-    while (reader->Read(&message)) {
-      if (lost) {
-        lost = false;
-        log::Info("realtime upstream is back",
-                  {{"after_sequence", request.after_sequence()}});
-      }
-      backoff.Reset();
-      metrics_->connected.Set(1);
-      // Before the first marker the hub does not know where it stands;
-      // what comes then is replayed below.
-      if (message.has_event()) {
-        if (cache_ != nullptr && message.event().sequence() > stale_after) {
-          for (const std::string& account : message.event().accounts()) {
-            cache_->Touch(account);
-          }
-        }
-        if (!read.has_value()) continue;
-        read = message.event().sequence();
-        Enqueue(Render(message.event()));
-        continue;
-      }
-      // Replay is done: what was missed has been seen.
-      if (cache_ != nullptr) cache_->SetLive(true);
-      std::lock_guard<std::mutex> lock(mu_);
-      const uint64_t latest = message.caught_up().last_sequence();
-      live_from_ = std::max(live_from_, latest);
-      if (!position_.has_value()) {
-        // First contact: start over from a ring's worth before the newest
-        // event, so that clients resuming after a gateway restart find
-        // their position in the ring.
-        position_ = covered_after_ =
-            latest > options_.ring_size ? latest - options_.ring_size : 0;
-        read = position_;
-        stale_after = latest;
-        prefill = *position_ < latest;
-        if (prefill) {
-          context.TryCancel();
-          break;
-        }
-      }
-    }
-    const grpc::Status status = reader->Finish();
-    metrics_->connected.Set(0);
-    if (cache_ != nullptr && !prefill) cache_->SetLive(false);
-    std::unique_lock<std::mutex> lock(mu_);
-    upstream_context_ = nullptr;
-    if (stopping_) return;
-    if (prefill) continue;
-    metrics_->reconnects.Increment();
-    const absl::Duration delay = backoff.NextDelay();
-    if (!lost) {
-      lost = true;
-      log::Warning("realtime upstream lost; reconnecting",
-                   {{"error", status.error_message()},
-                    {"code", static_cast<int>(status.error_code())},
-                    {"retry_in", delay}});
-    }
-    stop_.wait_for(lock, absl::ToChronoMilliseconds(delay),
-                   [this] { return stopping_; });
-  }
+std::optional<uint64_t> RealtimeHub::OnCaughtUp(uint64_t latest) {
+  std::lock_guard<std::mutex> lock(mu_);
+  live_from_ = std::max(live_from_, latest);
+  if (position_.has_value()) return std::nullopt;
+  // First contact: start over from a ring's worth before the newest event,
+  // so that clients resuming after a gateway restart find their position
+  // in the ring.
+  position_ = covered_after_ =
+      latest > options_.ring_size ? latest - options_.ring_size : 0;
+  return position_;
 }
 
-std::shared_ptr<const RealtimeHub::Published> RealtimeHub::Render(
-    const indexer::v1::Event& event) {
-  auto published = std::make_shared<Published>();
-  published->sequence = event.sequence();
-  published->event = event;
-  const std::string json = RenderResponse(event);
-  published->event_stream =
-      Message(absl::StrCat("id: ", event.sequence(), "\ndata: ", json, "\n\n"));
-  published->websocket =
-      Message(absl::StrCat(R"({"type":"event","sequence":")", event.sequence(),
-                           R"(","event":)", json, "}"));
-  return published;
+void RealtimeHub::OnEvent(std::shared_ptr<const RenderedEvent> event) {
+  Enqueue(std::move(event));
 }
 
-void RealtimeHub::Enqueue(std::shared_ptr<const Published> published) {
+void RealtimeHub::Enqueue(std::shared_ptr<const RenderedEvent> published) {
   std::unique_lock<std::mutex> lock(inbox_mu_);
   inbox_room_.wait(
       lock, [this] { return inbox_closed_ || inbox_.size() < kInboxLimit; });
@@ -306,7 +176,7 @@ void RealtimeHub::Enqueue(std::shared_ptr<const Published> published) {
 }
 
 void RealtimeHub::DispatchEvents() {
-  std::vector<std::shared_ptr<const Published>> batch;
+  std::vector<std::shared_ptr<const RenderedEvent>> batch;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(inbox_mu_);
@@ -334,7 +204,7 @@ void RealtimeHub::DispatchEvents() {
 }
 
 void RealtimeHub::Publish(
-    absl::Span<const std::shared_ptr<const Published>> batch) {
+    absl::Span<const std::shared_ptr<const RenderedEvent>> batch) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& published : batch) {
     position_ = published->sequence;
@@ -355,7 +225,7 @@ void RealtimeHub::Publish(
 
 bool RealtimeHub::Deliver(
     Subscription& subscription,
-    absl::Span<const std::shared_ptr<const Published>> events) {
+    absl::Span<const std::shared_ptr<const RenderedEvent>> events) {
   if (subscription.ended) return false;
   // Reused: the hub delivers under its mutex, one subscription at a time.
   texts_.clear();
@@ -363,7 +233,7 @@ bool RealtimeHub::Deliver(
     if (published->sequence <= subscription.last_sequence) continue;
     subscription.last_sequence = published->sequence;
     if (events::Matches(subscription.filter, published->event)) {
-      texts_.push_back(subscription.Text(*published));
+      texts_.push_back(published->For(subscription.transport));
     }
   }
   if (texts_.empty()) return true;
@@ -435,11 +305,7 @@ absl::Status RealtimeHub::Subscribe(std::shared_ptr<Subscription> subscription,
   }
   subscription->last_sequence = after_sequence.value_or(live_from_);
   subscription->stream->Send(
-      Message(subscription->transport == Transport::kWebSocket
-                  ? absl::StrCat(R"({"type":"subscribed","after_sequence":")",
-                                 subscription->last_sequence, R"("})")
-                  : absl::StrCat(": subscribed after ",
-                                 subscription->last_sequence, "\n\n")));
+      SubscribedFrame(subscription->transport, subscription->last_sequence));
   if (!after_sequence.has_value()) {
     live_.insert(subscription);
     return absl::OkStatus();
@@ -498,7 +364,7 @@ bool RealtimeHub::TryJoin(const std::shared_ptr<Subscription>& subscription) {
     if (matching == room) break;
     ++matching;
   }
-  const std::vector<std::shared_ptr<const Published>> batch(next, stop);
+  const std::vector<std::shared_ptr<const RenderedEvent>> batch(next, stop);
   if (!Deliver(*subscription, batch) || stop != ring_.end()) return false;
   live_.insert(subscription);
   return true;
@@ -543,10 +409,10 @@ bool RealtimeHub::Replay(const std::shared_ptr<Subscription>& subscription) {
   indexer::v1::SubscribeResponse message;
   bool joined = false;
   while (!joined && reader->Read(&message)) {
-    std::shared_ptr<const Published> published;
+    std::shared_ptr<const RenderedEvent> published;
     if (message.has_event()) {
       if (!WaitForRoom(*subscription)) break;
-      published = Render(message.event());
+      published = RenderEvent(message.event());
     }
     std::lock_guard<std::mutex> lock(mu_);
     if (published != nullptr) {
@@ -637,50 +503,39 @@ void RealtimeHub::ServeWebSocket(HttpReply reply) {
 void RealtimeHub::OnWebSocketMessage(const std::shared_ptr<HttpStream>& stream,
                                      std::shared_ptr<Subscription>& current,
                                      const std::string& text) {
-  v1::ClientMessage message;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  if (const auto parsed =
-          google::protobuf::util::JsonStringToMessage(text, &message, options);
-      !parsed.ok()) {
-    stream->Send(ErrorMessage(absl::InvalidArgumentError(
-        absl::StrCat("the message is not a ClientMessage: ",
-                     std::string(parsed.message())))));
+  absl::StatusOr<ClientCommand> command = ParseClientMessage(text);
+  if (!command.ok()) {
+    stream->Send(ErrorFrame(command.status()));
     return;
   }
-  if (message.type() == "ping") {
-    stream->Send(Message(R"({"type":"pong"})"));
-    return;
+  switch (command->kind) {
+    case ClientCommand::Kind::kPing:
+      stream->Send(PongFrame());
+      return;
+    case ClientCommand::Kind::kUnsubscribe:
+      if (current != nullptr) Unsubscribe(current);
+      current = nullptr;
+      stream->Send(UnsubscribedFrame());
+      return;
+    case ClientCommand::Kind::kSubscribe:
+      break;
   }
-  if (message.type() == "unsubscribe") {
-    if (current != nullptr) Unsubscribe(current);
-    current = nullptr;
-    stream->Send(Message(R"({"type":"unsubscribed"})"));
-    return;
-  }
-  if (message.type() != "subscribe") {
-    stream->Send(ErrorMessage(absl::InvalidArgumentError(
-        absl::StrCat("unknown message type \"", message.type(),
-                     "\"; expected subscribe, unsubscribe or ping"))));
-    return;
-  }
-  indexer::v1::SubscribeRequest request;
-  *request.mutable_filter() = message.filter();
+  const indexer::v1::SubscribeRequest& request = command->subscribe;
   if (absl::Status admitted = Admit(request); !admitted.ok()) {
-    stream->Send(ErrorMessage(admitted));
+    stream->Send(ErrorFrame(admitted));
     return;
   }
   if (current != nullptr) Unsubscribe(current);
   current = std::make_shared<Subscription>();
   current->transport = Transport::kWebSocket;
-  current->filter = message.filter();
+  current->filter = request.filter();
   current->stream = stream;
   const std::optional<uint64_t> after =
-      message.has_after_sequence()
-          ? std::optional<uint64_t>(message.after_sequence())
+      request.has_after_sequence()
+          ? std::optional<uint64_t>(request.after_sequence())
           : std::nullopt;
   if (absl::Status subscribed = Subscribe(current, after); !subscribed.ok()) {
-    stream->Send(ErrorMessage(subscribed));
+    stream->Send(ErrorFrame(subscribed));
     current = nullptr;
   }
 }

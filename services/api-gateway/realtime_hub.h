@@ -34,6 +34,8 @@
 #include "libs/common/backoff.h"
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/http_server.h"
+#include "services/api-gateway/realtime_frames.h"
+#include "services/api-gateway/realtime_upstream.h"
 #include "services/api-gateway/response_cache.h"
 
 namespace chainsync::gateway {
@@ -54,7 +56,7 @@ struct RealtimeOptions {
                              .max_delay = absl::Seconds(5)};
 };
 
-class RealtimeHub {
+class RealtimeHub final : private UpstreamListener {
  public:
   // Start opens the upstream Subscribe on its own thread; it reconnects for
   // as long as the hub lives. `cache`, when given, is told of every account
@@ -63,7 +65,7 @@ class RealtimeHub {
       std::shared_ptr<grpc::Channel> indexer, RealtimeOptions options,
       metrics::Registry& registry, ResponseCache* cache);
   // Ends every stream ("the server is shutting down") and the upstream.
-  ~RealtimeHub();
+  ~RealtimeHub() override;
 
   // ServeEventStream answers `reply` with a stream of server-sent events
   // for `request`: a comment when the subscription starts, then one event
@@ -80,17 +82,15 @@ class RealtimeHub {
   void ServeWebSocket(HttpReply reply);
 
  private:
-  enum class Transport { kEventStream, kWebSocket };
-  struct Published;
   struct Subscription;
   struct Metrics;
 
   // EarlierThan orders a sequence before the ring's later events.
   static bool EarlierThan(uint64_t sequence,
-                          const std::shared_ptr<const Published>& event);
+                          const std::shared_ptr<const RenderedEvent>& event);
 
   RealtimeHub(std::shared_ptr<grpc::Channel> indexer, RealtimeOptions options,
-              metrics::Registry& registry, ResponseCache* cache);
+              metrics::Registry& registry);
 
   // Admit tells whether a subscription to `request` can start now.
   absl::Status Admit(const indexer::v1::SubscribeRequest& request);
@@ -105,20 +105,20 @@ class RealtimeHub {
                           std::shared_ptr<Subscription>& current,
                           const std::string& text);
 
-  // FollowUpstream reads the upstream stream and hands each event, rendered,
-  // to the dispatcher.
-  void FollowUpstream();
-  std::shared_ptr<const Published> Render(const indexer::v1::Event& event);
-  void Enqueue(std::shared_ptr<const Published> published);
+  // UpstreamListener: the upstream's position, and its events for the
+  // dispatcher.
+  std::optional<uint64_t> OnCaughtUp(uint64_t latest) override;
+  void OnEvent(std::shared_ptr<const RenderedEvent> event) override;
+  void Enqueue(std::shared_ptr<const RenderedEvent> published);
   // DispatchEvents publishes, on a thread of its own, every event that
   // arrived meanwhile at once: a burst then costs each subscriber one queue
   // operation and one write, however fast it came.
   void DispatchEvents();
-  void Publish(absl::Span<const std::shared_ptr<const Published>> batch);
+  void Publish(absl::Span<const std::shared_ptr<const RenderedEvent>> batch);
   // Deliver sends a subscription the events that are new to it and pass
   // its filter; false when it cannot take them.
   bool Deliver(Subscription& subscription,
-               absl::Span<const std::shared_ptr<const Published>> events);
+               absl::Span<const std::shared_ptr<const RenderedEvent>> events);
   // TryJoin serves a subscription from the ring as far as its queue has
   // room, and makes it live when it reaches the newest event.
   bool TryJoin(const std::shared_ptr<Subscription>& subscription);
@@ -134,7 +134,6 @@ class RealtimeHub {
   std::unique_ptr<indexer::v1::IndexerService::Stub> stub_;
   const RealtimeOptions options_;
   std::unique_ptr<Metrics> metrics_;
-  ResponseCache* const cache_;
 
   std::mutex mu_;
   std::condition_variable stop_;
@@ -146,9 +145,8 @@ class RealtimeHub {
   uint64_t live_from_ = 0;
   // The ring holds every event with a greater sequence, up to position_.
   uint64_t covered_after_ = 0;
-  std::deque<std::shared_ptr<const Published>> ring_;
+  std::deque<std::shared_ptr<const RenderedEvent>> ring_;
   std::set<std::shared_ptr<Subscription>> live_;
-  grpc::ClientContext* upstream_context_ = nullptr;
   struct CatchUpThread {
     std::shared_ptr<Subscription> subscription;
     std::thread thread;
@@ -162,11 +160,11 @@ class RealtimeHub {
   std::mutex inbox_mu_;
   std::condition_variable inbox_ready_;
   std::condition_variable inbox_room_;
-  std::vector<std::shared_ptr<const Published>> inbox_;
+  std::vector<std::shared_ptr<const RenderedEvent>> inbox_;
   bool inbox_closed_ = false;
 
-  std::thread upstream_;
   std::thread dispatcher_;
+  std::unique_ptr<RealtimeUpstream> upstream_;
 };
 
 }  // namespace chainsync::gateway
