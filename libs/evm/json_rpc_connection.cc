@@ -25,6 +25,15 @@ absl::string_view View(std::string_view text) {
   return {text.data(), text.size()};
 }
 
+// RangeLimited is a provider's refusal of a range, saying `text`; the
+// provider's own words are kept for SuggestedRange.
+absl::Status RangeLimited(absl::string_view text,
+                          absl::string_view provider_message) {
+  absl::Status status = absl::ResourceExhaustedError(text);
+  status.SetPayload(kRangeLimitPayload, absl::Cord(provider_message));
+  return status;
+}
+
 // ErrorStatus maps a JSON-RPC error object of `method` to a status.
 absl::Status ErrorStatus(absl::string_view method, int64_t code,
                          absl::string_view message, absl::string_view data) {
@@ -39,9 +48,7 @@ absl::Status ErrorStatus(absl::string_view method, int64_t code,
                    data.empty() ? "" : absl::StrCat(" data ", data));
   const re2::StringPiece piece(message.data(), message.size());
   if (method == "eth_getLogs" && RE2::PartialMatch(piece, *kRangeLimit)) {
-    absl::Status status = absl::ResourceExhaustedError(text);
-    status.SetPayload(kRangeLimitPayload, absl::Cord(message));
-    return status;
+    return RangeLimited(text, message);
   }
   if (code == -32601) return absl::UnimplementedError(text);
   if (code == 3 || absl::StrContains(message, "revert") ||
@@ -469,9 +476,7 @@ bool IsRangeLimit(const absl::Status& status) {
 }
 
 absl::Status RangeLimitError(absl::string_view message) {
-  absl::Status status = absl::ResourceExhaustedError(message);
-  status.SetPayload(kRangeLimitPayload, absl::Cord(message));
-  return status;
+  return RangeLimited(message, message);
 }
 
 std::optional<std::pair<uint64_t, uint64_t>> SuggestedRange(
