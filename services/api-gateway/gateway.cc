@@ -5,7 +5,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "chainsync/oracle/v1/oracle.grpc.pb.h"
 #include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
@@ -56,11 +55,12 @@ class Gateway::ConnectionExchange final : public Exchange {
  public:
   ConnectionExchange(HttpRequest request, absl::StatusOr<RouteMatch> match,
                      std::string request_id, HttpReply reply,
-                     const Metrics& metrics)
+                     const Metrics& metrics, Clock& clock)
       : Exchange(std::move(request), std::move(match), std::move(request_id)),
         reply_(std::move(reply)),
         metrics_(metrics),
-        start_(absl::Now()),
+        clock_(clock),
+        start_(clock.Now()),
         route_label_(this->match.ok() ? this->match->route->path
                      : this->request.path == kOpenApiPath ? kOpenApiPath
                                                           : "unmatched") {
@@ -79,7 +79,7 @@ class Gateway::ConnectionExchange final : public Exchange {
     metrics_.requests.WithLabels({route_label_, method, absl::StrCat(status)})
         .Increment();
     metrics_.duration.WithLabels({route_label_})
-        .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+        .Observe(absl::ToDoubleSeconds(clock_.Now() - start_));
     // Successes are counted in the metrics; refusals and failures are
     // worth a line each.
     const log::Level level = status >= 500   ? log::Level::kWarning
@@ -90,11 +90,12 @@ class Gateway::ConnectionExchange final : public Exchange {
                 {"method", method},
                 {"route", route_label_},
                 {"status", status},
-                {"seconds", absl::Now() - start_}});
+                {"seconds", clock_.Now() - start_}});
   }
 
   HttpReply reply_;
   const Metrics& metrics_;
+  Clock& clock_;
   const absl::Time start_;
   const std::string route_label_;
 };
@@ -192,7 +193,7 @@ void Gateway::Handle(HttpRequest request, HttpReply reply) const {
   std::string request_id = RequestId(request);
   chain_->Run(std::make_shared<ConnectionExchange>(
       std::move(request), std::move(match), std::move(request_id),
-      std::move(reply), *metrics_));
+      std::move(reply), *metrics_, *options_.clock));
 }
 
 }  // namespace chainsync::gateway

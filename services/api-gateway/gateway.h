@@ -43,6 +43,8 @@ struct GatewayOptions {
   // Answers of routes with a CacheRule kept at once; 0 keeps none.
   size_t cache_entries = 100'000;
   metrics::Registry* registry = &metrics::DefaultRegistry();
+  // Times every request.
+  Clock* clock = &SystemClock();
 };
 
 // RequestFilters are the filters every API request passes ahead of the

@@ -3,8 +3,6 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "grpcpp/client_context.h"
 #include "libs/common/logging/log.h"
 #include "libs/events/event_filter.h"
 
@@ -32,11 +30,6 @@ absl::Status TooManyCatchingUp(int limit) {
 
 }  // namespace
 
-bool RealtimeHub::EarlierThan(
-    uint64_t sequence, const std::shared_ptr<const RenderedEvent>& event) {
-  return sequence < event->sequence;
-}
-
 // Subscription is one filter on one client stream. The fields below the
 // stream are guarded by the hub's mutex, under which every send to the
 // stream happens, so that catch-up and live events keep their order.
@@ -47,8 +40,8 @@ struct RealtimeHub::Subscription {
   // Events at or below this sequence were sent or passed over.
   uint64_t last_sequence = 0;
   bool ended = false;
-  // The catch-up's own upstream call, while it has one.
-  grpc::ClientContext* replay = nullptr;
+  // The catch-up's replay, while it has one.
+  ReplayCall* replay = nullptr;
 };
 
 struct RealtimeHub::Metrics {
@@ -102,8 +95,9 @@ struct RealtimeHub::Metrics {
 
 RealtimeHub::RealtimeHub(std::shared_ptr<grpc::Channel> indexer,
                          RealtimeOptions options, metrics::Registry& registry)
-    : stub_(indexer::v1::IndexerService::NewStub(std::move(indexer))),
+    : replays_(MakeIndexerReplaySource(std::move(indexer))),
       options_(std::move(options)),
+      ring_(options_.ring_size),
       metrics_(std::make_unique<Metrics>(registry)) {}
 
 std::unique_ptr<RealtimeHub> RealtimeHub::Start(
@@ -112,8 +106,9 @@ std::unique_ptr<RealtimeHub> RealtimeHub::Start(
   std::unique_ptr<RealtimeHub> hub(
       new RealtimeHub(indexer, std::move(options), registry));
   hub->dispatcher_ = std::thread([hub = hub.get()] { hub->DispatchEvents(); });
-  hub->upstream_ = RealtimeUpstream::Start(
-      std::move(indexer), *hub, hub->options_.reconnect, registry, cache);
+  hub->upstream_ =
+      RealtimeUpstream::Start(std::move(indexer), *hub, hub->options_.reconnect,
+                              *hub->options_.clock, registry, cache);
   return hub;
 }
 
@@ -127,7 +122,7 @@ RealtimeHub::~RealtimeHub() {
     for (CatchUpThread& catch_up : catch_ups_) {
       catch_up.subscription->ended = true;
       if (catch_up.subscription->replay != nullptr) {
-        catch_up.subscription->replay->TryCancel();
+        catch_up.subscription->replay->Cancel();
       }
       open.insert(catch_up.subscription);
     }
@@ -158,8 +153,8 @@ std::optional<uint64_t> RealtimeHub::OnCaughtUp(uint64_t latest) {
   // First contact: start over from a ring's worth before the newest event,
   // so that clients resuming after a gateway restart find their position
   // in the ring.
-  position_ = covered_after_ =
-      latest > options_.ring_size ? latest - options_.ring_size : 0;
+  position_ = latest > options_.ring_size ? latest - options_.ring_size : 0;
+  ring_.CoverAfter(*position_);
   return position_;
 }
 
@@ -209,12 +204,8 @@ void RealtimeHub::Publish(
   for (const auto& published : batch) {
     position_ = published->sequence;
     live_from_ = std::max(live_from_, published->sequence);
-    ring_.push_back(published);
   }
-  while (ring_.size() > options_.ring_size) {
-    covered_after_ = ring_.front()->sequence;
-    ring_.pop_front();
-  }
+  ring_.Append(batch);
   metrics_->ring.Set(static_cast<double>(ring_.size()));
   std::vector<std::shared_ptr<Subscription>> gone;
   for (const std::shared_ptr<Subscription>& subscription : live_) {
@@ -250,7 +241,7 @@ bool RealtimeHub::Deliver(
 
 void RealtimeHub::Drop(Subscription& subscription, bool slow) {
   subscription.ended = true;
-  if (subscription.replay != nullptr) subscription.replay->TryCancel();
+  if (subscription.replay != nullptr) subscription.replay->Cancel();
   if (!slow) return;
   metrics_->slow[subscription.transport].Increment();
   log::Info(
@@ -282,11 +273,9 @@ absl::Status RealtimeHub::Admit(const indexer::v1::SubscribeRequest& request) {
   // from further back in it than its queue holds.
   const bool behind =
       request.has_after_sequence() &&
-      (request.after_sequence() < covered_after_ ||
-       (!ring_.empty() &&
-        ring_.end() - std::upper_bound(ring_.begin(), ring_.end(),
-                                       request.after_sequence(), EarlierThan) >
-            static_cast<std::ptrdiff_t>(options_.client_queue)));
+      (!ring_.Covers(request.after_sequence()) ||
+       std::distance(ring_.After(request.after_sequence()), ring_.end()) >
+           static_cast<std::ptrdiff_t>(options_.client_queue));
   if (behind &&
       catch_ups_.size() >= static_cast<size_t>(options_.max_catch_ups)) {
     return TooManyCatchingUp(options_.max_catch_ups);
@@ -349,11 +338,10 @@ void RealtimeHub::Unsubscribe(
 }
 
 bool RealtimeHub::TryJoin(const std::shared_ptr<Subscription>& subscription) {
-  if (subscription->ended || subscription->last_sequence < covered_after_) {
+  if (subscription->ended || !ring_.Covers(subscription->last_sequence)) {
     return false;
   }
-  const auto next = std::upper_bound(ring_.begin(), ring_.end(),
-                                     subscription->last_sequence, EarlierThan);
+  const auto next = ring_.After(subscription->last_sequence);
   const size_t queued = subscription->stream->queued();
   const size_t room =
       options_.client_queue > queued ? options_.client_queue - queued : 0;
@@ -378,7 +366,7 @@ void RealtimeHub::CatchUp(std::shared_ptr<Subscription> subscription) {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_ || subscription->ended) return;
       if (TryJoin(subscription)) return;
-      covered = subscription->last_sequence >= covered_after_;
+      covered = ring_.Covers(subscription->last_sequence);
     }
     if (covered) {
       if (!WaitForRoom(*subscription)) return;
@@ -389,49 +377,43 @@ void RealtimeHub::CatchUp(std::shared_ptr<Subscription> subscription) {
       continue;
     }
     std::unique_lock<std::mutex> lock(mu_);
-    stop_.wait_for(lock, absl::ToChronoMilliseconds(backoff.NextDelay()),
-                   [&] { return stopping_ || subscription->ended; });
+    options_.clock->WaitFor(stop_, lock, backoff.NextDelay(),
+                            [&] { return stopping_ || subscription->ended; });
   }
 }
 
 bool RealtimeHub::Replay(const std::shared_ptr<Subscription>& subscription) {
-  grpc::ClientContext context;
-  indexer::v1::SubscribeRequest request;
+  std::unique_ptr<ReplayCall> call;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || subscription->ended) return false;
-    subscription->replay = &context;
-    *request.mutable_filter() = subscription->filter;
-    request.set_after_sequence(subscription->last_sequence);
+    call = replays_->Open(subscription->filter, subscription->last_sequence);
+    subscription->replay = call.get();
   }
-  std::unique_ptr<grpc::ClientReader<indexer::v1::SubscribeResponse>> reader =
-      stub_->Subscribe(&context, request);
-  indexer::v1::SubscribeResponse message;
   bool joined = false;
-  while (!joined && reader->Read(&message)) {
-    std::shared_ptr<const RenderedEvent> published;
-    if (message.has_event()) {
-      if (!WaitForRoom(*subscription)) break;
-      published = RenderEvent(message.event());
-    }
+  while (!joined) {
+    const std::optional<ReplayCall::ReplayMessage> message = call->Next();
+    if (!message.has_value()) break;
+    if (message->event != nullptr && !WaitForRoom(*subscription)) break;
     std::lock_guard<std::mutex> lock(mu_);
-    if (published != nullptr) {
-      if (!Deliver(*subscription, absl::MakeConstSpan(&published, 1))) break;
+    if (message->event != nullptr) {
+      if (!Deliver(*subscription, absl::MakeConstSpan(&message->event, 1))) {
+        break;
+      }
     } else {
-      subscription->last_sequence = std::max(
-          subscription->last_sequence, message.caught_up().last_sequence());
+      subscription->last_sequence =
+          std::max(subscription->last_sequence, message->caught_up);
     }
-    joined =
-        position_.has_value() && subscription->last_sequence >= covered_after_;
+    joined = position_.has_value() && ring_.Covers(subscription->last_sequence);
   }
-  context.TryCancel();
-  const grpc::Status status = reader->Finish();
+  call->Cancel();
+  const absl::Status status = call->Finish();
   std::lock_guard<std::mutex> lock(mu_);
   subscription->replay = nullptr;
   if (!joined && !subscription->ended && !stopping_) {
     log::Warning("realtime catch-up replay failed; retrying",
                  {{"after_sequence", subscription->last_sequence},
-                  {"error", status.error_message()}});
+                  {"error", status.message()}});
   }
   return joined;
 }
@@ -442,7 +424,7 @@ bool RealtimeHub::WaitForRoom(const Subscription& subscription) {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_ || subscription.ended) return false;
     }
-    absl::SleepFor(kRoomPoll);
+    options_.clock->SleepFor(kRoomPoll);
   }
   return true;
 }

@@ -15,7 +15,6 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -29,12 +28,14 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "chainsync/indexer/v1/indexer.grpc.pb.h"
+#include "chainsync/indexer/v1/indexer.pb.h"
 #include "grpcpp/channel.h"
 #include "libs/common/backoff.h"
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/http_server.h"
 #include "services/api-gateway/realtime_frames.h"
+#include "services/api-gateway/realtime_replay.h"
+#include "services/api-gateway/realtime_ring.h"
 #include "services/api-gateway/realtime_upstream.h"
 #include "services/api-gateway/response_cache.h"
 
@@ -54,6 +55,7 @@ struct RealtimeOptions {
   absl::Duration heartbeat = absl::Seconds(15);
   BackoffPolicy reconnect = {.initial_delay = absl::Milliseconds(100),
                              .max_delay = absl::Seconds(5)};
+  Clock* clock = &SystemClock();
 };
 
 class RealtimeHub final : private UpstreamListener {
@@ -84,10 +86,6 @@ class RealtimeHub final : private UpstreamListener {
  private:
   struct Subscription;
   struct Metrics;
-
-  // EarlierThan orders a sequence before the ring's later events.
-  static bool EarlierThan(uint64_t sequence,
-                          const std::shared_ptr<const RenderedEvent>& event);
 
   RealtimeHub(std::shared_ptr<grpc::Channel> indexer, RealtimeOptions options,
               metrics::Registry& registry);
@@ -123,7 +121,7 @@ class RealtimeHub final : private UpstreamListener {
   // room, and makes it live when it reaches the newest event.
   bool TryJoin(const std::shared_ptr<Subscription>& subscription);
   void CatchUp(std::shared_ptr<Subscription> subscription);
-  // Replay sends events from a Subscribe of the subscription's own until the
+  // Replay sends events from a replay of the subscription's own until the
   // ring covers where it stands. False when it should stop.
   bool Replay(const std::shared_ptr<Subscription>& subscription);
   // WaitForRoom waits until the subscription's queue is at most half full.
@@ -131,7 +129,7 @@ class RealtimeHub final : private UpstreamListener {
   void Drop(Subscription& subscription, bool slow);
   void ReapCatchUps();
 
-  std::unique_ptr<indexer::v1::IndexerService::Stub> stub_;
+  std::unique_ptr<ReplaySource> replays_;
   const RealtimeOptions options_;
   std::unique_ptr<Metrics> metrics_;
 
@@ -143,9 +141,8 @@ class RealtimeHub final : private UpstreamListener {
   std::optional<uint64_t> position_;
   // The newest sequence known to exist: where a live-only subscriber starts.
   uint64_t live_from_ = 0;
-  // The ring holds every event with a greater sequence, up to position_.
-  uint64_t covered_after_ = 0;
-  std::deque<std::shared_ptr<const RenderedEvent>> ring_;
+  // Recent events, up to position_.
+  EventRing ring_;
   std::set<std::shared_ptr<Subscription>> live_;
   struct CatchUpThread {
     std::shared_ptr<Subscription> subscription;

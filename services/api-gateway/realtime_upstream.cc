@@ -7,12 +7,13 @@ namespace chainsync::gateway {
 
 RealtimeUpstream::RealtimeUpstream(std::shared_ptr<grpc::Channel> indexer,
                                    UpstreamListener& listener,
-                                   BackoffPolicy reconnect,
+                                   BackoffPolicy reconnect, Clock& clock,
                                    metrics::Registry& registry,
                                    ResponseCache* cache)
     : stub_(indexer::v1::IndexerService::NewStub(std::move(indexer))),
       listener_(listener),
       reconnect_(reconnect),
+      clock_(clock),
       cache_(cache),
       reconnects_(registry
                       .AddCounter("realtime_upstream_reconnects_total",
@@ -27,10 +28,10 @@ RealtimeUpstream::RealtimeUpstream(std::shared_ptr<grpc::Channel> indexer,
 
 std::unique_ptr<RealtimeUpstream> RealtimeUpstream::Start(
     std::shared_ptr<grpc::Channel> indexer, UpstreamListener& listener,
-    BackoffPolicy reconnect, metrics::Registry& registry,
+    BackoffPolicy reconnect, Clock& clock, metrics::Registry& registry,
     ResponseCache* cache) {
   std::unique_ptr<RealtimeUpstream> upstream(new RealtimeUpstream(
-      std::move(indexer), listener, reconnect, registry, cache));
+      std::move(indexer), listener, reconnect, clock, registry, cache));
   upstream->thread_ = std::thread([raw = upstream.get()] { raw->Follow(); });
   return upstream;
 }
@@ -121,8 +122,7 @@ void RealtimeUpstream::Follow() {
                     {"code", static_cast<int>(status.error_code())},
                     {"retry_in", delay}});
     }
-    stop_.wait_for(lock, absl::ToChronoMilliseconds(delay),
-                   [this] { return stopping_; });
+    clock_.WaitFor(stop_, lock, delay, [this] { return stopping_; });
   }
 }
 

@@ -15,6 +15,7 @@
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "libs/common/backoff.h"
+#include "libs/common/clock.h"
 #include "libs/common/metrics/registry.h"
 #include "services/api-gateway/realtime_frames.h"
 #include "services/api-gateway/response_cache.h"
@@ -43,7 +44,7 @@ class RealtimeUpstream {
   // the stream is followed.
   static std::unique_ptr<RealtimeUpstream> Start(
       std::shared_ptr<grpc::Channel> indexer, UpstreamListener& listener,
-      BackoffPolicy reconnect, metrics::Registry& registry,
+      BackoffPolicy reconnect, Clock& clock, metrics::Registry& registry,
       ResponseCache* cache);
   // Stops the stream and waits for its thread.
   ~RealtimeUpstream();
@@ -51,12 +52,14 @@ class RealtimeUpstream {
  private:
   RealtimeUpstream(std::shared_ptr<grpc::Channel> indexer,
                    UpstreamListener& listener, BackoffPolicy reconnect,
-                   metrics::Registry& registry, ResponseCache* cache);
+                   Clock& clock, metrics::Registry& registry,
+                   ResponseCache* cache);
   void Follow();
 
   std::unique_ptr<indexer::v1::IndexerService::Stub> stub_;
   UpstreamListener& listener_;
   const BackoffPolicy reconnect_;
+  Clock& clock_;
   ResponseCache* const cache_;
   metrics::Counter& reconnects_;
   metrics::Gauge& connected_;

@@ -351,7 +351,7 @@ TEST_CASE("a slow realtime client is disconnected and the others keep up",
           "[gateway][realtime]") {
   IndexedChain chain(
       testing::GetTestEnvironment().rpc_url,
-      {"--realtime_client_queue=16", "--realtime_send_buffer=4096"});
+      {"--realtime_client_queue=64", "--realtime_send_buffer=4096"});
   auto ws = RealtimeClient::WebSocket(chain.gateway->port(),
                                       {R"({"type":"subscribe"})"});
   const uint64_t start = ws->Subscribed();
