@@ -3,15 +3,15 @@
 // The gateway's realtime streams (ADR 0006): the indexer's Subscribe served
 // to browsers as Server-Sent Events and WebSocket.
 //
-// One upstream Subscribe per process feeds a ring of recent events and the
-// bounded queue of every live subscriber. A subscriber that resumes from a
-// position within the ring is served from it; one from further back first
-// replays through a Subscribe of its own, then joins at the seam. Every
-// subscriber remembers the last sequence it was sent, so nothing reaches it
-// twice whichever way it arrived. A subscriber whose queue is full is
-// disconnected with the reason, and nobody else waits for it. When the
-// upstream is lost, the hub reconnects with backoff and resumes after the
-// last sequence it saw: subscribers see a delay, never a gap.
+// One upstream Subscribe per process (RealtimeUpstream) feeds a ring of
+// recent events (EventRing) and the bounded queue of every live subscriber.
+// A subscriber that resumes from a position within the ring is served from
+// it; one from further back first replays on its own (ReplaySource), then
+// joins at the seam. Every subscriber remembers the last sequence it was
+// sent, so nothing reaches it twice whichever way it arrived. A subscriber
+// whose queue is full is disconnected with the reason, and nobody else
+// waits for it. When the upstream is lost it reconnects and resumes after
+// the last sequence it read: subscribers see a delay, never a gap.
 
 #include <condition_variable>
 #include <cstdint>
