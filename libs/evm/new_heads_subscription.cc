@@ -5,7 +5,6 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
@@ -183,9 +182,10 @@ void NewHeadsSubscription::Run() {
   while (!stopping_.load()) {
     if (session == nullptr) {
       const absl::Duration delay = backoff.NextDelay();
-      for (absl::Time until = absl::Now() + delay;
-           absl::Now() < until && !stopping_.load();) {
-        absl::SleepFor(absl::Milliseconds(20));
+      Clock& clock = *options_.clock;
+      for (absl::Time until = clock.Now() + delay;
+           clock.Now() < until && !stopping_.load();) {
+        clock.SleepFor(absl::Milliseconds(20));
       }
       if (stopping_.load()) break;
       absl::StatusOr<std::shared_ptr<Session>> opened =

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/common/backoff.h"
+#include "libs/common/clock.h"
 #include "libs/common/metrics/registry.h"
 #include "libs/evm/json_rpc_types.h"
 
@@ -30,6 +31,8 @@ class NewHeadsSubscription {
     BackoffPolicy reconnect = {.initial_delay = absl::Milliseconds(100),
                                .max_delay = absl::Seconds(5)};
     metrics::Registry* registry = &metrics::DefaultRegistry();
+    // Times the waits between reconnections.
+    Clock* clock = &SystemClock();
   };
 
   // Start connects and subscribes before returning, so that a node without

@@ -137,7 +137,7 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
   absl::StatusOr<std::unique_ptr<evm::NewHeadsSubscription>> new_heads =
       options.new_heads
           ? evm::NewHeadsSubscription::Start(
-                {.url = ws_url},
+                {.url = ws_url, .clock = options.clock},
                 [worker](const evm::BlockHeader&) { worker->Wake(); })
           : absl::FailedPreconditionError("turned off (--new_heads=false)");
   if (new_heads.ok()) {
