@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/status.h"
 #include "libs/crypto/hashes.h"
 
 namespace chainsync::bitcoin {
@@ -27,7 +28,7 @@ absl::string_view HrpOf(Network network) {
 
 absl::Status Invalid(absl::string_view text, absl::string_view what) {
   return absl::InvalidArgumentError(
-      absl::StrCat("bitcoin address \"", text, "\": ", what));
+      absl::StrCat("bitcoin address ", QuoteValue(text), ": ", what));
 }
 
 // Script of a P2WPKH program: OP_0 PUSH20 <key hash>.

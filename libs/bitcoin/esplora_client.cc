@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "libs/common/status.h"
 #include "re2/re2.h"
 #include "simdjson.h"
 
@@ -69,8 +70,8 @@ absl::Status TxidAndStatus(const element& item, absl::string_view path,
 absl::Status CheckTxid(absl::string_view txid) {
   static const LazyRE2 kTxid = {"[0-9a-fA-F]{64}"};
   if (!RE2::FullMatch(re2::StringPiece(txid.data(), txid.size()), *kTxid)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("transaction id \"", txid, "\" is not 64 hex digits"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "transaction id ", QuoteValue(txid), " is not 64 hex digits"));
   }
   return absl::OkStatus();
 }

@@ -2,11 +2,21 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "libs/common/status.h"
+
 namespace chainsync {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
+  absl::string_view message = status.message();
+  if (message.size() > kMaxErrorMessageBytes) {
+    return grpc::Status(
+        static_cast<grpc::StatusCode>(status.code()),
+        absl::StrCat(message.substr(0, kMaxErrorMessageBytes), "... (",
+                     message.size() - kMaxErrorMessageBytes, " bytes more)"));
+  }
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+                      std::string(message));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace chainsync {
@@ -80,6 +81,19 @@ absl::string_view StatusCodeName(absl::StatusCode code) {
     default:
       return "UNKNOWN";
   }
+}
+
+std::string QuoteValue(absl::string_view value) {
+  // Long enough for an address, a hash or a token's start.
+  constexpr size_t kShown = 80;
+  if (value.size() <= kShown) return absl::StrCat("\"", value, "\"");
+  // Not in the middle of a UTF-8 sequence.
+  size_t cut = kShown;
+  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  return absl::StrCat("\"", value.substr(0, cut), "...\" (", value.size(),
+                      " bytes)");
 }
 
 }  // namespace chainsync

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -19,5 +20,15 @@ int HttpStatusFromCode(absl::StatusCode code);
 // StatusCodeName returns the canonical upper-case name of a code, for example
 // "INVALID_ARGUMENT", as used in JSON error bodies and metric labels.
 absl::string_view StatusCodeName(absl::StatusCode code);
+
+// QuoteValue quotes a caller's value for an error message: whole when it is
+// short, else its first bytes and its size. An error names the bad value,
+// but a hostile one must not make a large error: errors travel in gRPC
+// trailers, whose size a channel limits.
+std::string QuoteValue(absl::string_view value);
+
+// kMaxErrorMessageBytes bounds an error's message at the gRPC edge
+// (ToGrpcStatus); longer ones are cut.
+inline constexpr size_t kMaxErrorMessageBytes = 1024;
 
 }  // namespace chainsync

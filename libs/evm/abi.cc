@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "libs/common/logging/log.h"
+#include "libs/common/status.h"
 
 namespace chainsync::evm {
 
@@ -624,8 +625,8 @@ absl::StatusOr<AbiValue> ParseAbiValue(const AbiType& type,
     case Kind::kBool:
       if (text == "true") return AbiValue(true);
       if (text == "false") return AbiValue(false);
-      return absl::InvalidArgumentError(
-          absl::StrCat("bool: \"", text, "\" is neither true nor false"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bool: ", QuoteValue(text), " is neither true nor false"));
     case Kind::kFixedBytes:
     case Kind::kBytes: {
       absl::StatusOr<Bytes> bytes = FromHex(text, field);

@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/common/status.h"
 #include "libs/evm/keccak.h"
 
 namespace chainsync::evm {
@@ -13,8 +14,9 @@ absl::StatusOr<Address> Address::Parse(absl::string_view text,
                                        absl::string_view field) {
   if (text.size() != 42 || text[0] != '0' ||
       (text[1] != 'x' && text[1] != 'X')) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": \"", text, "\" is not an address (0x and 40 hex digits)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", QuoteValue(text),
+                     " is not an address (0x and 40 hex digits)"));
   }
   absl::StatusOr<std::array<uint8_t, 20>> bytes = FixedFromHex<20>(text, field);
   if (!bytes.ok()) return bytes.status();
@@ -28,9 +30,10 @@ absl::StatusOr<Address> Address::Parse(absl::string_view text,
   });
   if (has_lower && has_upper &&
       address.ToChecksumHex().substr(2) != std::string(digits)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": \"", text, "\" has a wrong EIP-55 checksum (expected ",
-        address.ToChecksumHex(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", QuoteValue(text),
+                     " has a wrong EIP-55 checksum (expected ",
+                     address.ToChecksumHex(), ")"));
   }
   return address;
 }

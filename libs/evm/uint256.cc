@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "libs/common/status.h"
+
 namespace chainsync::evm {
 
 absl::StatusOr<Uint256> ParseUint256(absl::string_view text,
@@ -26,13 +28,13 @@ absl::StatusOr<Uint256> ParseUint256(absl::string_view text,
       digit = c - 'A' + 10;
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ": \"", text, "\" is not a ",
+          absl::StrCat(field, ": ", QuoteValue(text), " is not a ",
                        hex ? "hex" : "decimal", " number"));
     }
     value = value * (hex ? 16 : 10) + digit;
     if (value >= limit) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": \"", text, "\" does not fit in 256 bits"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": ", QuoteValue(text), " does not fit in 256 bits"));
     }
   }
   return static_cast<Uint256>(value);

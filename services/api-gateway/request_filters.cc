@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "chainsync/indexer/v1/indexer.pb.h"
+#include "libs/common/status.h"
 #include "services/api-gateway/transcoder.h"
 
 namespace chainsync::gateway {
@@ -23,8 +24,9 @@ absl::Status ResumeFromLastEventId(const HttpRequest& request,
   if (subscribe == nullptr) return absl::OkStatus();
   uint64_t sequence = 0;
   if (!absl::SimpleAtoi(last_event_id, &sequence)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Last-Event-ID \"", last_event_id, "\" is not an event sequence"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Last-Event-ID ", QuoteValue(last_event_id),
+                     " is not an event sequence"));
   }
   subscribe->set_after_sequence(sequence);
   return absl::OkStatus();

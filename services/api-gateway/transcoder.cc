@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
+#include "libs/common/status.h"
 #include "simdjson.h"
 
 namespace chainsync::gateway {
@@ -40,9 +41,9 @@ absl::Status CheckJsonFields(simdjson::dom::element value,
     const std::string name(key);
     const FieldDescriptor* field = FindField(type, name);
     if (field == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown field \"", path,
-                                                     name, "\" in the body (",
-                                                     type.full_name(), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown field ", QuoteValue(absl::StrCat(path, name)),
+                       " in the body (", type.full_name(), ")"));
     }
     if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
         field->is_map())
@@ -98,8 +99,8 @@ absl::Status SetNumber(
     void (Reflection::*add)(Message*, const FieldDescriptor*, T) const) {
   T value;
   if (!Parse(text, &value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("parameter ", name, ": \"", text, "\" is not ", expected));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "parameter ", name, ": ", QuoteValue(text), " is not ", expected));
   }
   Store(message, field, value, set, add);
   return absl::OkStatus();
@@ -119,8 +120,8 @@ absl::Status SetField(Message& message, const FieldDescriptor& field,
       if (field.type() == FieldDescriptor::TYPE_BYTES &&
           !absl::Base64Unescape(text, &value) &&
           !absl::WebSafeBase64Unescape(text, &value)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("parameter ", name, ": \"", text, "\" is not base64"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "parameter ", name, ": ", QuoteValue(text), " is not base64"));
       }
       const Reflection& reflection = *message.GetReflection();
       field.is_repeated() ? reflection.AddString(&message, &field, value)
@@ -158,8 +159,8 @@ absl::Status SetField(Message& message, const FieldDescriptor& field,
         value = field.enum_type()->FindValueByNumber(number);
       if (value == nullptr) {
         return absl::InvalidArgumentError(
-            absl::StrCat("parameter ", name, ": \"", text,
-                         "\" is not a value of ", field.enum_type()->name()));
+            absl::StrCat("parameter ", name, ": ", QuoteValue(text),
+                         " is not a value of ", field.enum_type()->name()));
       }
       Store(message, field, value, &Reflection::SetEnum, &Reflection::AddEnum);
       return absl::OkStatus();
@@ -181,14 +182,14 @@ absl::Status SetPath(Message& message, absl::string_view path,
         FindField(*target->GetDescriptor(), parts[i]);
     if (field == nullptr) {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown parameter \"", path, "\" (",
+          absl::StrCat("unknown parameter ", QuoteValue(path), " (",
                        message.GetDescriptor()->full_name(), ")"));
     }
     if (i + 1 == parts.size()) return SetField(*target, *field, path, text);
     if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
         field->is_repeated()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "parameter \"", path, "\": ", parts[i], " has no fields"));
+          "parameter ", QuoteValue(path), ": ", parts[i], " has no fields"));
     }
     target = target->GetReflection()->MutableMessage(target, field);
   }
@@ -271,6 +272,11 @@ absl::StatusOr<std::unique_ptr<Message>> BuildRequest(const RouteMatch& match,
     if (!name.ok()) return name.status();
     absl::StatusOr<std::string> value = PercentDecode(parts.second, true);
     if (!value.ok()) return value.status();
+    if (value->size() > kMaxParameterBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "parameter ", QuoteValue(*name), " is ", value->size(),
+          " bytes; a parameter may have at most ", kMaxParameterBytes));
+    }
     if (match.path_fields.count(*name) > 0) continue;
     if (absl::Status status = SetPath(*message, *name, *value); !status.ok())
       return status;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "libs/common/status.h"
 #include "services/indexer/api_rows.h"
 #include "services/indexer/ledger.h"
 
@@ -294,8 +295,8 @@ absl::StatusOr<v1::ListEventsResponse> IndexQueries::ListEvents(
   }
   for (const std::string& name : request.event_names()) {
     if (name.empty() || name.find_first_of("{},\"\\ ") != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("event_names: \"", name, "\" is not an event name"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "event_names: ", QuoteValue(name), " is not an event name"));
     }
   }
   if (request.to_block() != 0 && request.to_block() < request.from_block()) {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "libs/common/grpc_status.h"
 #include "simdjson.h"
 
@@ -42,6 +43,27 @@ TEST_CASE("gRPC conversion keeps code and message", "[status]") {
   CHECK(converted.error_message() == "address 0x12 is not 20 bytes");
   CHECK(FromGrpcStatus(converted) == original);
   CHECK(ToGrpcStatus(absl::OkStatus()).ok());
+}
+
+TEST_CASE("a long message is cut at the gRPC edge", "[status]") {
+  const grpc::Status converted =
+      ToGrpcStatus(absl::InvalidArgumentError(std::string(100'000, 'x')));
+  CHECK(converted.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(converted.error_message().size() < kMaxErrorMessageBytes + 32);
+  CHECK(absl::EndsWith(converted.error_message(), "(98976 bytes more)"));
+}
+
+TEST_CASE("a value is quoted whole when short, by its start when long",
+          "[status]") {
+  CHECK(QuoteValue("0x12") == "\"0x12\"");
+  const std::string address = "0x" + std::string(78, 'a');
+  CHECK(QuoteValue(address) == "\"" + address + "\"");
+  CHECK(QuoteValue(std::string(9000, 'b')) ==
+        "\"" + std::string(80, 'b') + "...\" (9000 bytes)");
+  // Never in the middle of a UTF-8 sequence: 79 ASCII bytes, then "é".
+  const std::string accented = std::string(79, 'c') + "\xc3\xa9" + "tail";
+  CHECK(QuoteValue(accented) ==
+        "\"" + std::string(79, 'c') + "...\" (85 bytes)");
 }
 
 }  // namespace

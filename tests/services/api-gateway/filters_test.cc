@@ -9,6 +9,7 @@
 #include "chainsync/indexer/v1/indexer.pb.h"
 #include "services/api-gateway/gateway.h"
 #include "services/api-gateway/request_filters.h"
+#include "services/api-gateway/transcoder.h"
 #include "tests/support/fake_clock.h"
 
 namespace chainsync::gateway {
@@ -190,6 +191,16 @@ TEST_CASE("route: unknown paths, other methods, the document, bad input",
           ExchangeFor(Request("GET", "/api/realtime/balances?page_size=many")));
   CHECK_FALSE(bad.passed);
   CHECK(bad.exchange->answer->status == 400);
+
+  // A value longer than a parameter may be never reaches a backend.
+  auto oversized = Run(
+      filter, ExchangeFor(Request(
+                  "GET", absl::StrCat("/api/realtime/balances?address=0x",
+                                      std::string(kMaxParameterBytes, 'a')))));
+  CHECK_FALSE(oversized.passed);
+  CHECK(oversized.exchange->answer->status == 400);
+  CHECK(absl::StrContains(oversized.exchange->answer->body,
+                          "is 1026 bytes; a parameter may have at most 1024"));
 
   auto resumed = Run(filter, ExchangeFor(Request("GET", "/api/realtime/stream",
                                                  {{"last-event-id", "41"}})));

@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server.h"
@@ -125,6 +128,18 @@ class GatewayProcess {
     auto response = client_->Send(request);
     if (!response.ok()) std::abort();
     return *std::move(response);
+  }
+
+  // Metric reads one sample of the gateway's /metrics, 0 when absent.
+  double Metric(const std::string& sample) {
+    const HttpClientResponse response = Send("GET", "/metrics");
+    for (absl::string_view line : absl::StrSplit(response.body, '\n')) {
+      if (absl::ConsumePrefix(&line, sample + " ")) {
+        double value = 0;
+        if (absl::SimpleAtod(line, &value)) return value;
+      }
+    }
+    return 0;
   }
 
  private:

@@ -179,18 +179,6 @@ std::vector<uint64_t> Sequences(const std::vector<Received>& events) {
   return sequences;
 }
 
-// MetricValue reads one sample of the gateway's /metrics, 0 when absent.
-double MetricValue(GatewayProcess& gateway, const std::string& sample) {
-  const auto response = gateway.Send("GET", "/metrics");
-  for (absl::string_view line : absl::StrSplit(response.body, '\n')) {
-    if (absl::ConsumePrefix(&line, sample + " ")) {
-      double value = 0;
-      if (absl::SimpleAtod(line, &value)) return value;
-    }
-  }
-  return 0;
-}
-
 void Syncs(IndexedChain& chain, int count, uint64_t sats) {
   for (int i = 0; i < count; ++i) {
     chain.workload->Sync(static_cast<size_t>(i % 3), sats + i);
@@ -255,8 +243,7 @@ TEST_CASE(
   CHECK(from_ring->Subscribed() == recent);
   CHECK(Sequences(from_ring->EventsThrough(published.back())) ==
         std::vector<uint64_t>(published.end() - 2, published.end()));
-  CHECK(MetricValue(*chain.gateway, R"(realtime_clients{transport="sse"})") ==
-        1);
+  CHECK(chain.gateway->Metric(R"(realtime_clients{transport="sse"})") == 1);
 
   // A gateway started afresh serves a client that resumes from its ring,
   // which it filled from the indexer.
@@ -267,9 +254,8 @@ TEST_CASE(
   CHECK(after_restart->Subscribed() == earlier);
   CHECK(Sequences(after_restart->EventsThrough(published.back())) ==
         std::vector<uint64_t>(published.end() - 7, published.end()));
-  CHECK(MetricValue(*chain.gateway, "realtime_catch_ups") == 0);
-  CHECK(MetricValue(*chain.gateway, "realtime_ring_events") >=
-        published.size());
+  CHECK(chain.gateway->Metric("realtime_catch_ups") == 0);
+  CHECK(chain.gateway->Metric("realtime_ring_events") >= published.size());
 }
 
 TEST_CASE("a reorg reaches realtime clients as removals",
@@ -360,20 +346,18 @@ TEST_CASE("a slow realtime client is disconnected and the others keep up",
       R"(realtime_slow_client_disconnects_total{transport="sse"})";
   std::vector<Received> fast;
   for (int round = 0;
-       round < 40 && MetricValue(*chain.gateway, slow_disconnects) == 0;
-       ++round) {
+       round < 40 && chain.gateway->Metric(slow_disconnects) == 0; ++round) {
     Syncs(chain, 10, 10'000 + round * 10);
     ws->ReadArrived(fast);
   }
-  REQUIRE(MetricValue(*chain.gateway, slow_disconnects) == 1);
+  REQUIRE(chain.gateway->Metric(slow_disconnects) == 1);
   const std::vector<uint64_t> published = Published(chain, start);
   CHECK(Sequences(ws->EventsThrough(published.back(), std::move(fast))) ==
         published);
   const std::string seen = slow.ReadAll();
   CHECK(absl::StrContains(seen, "event: close\ndata: too slow"));
-  CHECK(MetricValue(*chain.gateway,
-                    R"(realtime_messages_dropped_total{transport="sse"})") >=
-        1);
+  CHECK(chain.gateway->Metric(
+            R"(realtime_messages_dropped_total{transport="sse"})") >= 1);
 }
 
 TEST_CASE("realtime clients see no gap when the indexer restarts",
@@ -396,7 +380,7 @@ TEST_CASE("realtime clients see no gap when the indexer restarts",
   Syncs(chain, 1, 22'000);
   const std::vector<uint64_t> published = Published(chain, start);
   CHECK(Sequences(ws->EventsThrough(published.back())) == published);
-  CHECK(MetricValue(*chain.gateway, "realtime_upstream_reconnects_total") >= 1);
+  CHECK(chain.gateway->Metric("realtime_upstream_reconnects_total") >= 1);
 }
 
 TEST_CASE("bad realtime requests get an error that names the problem",

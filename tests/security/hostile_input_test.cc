@@ -1,0 +1,69 @@
+// Hostile requests against the running binaries — the indexer, and the
+// gateway in front of it — each an attack that once worked, kept here so
+// that it stays fixed.
+#include <catch2/catch.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "chainsync/indexer/v1/indexer.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "tests/services/api-gateway/indexed_chain.h"
+
+namespace chainsync::gateway {
+namespace {
+
+constexpr char kReconnects[] = "realtime_upstream_reconnects_total";
+
+TEST_CASE("an oversized parameter is refused before it reaches a backend",
+          "[security]") {
+  IndexedChain chain;
+  const double reconnects = chain.gateway->Metric(kReconnects);
+  // Once answered 429 "received initial metadata size exceeds limit", and
+  // reset the gateway's one channel to the indexer for every caller.
+  const HttpClientResponse huge = chain.gateway->Send(
+      "GET", "/api/events?contractAddresses=0x" + std::string(9000, 'a'));
+  CHECK(huge.status == 400);
+  CHECK(absl::StrContains(huge.body, "at most 1024"));
+  CHECK(huge.body.size() < 512);
+  // Under the gateway's limit, the indexer refuses it, quoting a prefix.
+  const HttpClientResponse refused = chain.gateway->Send(
+      "GET", "/api/events?contractAddresses=0x" + std::string(1000, 'a'));
+  CHECK(refused.status == 400);
+  CHECK(absl::StrContains(refused.body, "(1002 bytes)"));
+  CHECK(refused.body.size() < 512);
+  // The channel held: the next caller is served, and the realtime upstream
+  // never had to reconnect.
+  CHECK(chain.gateway->Send("GET", "/api/indexer/sync-status").status == 200);
+  CHECK(chain.gateway->Metric(kReconnects) == reconnects);
+}
+
+TEST_CASE("a 100 KiB value sent to the indexer gets a short error",
+          "[security]") {
+  IndexedChain chain;
+  auto stub = indexer::v1::IndexerService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", chain.indexer_port),
+                          grpc::InsecureChannelCredentials()));
+  const auto deadline = [] {
+    return std::chrono::system_clock::now() + std::chrono::seconds(10);
+  };
+  {
+    // Once the error never arrived, and every later call on the channel
+    // timed out.
+    grpc::ClientContext context;
+    context.set_deadline(deadline());
+    indexer::v1::ListEventsRequest request;
+    request.add_contract_addresses("0x" + std::string(100 << 10, 'a'));
+    indexer::v1::ListEventsResponse response;
+    const grpc::Status status = stub->ListEvents(&context, request, &response);
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(status.error_message().size() < 256);
+    CHECK(absl::StrContains(status.error_message(), "bytes)"));
+  }
+  grpc::ClientContext context;
+  context.set_deadline(deadline());
+  indexer::v1::GetSyncStatusResponse response;
+  CHECK(stub->GetSyncStatus(&context, {}, &response).ok());
+}
+
+}  // namespace
+}  // namespace chainsync::gateway
