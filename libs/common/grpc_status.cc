@@ -3,11 +3,24 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "libs/common/logging/log.h"
 #include "libs/common/status.h"
 
 namespace chainsync {
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
+grpc::Status ToGrpcStatus(const absl::Status& status,
+                          absl::string_view request_id) {
+  if (HasInternalDetail(status)) {
+    log::Warning("answered an internal error generically",
+                 {{"request_id", request_id}, {"error", status}});
+    return grpc::Status(
+        status.code() == absl::StatusCode::kUnavailable
+            ? grpc::StatusCode::UNAVAILABLE
+            : grpc::StatusCode::INTERNAL,
+        absl::StrCat("internal error; the service's log has it under request "
+                     "id ",
+                     request_id.empty() ? "(none)" : request_id));
+  }
   absl::string_view message = status.message();
   if (message.size() > kMaxErrorMessageBytes) {
     return grpc::Status(
@@ -17,6 +30,15 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   }
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(message));
+}
+
+std::string RequestIdOf(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  const auto found = metadata.find("x-request-id");
+  return RequestIdFrom(
+      found == metadata.end()
+          ? absl::string_view()
+          : absl::string_view(found->second.data(), found->second.size()));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

@@ -1,6 +1,10 @@
 #pragma once
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
 
 namespace chainsync {
@@ -11,8 +15,16 @@ namespace chainsync {
 
 // ToGrpcStatus converts an absl::Status for a gRPC reply; a message longer
 // than kMaxErrorMessageBytes is cut there, so that no error can outgrow the
-// caller's limit on trailers and break its channel.
-grpc::Status ToGrpcStatus(const absl::Status& status);
+// caller's limit on trailers and break its channel. A status with internal
+// detail (WithInternalDetail) is answered INTERNAL (UNAVAILABLE when it
+// was, so that callers retry) with a generic message naming `request_id`,
+// and logged whole with that id.
+grpc::Status ToGrpcStatus(const absl::Status& status,
+                          absl::string_view request_id = "");
+
+// RequestIdOf is the id of a call: the caller's x-request-id when it is a
+// sane token (the gateway sends one), else a new one.
+std::string RequestIdOf(const grpc::ServerContextBase& context);
 
 // FromGrpcStatus converts the status of a gRPC call made by chainsync.
 absl::Status FromGrpcStatus(const grpc::Status& status);

@@ -1,7 +1,11 @@
 #include "libs/common/status.h"
 
+#include <algorithm>
+#include <random>
 #include <string>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
@@ -81,6 +85,30 @@ absl::string_view StatusCodeName(absl::StatusCode code) {
     default:
       return "UNKNOWN";
   }
+}
+
+namespace {
+constexpr char kInternalDetail[] = "type.chainsync.dev/internal-detail";
+}  // namespace
+
+absl::Status WithInternalDetail(absl::Status status) {
+  status.SetPayload(kInternalDetail, absl::Cord());
+  return status;
+}
+
+bool HasInternalDetail(const absl::Status& status) {
+  return status.GetPayload(kInternalDetail).has_value();
+}
+
+std::string RequestIdFrom(absl::string_view given) {
+  const bool sane =
+      !given.empty() && given.size() <= 64 &&
+      std::all_of(given.begin(), given.end(), [](char c) {
+        return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
+      });
+  if (sane) return std::string(given);
+  thread_local std::mt19937_64 random(std::random_device{}());
+  return absl::StrCat(absl::Hex(random(), absl::kZeroPad16));
 }
 
 std::string QuoteValue(absl::string_view value) {

@@ -27,6 +27,18 @@ absl::string_view StatusCodeName(absl::StatusCode code);
 // trailers, whose size a channel limits.
 std::string QuoteValue(absl::string_view value);
 
+// WithInternalDetail marks a status whose message is a dependency's own
+// words — a database's error text and SQL state — which callers outside
+// must not see: the gRPC edge (ToGrpcStatus) answers it with a generic
+// message and logs it. HasInternalDetail tells a marked status.
+absl::Status WithInternalDetail(absl::Status status);
+bool HasInternalDetail(const absl::Status& status);
+
+// RequestIdFrom keeps the request id a caller gave when it is a sane token
+// (up to 64 letters, digits, '-', '_' and '.'), so that a request can be
+// followed across systems; otherwise it makes one.
+std::string RequestIdFrom(absl::string_view given);
+
 // kMaxErrorMessageBytes bounds an error's message at the gRPC edge
 // (ToGrpcStatus); longer ones are cut.
 inline constexpr size_t kMaxErrorMessageBytes = 1024;

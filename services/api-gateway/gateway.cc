@@ -1,9 +1,7 @@
 #include "services/api-gateway/gateway.h"
 
 #include <optional>
-#include <random>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "chainsync/oracle/v1/oracle.grpc.pb.h"
@@ -11,23 +9,11 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "libs/common/logging/log.h"
+#include "libs/common/status.h"
 #include "services/api-gateway/openapi.h"
 
 namespace chainsync::gateway {
 namespace {
-
-// RequestId keeps a caller's X-Request-Id when it is a sane token, so that a
-// request can be followed across systems; otherwise it makes one.
-std::string RequestId(const HttpRequest& request) {
-  const absl::string_view given = request.Header("x-request-id");
-  bool sane = !given.empty() && given.size() <= 64;
-  for (char c : given) {
-    sane = sane && (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.');
-  }
-  if (sane) return std::string(given);
-  thread_local std::mt19937_64 random(std::random_device{}());
-  return absl::StrCat(absl::Hex(random(), absl::kZeroPad16));
-}
 
 // Callers whose rate-limit buckets are kept at once, before idle ones go.
 constexpr size_t kMaxRateLimitedCallers = 100'000;
@@ -190,7 +176,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
 void Gateway::Handle(HttpRequest request, HttpReply reply) const {
   absl::StatusOr<RouteMatch> match =
       routes_.Match(request.method, request.path);
-  std::string request_id = RequestId(request);
+  std::string request_id = RequestIdFrom(request.Header("x-request-id"));
   chain_->Run(std::make_shared<ConnectionExchange>(
       std::move(request), std::move(match), std::move(request_id),
       std::move(reply), *metrics_, *options_.clock));

@@ -1,9 +1,11 @@
 #include "services/indexer/index_queries.h"
 
+#include <algorithm>
 #include <iterator>
 #include <limits>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -83,6 +85,16 @@ constexpr PgStatement kBurnStats = {
 
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 
+// IsIdentifier tells whether `name` can be a Solidity event's name.
+bool IsIdentifier(absl::string_view name) {
+  if (name.empty() || name.size() > 256 || absl::ascii_isdigit(name[0])) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(c) || c == '_' || c == '$';
+  });
+}
+
 absl::StatusOr<evm::Address> Account(absl::string_view text,
                                      absl::string_view field) {
   if (text.empty())
@@ -96,24 +108,6 @@ absl::StatusOr<int> PageSize(int32_t requested, int fallback, int maximum) {
         absl::StrCat("page_size must not be negative, got ", requested));
   }
   return requested == 0 ? fallback : std::min<int>(requested, maximum);
-}
-
-// Page tokens are the keyset position of the last entry returned, made
-// opaque, so that a client cannot depend on their form.
-std::string EncodeToken(const std::vector<std::string>& fields) {
-  return absl::WebSafeBase64Escape(absl::StrJoin(fields, "|"));
-}
-
-absl::StatusOr<std::vector<std::string>> DecodeToken(absl::string_view token,
-                                                     size_t fields) {
-  std::string text;
-  std::vector<std::string> parts;
-  if (absl::WebSafeBase64Unescape(token, &text))
-    parts = absl::StrSplit(text, '|');
-  if (parts.size() != fields) {
-    return absl::InvalidArgumentError("page_token is not a token of this list");
-  }
-  return parts;
 }
 
 int64_t Int(const PgResult& rows, int row, int column) {
@@ -236,7 +230,7 @@ absl::StatusOr<v1::ListActivityResponse> IndexQueries::ListActivity(
   std::vector<std::string> after = {absl::StrCat(kMaxInt64), "0", "~", "~"};
   if (!request.page_token().empty()) {
     absl::StatusOr<std::vector<std::string>> token =
-        DecodeToken(request.page_token(), 4);
+        page_tokens_.Decode(request.page_token(), 4);
     if (!token.ok()) return token.status();
     after = *token;
   }
@@ -275,7 +269,7 @@ absl::StatusOr<v1::ListActivityResponse> IndexQueries::ListActivity(
   }
   if (rows->rows() > *size) {
     const int last = *size - 1;
-    response.set_next_page_token(EncodeToken(
+    response.set_next_page_token(page_tokens_.Encode(
         {std::string(rows->Get(last, 0)), std::string(rows->Get(last, 1)),
          std::string(rows->Get(last, 2)), std::string(rows->Get(last, 3))}));
   }
@@ -294,9 +288,18 @@ absl::StatusOr<v1::ListEventsResponse> IndexQueries::ListEvents(
     contracts.push_back(address->ToLowerHex().substr(2));
   }
   for (const std::string& name : request.event_names()) {
-    if (name.empty() || name.find_first_of("{},\"\\ ") != std::string::npos) {
+    if (!IsIdentifier(name)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "event_names: ", QuoteValue(name), " is not an event name"));
+    }
+  }
+  for (const auto& [field, block] :
+       {std::pair{"from_block", request.from_block()},
+        std::pair{"to_block", request.to_block()}}) {
+    if (block > static_cast<uint64_t>(kMaxInt64)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": ", block, " is beyond the highest block number (",
+          kMaxInt64, ")"));
     }
   }
   if (request.to_block() != 0 && request.to_block() < request.from_block()) {
@@ -307,7 +310,7 @@ absl::StatusOr<v1::ListEventsResponse> IndexQueries::ListEvents(
   std::vector<std::string> after = {"-1", "0"};
   if (!request.page_token().empty()) {
     absl::StatusOr<std::vector<std::string>> token =
-        DecodeToken(request.page_token(), 2);
+        page_tokens_.Decode(request.page_token(), 2);
     if (!token.ok()) return token.status();
     after = *token;
   }
@@ -350,8 +353,8 @@ absl::StatusOr<v1::ListEventsResponse> IndexQueries::ListEvents(
   }
   if (rows->rows() > *size) {
     response.set_next_page_token(
-        EncodeToken({std::string(rows->Get(*size - 1, 1)),
-                     std::string(rows->Get(*size - 1, 3))}));
+        page_tokens_.Encode({std::string(rows->Get(*size - 1, 1)),
+                             std::string(rows->Get(*size - 1, 3))}));
   }
   return response;
 }
@@ -365,7 +368,7 @@ absl::StatusOr<v1::ListEmergencyBurnsResponse> IndexQueries::ListEmergencyBurns(
   std::vector<std::string> after = {absl::StrCat(kMaxInt64), "0"};
   if (!request.page_token().empty()) {
     absl::StatusOr<std::vector<std::string>> token =
-        DecodeToken(request.page_token(), 2);
+        page_tokens_.Decode(request.page_token(), 2);
     if (!token.ok()) return token.status();
     after = *token;
   }
@@ -393,8 +396,8 @@ absl::StatusOr<v1::ListEmergencyBurnsResponse> IndexQueries::ListEmergencyBurns(
   }
   if (rows->rows() > *size) {
     response.set_next_page_token(
-        EncodeToken({std::string(rows->Get(*size - 1, 1)),
-                     std::string(rows->Get(*size - 1, 3))}));
+        page_tokens_.Encode({std::string(rows->Get(*size - 1, 1)),
+                             std::string(rows->Get(*size - 1, 3))}));
   }
   absl::StatusOr<PgResult> stats =
       (*connection)->Exec(kBurnStats, PgParams().Add(chain_id_));

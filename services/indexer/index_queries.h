@@ -7,6 +7,7 @@
 #include "chainsync/indexer/v1/indexer.pb.h"
 #include "libs/common/postgres/pool.h"
 #include "services/indexer/contract_registry.h"
+#include "services/indexer/page_tokens.h"
 
 namespace chainsync::indexer {
 
@@ -20,11 +21,13 @@ class IndexQueries {
  public:
   IndexQueries(PgPool& pool, uint64_t chain_id,
                const ContractRegistry& registry,
-               absl::flat_hash_map<evm::Address, TokenInfo> tokens)
+               absl::flat_hash_map<evm::Address, TokenInfo> tokens,
+               Secret page_token_key)
       : pool_(pool),
         chain_id_(chain_id),
         registry_(registry),
-        tokens_(std::move(tokens)) {}
+        tokens_(std::move(tokens)),
+        page_tokens_(std::move(page_token_key)) {}
 
   absl::StatusOr<v1::GetBalancesResponse> GetBalances(
       const v1::GetBalancesRequest& request);
@@ -41,6 +44,7 @@ class IndexQueries {
   uint64_t chain_id_;
   const ContractRegistry& registry_;
   absl::flat_hash_map<evm::Address, TokenInfo> tokens_;
+  PageTokens page_tokens_;
 };
 
 }  // namespace chainsync::indexer

@@ -106,8 +106,14 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
     }
     tokens.emplace(contract->address, std::move(info));
   }
-  indexer->queries_ = std::make_unique<IndexQueries>(
-      pool, *chain_id, *indexer->registry_, std::move(tokens));
+  if (options.page_token_key.empty()) {
+    log::Info(
+        "page tokens signed with a key of this process only; set "
+        "CHAINSYNC_PAGE_TOKEN_KEY (or _FILE) alike on every replica");
+  }
+  indexer->queries_ =
+      std::make_unique<IndexQueries>(pool, *chain_id, *indexer->registry_,
+                                     std::move(tokens), options.page_token_key);
   absl::StatusOr<std::unique_ptr<EventStream>> stream =
       EventStream::Start(pool, *options.clock);
   if (!stream.ok()) return stream.status();

@@ -31,6 +31,9 @@ struct IndexerOptions {
   size_t fetch_ahead = 4;
   // Whether to subscribe to newHeads (when the node offers it) or only poll.
   bool new_heads = true;
+  // Signs the lists' page tokens; without one, a random key serves this
+  // process only.
+  Secret page_token_key;
   Clock* clock = &SystemClock();
 };
 

@@ -1,6 +1,9 @@
 #include "services/indexer/indexer_grpc_service.h"
 
+#include <limits>
+
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "libs/common/grpc_status.h"
 #include "libs/events/event_filter.h"
@@ -10,8 +13,9 @@ namespace {
 
 // Answer moves a query's result into the response, or maps its error.
 template <typename Response>
-grpc::Status Answer(absl::StatusOr<Response> result, Response* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
+grpc::Status Answer(const grpc::ServerContextBase& context,
+                    absl::StatusOr<Response> result, Response* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status(), RequestIdOf(context));
   *response = *std::move(result);
   return grpc::Status::OK;
 }
@@ -97,31 +101,35 @@ grpc::ServerUnaryReactor* IndexerGrpcService::GetSyncStatus(
 grpc::ServerUnaryReactor* IndexerGrpcService::GetBalances(
     grpc::CallbackServerContext* context, const v1::GetBalancesRequest* request,
     v1::GetBalancesResponse* response) {
-  return Finish(context,
-                Answer(indexer_.queries().GetBalances(*request), response));
+  return Finish(
+      context,
+      Answer(*context, indexer_.queries().GetBalances(*request), response));
 }
 
 grpc::ServerUnaryReactor* IndexerGrpcService::ListActivity(
     grpc::CallbackServerContext* context,
     const v1::ListActivityRequest* request,
     v1::ListActivityResponse* response) {
-  return Finish(context,
-                Answer(indexer_.queries().ListActivity(*request), response));
+  return Finish(
+      context,
+      Answer(*context, indexer_.queries().ListActivity(*request), response));
 }
 
 grpc::ServerUnaryReactor* IndexerGrpcService::ListEvents(
     grpc::CallbackServerContext* context, const v1::ListEventsRequest* request,
     v1::ListEventsResponse* response) {
-  return Finish(context,
-                Answer(indexer_.queries().ListEvents(*request), response));
+  return Finish(
+      context,
+      Answer(*context, indexer_.queries().ListEvents(*request), response));
 }
 
 grpc::ServerUnaryReactor* IndexerGrpcService::ListEmergencyBurns(
     grpc::CallbackServerContext* context,
     const v1::ListEmergencyBurnsRequest* request,
     v1::ListEmergencyBurnsResponse* response) {
-  return Finish(context, Answer(indexer_.queries().ListEmergencyBurns(*request),
-                                response));
+  return Finish(
+      context, Answer(*context, indexer_.queries().ListEmergencyBurns(*request),
+                      response));
 }
 
 grpc::ServerUnaryReactor* IndexerGrpcService::ListContracts(
@@ -158,16 +166,24 @@ grpc::Status IndexerGrpcService::Subscribe(
   uint64_t last = 0;
   bool caught_up = false;
   if (request->has_after_sequence()) {
+    if (request->after_sequence() >
+        static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          absl::StrCat("after_sequence: ", request->after_sequence(),
+                       " is beyond any sequence")));
+    }
     last = request->after_sequence();
   } else {
     absl::StatusOr<uint64_t> latest = stream.Latest();
-    if (!latest.ok()) return ToGrpcStatus(latest.status());
+    if (!latest.ok()) {
+      return ToGrpcStatus(latest.status(), RequestIdOf(*context));
+    }
     last = *latest;
   }
   while (!context->IsCancelled()) {
     const uint64_t generation = stream.generation();
     absl::StatusOr<std::vector<v1::Event>> read = stream.Read(last, kPage);
-    if (!read.ok()) return ToGrpcStatus(read.status());
+    if (!read.ok()) return ToGrpcStatus(read.status(), RequestIdOf(*context));
     const uint64_t indexed = indexer_.status().indexed;
     for (v1::Event& event : *read) {
       last = event.sequence();

@@ -4,6 +4,7 @@
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "indexer_migrations.h"
 #include "libs/common/config/flags.h"
+#include "libs/common/config/secret.h"
 #include "libs/common/server/backend.h"
 #include "services/indexer/indexer_grpc_service.h"
 
@@ -61,6 +62,12 @@ int main(int argc, char** argv) {
               absl::FormatDuration(absl::GetFlag(FLAGS_rpc_timeout)),
               "must be positive");
         }
+        // Replicas behind one gateway must share the key, or a page token
+        // from one is refused by the next.
+        absl::StatusOr<chainsync::Secret> page_token_key =
+            chainsync::ReadSecret("page_token_key");
+        if (!page_token_key.ok() && !absl::IsNotFound(page_token_key.status()))
+          return page_token_key.status();
         auto indexer = chainsync::indexer::Indexer::Create(
             {.deployment_config = absl::GetFlag(FLAGS_deployment_config),
              .rpc_urls = absl::GetFlag(FLAGS_rpc_url),
@@ -71,7 +78,8 @@ int main(int argc, char** argv) {
              .max_batch_blocks = absl::GetFlag(FLAGS_max_batch_blocks),
              .max_batch_events = absl::GetFlag(FLAGS_max_batch_events),
              .fetch_ahead = absl::GetFlag(FLAGS_fetch_ahead),
-             .new_heads = absl::GetFlag(FLAGS_new_heads)},
+             .new_heads = absl::GetFlag(FLAGS_new_heads),
+             .page_token_key = page_token_key.value_or(chainsync::Secret())},
             pool);
         if (!indexer.ok()) return indexer.status();
         chainsync::BackendComponents components;

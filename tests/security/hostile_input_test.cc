@@ -3,6 +3,7 @@
 // that it stays fixed.
 #include <catch2/catch.hpp>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
@@ -63,6 +64,43 @@ TEST_CASE("a 100 KiB value sent to the indexer gets a short error",
   context.set_deadline(deadline());
   indexer::v1::GetSyncStatusResponse response;
   CHECK(stub->GetSyncStatus(&context, {}, &response).ok());
+}
+
+TEST_CASE("no input makes a database's words reach a caller", "[security]") {
+  IndexedChain chain;
+  const struct {
+    std::string target;
+    std::string says;
+  } cases[] = {
+      // A block beyond bigint once answered Postgres's "out of range".
+      {"/api/events?fromBlock=9223372036854775808", "beyond the highest block"},
+      {"/api/events?toBlock=18446744073709551615", "beyond the highest block"},
+      // A crafted page token once went into SQL as it came.
+      {"/api/events?pageToken=" + absl::WebSafeBase64Escape("x|y"),
+       "not a token of this list"},
+      {"/api/events?pageToken=" + absl::WebSafeBase64Escape("-1|0"),
+       "not a token of this list"},
+      // A NUL byte in an event name once answered Postgres's encoding error.
+      {"/api/events?eventNames=Trans%00fer", "is not an event name"},
+  };
+  for (const auto& hostile : cases) {
+    INFO(hostile.target);
+    const HttpClientResponse answer =
+        chain.gateway->Send("GET", hostile.target);
+    CHECK(answer.status == 400);
+    CHECK(absl::StrContains(answer.body, hostile.says));
+    CHECK_FALSE(absl::StrContains(answer.body, "SQLSTATE"));
+  }
+  // A token the indexer made still leads to the next page.
+  const HttpClientResponse first =
+      chain.gateway->Send("GET", "/api/events?pageSize=1");
+  REQUIRE(first.status == 200);
+  simdjson::dom::parser parser;
+  const std::string token(
+      parser.parse(first.body)["nextPageToken"].get_string().value());
+  REQUIRE_FALSE(token.empty());
+  CHECK(chain.gateway->Send("GET", "/api/events?pageSize=1&pageToken=" + token)
+            .status == 200);
 }
 
 }  // namespace

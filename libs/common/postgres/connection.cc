@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "libs/common/status.h"
 
 namespace chainsync {
 namespace {
@@ -153,8 +154,8 @@ bool PgConnection::broken() const {
 }
 
 absl::Status PgConnection::Error(absl::string_view what) const {
-  return absl::UnavailableError(
-      absl::StrCat(what, ": ", LibpqMessage(connection_)));
+  return WithInternalDetail(absl::UnavailableError(
+      absl::StrCat(what, ": ", LibpqMessage(connection_))));
 }
 
 absl::StatusOr<PgResult> PgConnection::Check(pg_result* raw,
@@ -173,11 +174,11 @@ absl::StatusOr<PgResult> PgConnection::Check(pg_result* raw,
     // No server error: the connection itself failed.
     return Error(what);
   }
-  return absl::Status(
+  return WithInternalDetail(absl::Status(
       StatusCodeFromSqlState(sqlstate),
       absl::StrCat(what, ": ", primary != nullptr ? primary : "error",
                    detail != nullptr ? absl::StrCat(" (", detail, ")") : "",
-                   " [SQLSTATE ", sqlstate, "]"));
+                   " [SQLSTATE ", sqlstate, "]")));
 }
 
 absl::StatusOr<PgResult> PgConnection::Exec(

@@ -53,6 +53,29 @@ TEST_CASE("a long message is cut at the gRPC edge", "[status]") {
   CHECK(absl::EndsWith(converted.error_message(), "(98976 bytes more)"));
 }
 
+TEST_CASE("a database's own words never reach a caller", "[status]") {
+  const absl::Status database = WithInternalDetail(absl::InvalidArgumentError(
+      "read: value \"9223372036854775808\" is out of range for type bigint "
+      "[SQLSTATE 22003]"));
+  const grpc::Status answered = ToGrpcStatus(database, "req-42");
+  CHECK(answered.error_code() == grpc::StatusCode::INTERNAL);
+  CHECK(answered.error_message().find("SQLSTATE") == std::string::npos);
+  CHECK(absl::StrContains(answered.error_message(), "request id req-42"));
+  // A database that cannot be reached is worth retrying.
+  CHECK(ToGrpcStatus(WithInternalDetail(absl::UnavailableError("refused")))
+            .error_code() == grpc::StatusCode::UNAVAILABLE);
+  // Plain errors keep their words.
+  CHECK(ToGrpcStatus(absl::InvalidArgumentError("bad")).error_message() ==
+        "bad");
+}
+
+TEST_CASE("a sane request id is kept, another replaced", "[status]") {
+  CHECK(RequestIdFrom("abc-123_x.y") == "abc-123_x.y");
+  CHECK(RequestIdFrom("").size() == 16);
+  CHECK(RequestIdFrom("a b").size() == 16);
+  CHECK(RequestIdFrom(std::string(65, 'a')).size() == 16);
+}
+
 TEST_CASE("a value is quoted whole when short, by its start when long",
           "[status]") {
   CHECK(QuoteValue("0x12") == "\"0x12\"");
