@@ -253,7 +253,9 @@ bool WaitFor(Done done, absl::Duration timeout) {
 void Measure(SprayChain& chain, IndexerProcess& indexer,
              const std::string& transport, int count, int* next_holder) {
   // A gateway of its own, so that its memory is this round's.
-  GatewayProcess gateway(indexer.grpc_port(), {});
+  // Every client comes from one address.
+  GatewayProcess gateway(indexer.grpc_port(),
+                         {"--max_connections_per_address=0"});
   // The stream is served once the gateway has reached the indexer.
   const bool reached = WaitFor(
       [&] {

@@ -1,5 +1,6 @@
 #include "services/api-gateway/gateway_options.h"
 
+#include <tuple>
 #include <type_traits>
 
 #include "absl/flags/flag.h"
@@ -10,6 +11,12 @@ ABSL_FLAG(int32_t, http_port, 8080,
           "HTTP port of the public API and of /metrics, /healthz, /readyz "
           "(0 picks a free one).");
 ABSL_FLAG(int32_t, http_threads, 2, "Threads serving HTTP connections.");
+ABSL_FLAG(int64_t, max_connections, 0,
+          "HTTP connections open at once, at most; 0 for as many as the "
+          "descriptor limit leaves room for.");
+ABSL_FLAG(int64_t, max_connections_per_address, 1000,
+          "HTTP connections open at once from one client address; 0 for no "
+          "cap (behind a proxy that is the only client address).");
 ABSL_FLAG(int64_t, max_body_bytes, 1 << 20,
           "Largest request body accepted; larger ones get 413.");
 
@@ -68,6 +75,16 @@ absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags() {
   options->http.port = port;
   options->http.threads = threads;
   options->http.max_body_bytes = static_cast<size_t>(max_body);
+  for (const auto& [flag, name, option] :
+       {std::tuple{&FLAGS_max_connections, "max_connections",
+                   &options->http.max_connections},
+        std::tuple{&FLAGS_max_connections_per_address,
+                   "max_connections_per_address",
+                   &options->http.max_connections_per_address}}) {
+    absl::StatusOr<int64_t> value = FlagInRange(*flag, name, 0, 10'000'000);
+    if (!value.ok()) return value.status();
+    *option = static_cast<size_t>(*value);
+  }
   return options;
 }
 

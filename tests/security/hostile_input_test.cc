@@ -9,6 +9,7 @@
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "tests/services/api-gateway/indexed_chain.h"
+#include "tests/support/idle_socket.h"
 
 namespace chainsync::gateway {
 namespace {
@@ -101,6 +102,37 @@ TEST_CASE("no input makes a database's words reach a caller", "[security]") {
   REQUIRE_FALSE(token.empty());
   CHECK(chain.gateway->Send("GET", "/api/events?pageSize=1&pageToken=" + token)
             .status == 200);
+}
+
+TEST_CASE("a flood of idle connections locks nobody else out", "[security]") {
+  IndexedChain chain(testing::GetTestEnvironment().rpc_url,
+                     {"--max_connections_per_address=50"});
+  chain.gateway->DrainLog();
+  const int lines_before = chain.gateway->log_lines();
+  // Twenty thousand once took every descriptor: the gateway spun on
+  // accept, logged 130,000 lines a second and refused everyone.
+  std::vector<testing::IdleSocket> flood;
+  for (int i = 0; i < 2000; ++i) {
+    flood.emplace_back(chain.gateway->port(), "127.0.0.2");
+  }
+  // The gateway refuses them as fast as it accepts them, on a busy machine
+  // a moment after they connected.
+  const std::string refused =
+      R"(http_connections_refused_total{reason="per_address"})";
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
+       chain.gateway->Metric(refused) < 1950 && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  int closed = 0;
+  for (const testing::IdleSocket& socket : flood) {
+    closed += socket.ClosedByServer(std::chrono::milliseconds(50));
+  }
+  CHECK(closed == 1950);
+  CHECK(chain.gateway->Send("GET", "/api/indexer/sync-status").status == 200);
+  CHECK(chain.gateway->Metric(refused) == 1950);
+  // A line a second at most, not one per refusal.
+  chain.gateway->DrainLog();
+  CHECK(chain.gateway->log_lines() - lines_before < 20);
 }
 
 }  // namespace

@@ -210,4 +210,17 @@ void SetSinkForTesting(std::function<void(absl::string_view)> sink) {
   state.sink = std::move(sink);
 }
 
+bool Throttle::Allow(int64_t* held_back) {
+  const absl::Time now = clock_.Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (now < next_) {
+    ++held_back_;
+    return false;
+  }
+  next_ = now + interval_;
+  *held_back = held_back_;
+  held_back_ = 0;
+  return true;
+}
+
 }  // namespace chainsync::log

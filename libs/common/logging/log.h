@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -19,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 
 namespace chainsync::log {
 
@@ -55,8 +57,8 @@ class Field {
   std::string json_;
 };
 
-// Init sets the service name and minimum level of the process, and routes
-// gRPC's own log output through this logger.
+// Init sets the service name and minimum level of the process. gRPC's own
+// log output is routed here by RouteGrpcLogs (grpc_log.h).
 void Init(absl::string_view service, Level level);
 
 // Enabled tells whether a line of `level` would be written; check it before
@@ -92,5 +94,27 @@ void AppendJsonString(std::string* out, absl::string_view value);
 // SetSinkForTesting sends lines (without the newline) to `sink` instead of
 // stderr; an empty function restores stderr.
 void SetSinkForTesting(std::function<void(absl::string_view)> sink);
+
+// Throttle lets a line that may repeat in a storm (a refused connection, a
+// failing accept) through at most once per interval, and counts the ones it
+// held back, so that a flood costs a line a second, not a hundred thousand.
+// Thread-safe.
+class Throttle {
+ public:
+  explicit Throttle(absl::Duration interval = absl::Seconds(1),
+                    Clock& clock = SystemClock())
+      : interval_(interval), clock_(clock) {}
+
+  // Allow tells whether to write the line now; when it does, `held_back`
+  // is how many lines it held back since the last one.
+  bool Allow(int64_t* held_back);
+
+ private:
+  const absl::Duration interval_;
+  Clock& clock_;
+  std::mutex mu_;
+  absl::Time next_ = absl::InfinitePast();
+  int64_t held_back_ = 0;
+};
 
 }  // namespace chainsync::log

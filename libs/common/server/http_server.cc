@@ -1,8 +1,12 @@
 #include "libs/common/server/http_server.h"
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <limits>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -47,6 +51,8 @@ struct ServerState {
   std::condition_variable idle;
   int in_flight = 0;
   std::set<HttpConnection*> connections;
+  // Open connections by client address, for the per-address cap.
+  std::map<std::string, size_t> by_address;
 
   ServerState(HttpServerOptions options,
               std::shared_ptr<const HttpRouter> router)
@@ -66,15 +72,19 @@ struct ServerState {
 class HttpConnection : public HttpStream,
                        public std::enable_shared_from_this<HttpConnection> {
  public:
-  HttpConnection(tcp::socket socket, std::shared_ptr<ServerState> state)
+  // `address` is the client's; the server counted the connection under it.
+  HttpConnection(tcp::socket socket, std::string address,
+                 std::shared_ptr<ServerState> state)
       : executor_(socket.get_executor()),
         stream_(std::move(socket)),
+        address_(std::move(address)),
         state_(std::move(state)),
         heartbeat_(executor_) {}
 
   ~HttpConnection() {
     std::lock_guard<std::mutex> lock(state_->mu);
     state_->connections.erase(this);
+    if (--state_->by_address[address_] == 0) state_->by_address.erase(address_);
   }
 
   void Start() {
@@ -502,6 +512,8 @@ class HttpConnection : public HttpStream,
   // The connection's strand; the socket's, until a WebSocket takes it.
   const net::any_io_executor executor_;
   beast::tcp_stream stream_;
+  // The client's address, as counted for the per-address cap.
+  const std::string address_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<ServerState> state_;
@@ -603,7 +615,15 @@ void HttpRouter::Dispatch(HttpRequest request, HttpReply reply) const {
 class HttpServer::Impl {
  public:
   explicit Impl(std::shared_ptr<internal::ServerState> state)
-      : state_(std::move(state)), acceptor_(state_->io_context) {}
+      : state_(std::move(state)),
+        acceptor_(state_->io_context),
+        accept_pause_(state_->io_context),
+        max_connections_(ConnectionCap(state_->options.max_connections)),
+        refused_(state_->options.registry->AddCounter(
+            "http_connections_refused_total",
+            "Connections closed as soon as accepted, by the cap they met "
+            "(total, per_address).",
+            {"reason"})) {}
 
   absl::Status Listen() {
     beast::error_code ec;
@@ -650,6 +670,7 @@ class HttpServer::Impl {
     net::post(state_->io_context, [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
+      accept_pause_.cancel();
     });
     std::vector<std::shared_ptr<internal::HttpConnection>> open;
     {
@@ -681,6 +702,26 @@ class HttpServer::Impl {
   int port() const { return port_; }
 
  private:
+  // Descriptors kept for what else the process opens (database and backend
+  // connections, files) when the cap follows the descriptor limit.
+  static constexpr size_t kReservedDescriptors = 256;
+  // How long accepting pauses when the process is out of descriptors.
+  static constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+
+  // ConnectionCap is the total cap: `configured`, within what the
+  // descriptor limit leaves room for.
+  static size_t ConnectionCap(size_t configured) {
+    rlimit limit{};
+    size_t room = std::numeric_limits<size_t>::max();
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+        limit.rlim_cur != RLIM_INFINITY) {
+      room = limit.rlim_cur > 2 * kReservedDescriptors
+                 ? limit.rlim_cur - kReservedDescriptors
+                 : limit.rlim_cur / 2;
+    }
+    return configured == 0 ? room : std::min(configured, room);
+  }
+
   void Accept() {
     acceptor_.async_accept(
         net::make_strand(state_->io_context),
@@ -688,19 +729,72 @@ class HttpServer::Impl {
           if (ec) {
             if (ec == net::error::operation_aborted || !acceptor_.is_open())
               return;
-            log::Warning("HTTP accept failed", {{"error", ec.message()}});
-          } else {
-            socket.set_option(tcp::no_delay(true), ec);
-            std::make_shared<internal::HttpConnection>(std::move(socket),
-                                                       state_)
-                ->Start();
+            int64_t held_back = 0;
+            if (accept_failures_.Allow(&held_back)) {
+              log::Warning("HTTP accept failed; pausing",
+                           {{"error", ec.message()},
+                            {"pause_seconds", absl::FromChrono(kAcceptPause)},
+                            {"failures_not_logged", held_back}});
+            }
+            // Out of descriptors, accept fails again at once: wait for
+            // connections to close rather than spin.
+            accept_pause_.expires_after(kAcceptPause);
+            accept_pause_.async_wait([this](beast::error_code wait) {
+              if (!wait) Accept();
+            });
+            return;
           }
+          Admit(std::move(socket));
           Accept();
         });
   }
 
+  // Admit serves an accepted socket, or closes it when it is past a cap.
+  void Admit(tcp::socket socket) {
+    beast::error_code ec;
+    const tcp::endpoint remote = socket.remote_endpoint(ec);
+    std::string address = ec ? std::string() : remote.address().to_string();
+    const char* refusal = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      size_t& from_address = state_->by_address[address];
+      if (state_->connections.size() >= max_connections_) {
+        refusal = "total";
+      } else if (state_->options.max_connections_per_address > 0 &&
+                 from_address >= state_->options.max_connections_per_address) {
+        refusal = "per_address";
+      }
+      if (refusal == nullptr) {
+        ++from_address;
+      } else if (from_address == 0) {
+        state_->by_address.erase(address);
+      }
+    }
+    if (refusal != nullptr) {
+      refused_.WithLabels({refusal}).Increment();
+      int64_t held_back = 0;
+      if (refusals_.Allow(&held_back)) {
+        log::Warning("HTTP connection refused: too many open",
+                     {{"cap", refusal},
+                      {"client", address},
+                      {"refusals_not_logged", held_back}});
+      }
+      socket.close(ec);
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::make_shared<internal::HttpConnection>(std::move(socket),
+                                               std::move(address), state_)
+        ->Start();
+  }
+
   std::shared_ptr<internal::ServerState> state_;
   tcp::acceptor acceptor_;
+  net::steady_timer accept_pause_;
+  const size_t max_connections_;
+  metrics::Family<metrics::Counter>& refused_;
+  log::Throttle accept_failures_;
+  log::Throttle refusals_;
   std::vector<std::thread> threads_;
   // Keeps the threads running while a reply is still awaited: a connection
   // waiting for its handler has no operation pending, and once the acceptor

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "libs/common/metrics/registry.h"
 #include "libs/common/server/http_types.h"
 
 namespace chainsync {
@@ -131,6 +132,14 @@ struct HttpServerOptions {
   // How long a connection may take to send a request, and stay idle between
   // keep-alive requests.
   absl::Duration read_timeout = absl::Seconds(30);
+  // Connections open at once: at most this many (0: as many as the
+  // process's descriptor limit leaves room for), and at most
+  // max_connections_per_address from one client address (0: no such cap).
+  // A connection past a cap is closed as soon as it is accepted, so that
+  // nobody can take every descriptor and lock everyone else out.
+  size_t max_connections = 0;
+  size_t max_connections_per_address = 0;
+  metrics::Registry* registry = &metrics::DefaultRegistry();
 };
 
 // HttpServer accepts connections and dispatches requests to a router.

@@ -1,5 +1,7 @@
 #include "libs/common/server/service_host.h"
 
+#include <sys/resource.h>
+
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
@@ -45,12 +47,29 @@ void ParseFlagsAndInitLogging(absl::string_view name, int argc, char** argv,
   log::RouteGrpcLogs(*level);
 }
 
+// RaiseDescriptorLimit lifts the soft limit on open files to the hard one:
+// a server holds a descriptor per connection, and the soft limit (often
+// 1,024) is far below what the machine allows.
+void RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max)
+    return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    log::Info("open file limit raised",
+              {{"from", static_cast<uint64_t>(before)},
+               {"to", static_cast<uint64_t>(limit.rlim_cur)}});
+  }
+}
+
 }  // namespace
 
 void InitProcess(absl::string_view service, int argc, char** argv,
                  absl::string_view usage) {
   BlockShutdownSignals();
   ParseFlagsAndInitLogging(service, argc, argv, usage);
+  RaiseDescriptorLimit();
 }
 
 void InitTool(absl::string_view tool, int argc, char** argv,

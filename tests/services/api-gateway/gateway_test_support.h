@@ -122,13 +122,19 @@ class GatewayProcess {
     }
     request.headers.insert(request.headers.end(), headers.begin(),
                            headers.end());
-    // Drain the log pipe so that the process never blocks on it.
-    while (process_->ReadLine(absl::ZeroDuration()).has_value()) {
-    }
+    DrainLog();
     auto response = client_->Send(request);
     if (!response.ok()) std::abort();
     return *std::move(response);
   }
+
+  // DrainLog reads the log lines written so far, so that the process never
+  // blocks on its pipe.
+  void DrainLog() {
+    while (process_->ReadLine(absl::ZeroDuration()).has_value()) ++log_lines_;
+  }
+  // log_lines counts the lines the gateway logged and DrainLog read.
+  int log_lines() const { return log_lines_; }
 
   // Metric reads one sample of the gateway's /metrics, 0 when absent.
   double Metric(const std::string& sample) {
@@ -146,6 +152,7 @@ class GatewayProcess {
   std::unique_ptr<testing::Subprocess> process_;
   std::unique_ptr<HttpClient> client_;
   int port_ = 0;
+  int log_lines_ = 0;
 };
 
 }  // namespace chainsync::gateway

@@ -13,6 +13,7 @@
 #include "boost/beast/websocket.hpp"
 #include "libs/common/http/http_client.h"
 #include "tests/support/http_test_server.h"
+#include "tests/support/idle_socket.h"
 
 namespace chainsync {
 namespace {
@@ -119,6 +120,37 @@ TEST_CASE("oversized bodies get 413 and malformed requests 400",
   const std::string garbage = SendRaw(*server, "NOT HTTP AT ALL\r\n\r\n");
   CHECK(garbage.rfind("HTTP/1.1 400", 0) == 0);
   CHECK(garbage.find("malformed HTTP request") != std::string::npos);
+}
+
+TEST_CASE("connections past a cap are closed at once, the rest served",
+          "[http_server]") {
+  metrics::Registry registry;
+  HttpServerOptions options;
+  options.max_connections = 4;
+  options.max_connections_per_address = 2;
+  options.registry = &registry;
+  auto server = StartHttpServer(EchoRouter(), options);
+  std::vector<testing::IdleSocket> flood;
+  for (int i = 0; i < 3; ++i) flood.emplace_back(server->port(), "127.0.0.2");
+  CHECK_FALSE(flood[0].ClosedByServer());
+  CHECK_FALSE(flood[1].ClosedByServer());
+  CHECK(flood[2].ClosedByServer());
+  // Another address has room of its own, up to the total.
+  testing::IdleSocket other1(server->port(), "127.0.0.3");
+  testing::IdleSocket other2(server->port(), "127.0.0.3");
+  testing::IdleSocket past_total(server->port(), "127.0.0.4");
+  CHECK_FALSE(other2.ClosedByServer());
+  CHECK(past_total.ClosedByServer());
+  const std::string metrics = registry.Serialize();
+  CHECK(absl::StrContains(
+      metrics, R"(http_connections_refused_total{reason="per_address"} 1)"));
+  CHECK(absl::StrContains(
+      metrics, R"(http_connections_refused_total{reason="total"} 1)"));
+  // When a connection of the flood goes, a request finds room.
+  flood.clear();
+  auto answer = Client()->Send({.url = UrlOf(*server, "/echo")});
+  REQUIRE(answer.ok());
+  CHECK(answer->status == 200);
 }
 
 TEST_CASE("shutdown lets a request in flight finish", "[http_server]") {
