@@ -30,7 +30,7 @@ std::shared_ptr<const RenderedEvent> RenderEvent(
 Frame SubscribedFrame(Transport transport, uint64_t after_sequence) {
   return MakeFrame(
       transport == Transport::kWebSocket
-          ? absl::StrCat(R"({"type":"subscribed","after_sequence":")",
+          ? absl::StrCat(R"({"type":"subscribed","afterSequence":")",
                          after_sequence, R"("})")
           : absl::StrCat(": subscribed after ", after_sequence, "\n\n"));
 }

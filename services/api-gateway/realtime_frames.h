@@ -42,7 +42,8 @@ std::shared_ptr<const RenderedEvent> RenderEvent(
     const indexer::v1::Event& event);
 
 // SubscribedFrame acknowledges a subscription, with the sequence it starts
-// after: an SSE comment, or {"type":"subscribed","after_sequence":"<n>"}.
+// after: an SSE comment, or {"type":"subscribed","afterSequence":"<n>"}
+// (proto3 JSON's lowerCamelCase, as every other message).
 Frame SubscribedFrame(Transport transport, uint64_t after_sequence);
 
 // ErrorFrame is a WebSocket {"type":"error","code","message"} message.

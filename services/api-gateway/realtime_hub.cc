@@ -1,6 +1,7 @@
 #include "services/api-gateway/realtime_hub.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/logging/log.h"
@@ -263,6 +264,12 @@ absl::Status RealtimeHub::Admit(const indexer::v1::SubscribeRequest& request) {
   if (absl::Status valid = events::ValidateFilter(request.filter());
       !valid.ok()) {
     return valid;
+  }
+  // Sequences are Postgres bigints: a position beyond would wait forever.
+  if (request.after_sequence() >
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "after_sequence: ", request.after_sequence(), " is beyond any event"));
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (!position_.has_value()) {

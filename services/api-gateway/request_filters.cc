@@ -80,7 +80,9 @@ const absl::StatusOr<std::optional<Identity>>& Authenticator::Identify(
   absl::string_view token = header;
   if (header.empty()) {
     exchange.identity = std::optional<Identity>();
-  } else if (!absl::ConsumePrefix(&token, "Bearer ") || token.empty()) {
+  } else if (token.size() < 7 ||
+             !absl::EqualsIgnoreCase(token.substr(0, 7), "bearer ") ||
+             (token.remove_prefix(7), token.empty())) {
     exchange.identity = absl::UnauthenticatedError(
         "the Authorization header is not \"Bearer <token>\"");
   } else if (verifier_ == nullptr) {

@@ -49,8 +49,9 @@ constexpr PgStatement kActivity = {
     "DESC LIMIT $8"};
 constexpr PgStatement kEvents = {
     "indexer_query_events",
-    // EventFromRow's columns.
-    "SELECT chain_id, block_number, encode(block_hash, 'hex'), log_index, "
+    // The sequence, then EventFromRow's columns.
+    "SELECT sequence, chain_id, block_number, encode(block_hash, 'hex'), "
+    "log_index, "
     "encode(transaction_hash, 'hex'), transaction_index, "
     "encode(contract_address, 'hex'), contract_name, event_name, signature, "
     "args::text, array_to_string(ARRAY(SELECT encode(a, 'hex') FROM "
@@ -345,16 +346,17 @@ absl::StatusOr<v1::ListEventsResponse> IndexQueries::ListEvents(
   if (!rows.ok()) return rows.status();
   const int count = std::min(rows->rows(), *size);
   for (int row = 0; row < count; ++row) {
-    absl::StatusOr<v1::Event> event = EventFromRow(*rows, row, 0);
+    absl::StatusOr<v1::Event> event = EventFromRow(*rows, row, 1);
     if (!event.ok()) return event.status();
+    event->set_sequence(static_cast<uint64_t>(Int(*rows, row, 0)));
     event->set_confirmations(static_cast<uint64_t>(
-        std::max<int64_t>(0, Int(*indexed, 0, 0) - Int(*rows, row, 1))));
+        std::max<int64_t>(0, Int(*indexed, 0, 0) - Int(*rows, row, 2))));
     *response.add_events() = *std::move(event);
   }
   if (rows->rows() > *size) {
     response.set_next_page_token(
-        page_tokens_.Encode({std::string(rows->Get(*size - 1, 1)),
-                             std::string(rows->Get(*size - 1, 3))}));
+        page_tokens_.Encode({std::string(rows->Get(*size - 1, 2)),
+                             std::string(rows->Get(*size - 1, 4))}));
   }
   return response;
 }

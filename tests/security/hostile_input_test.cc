@@ -83,6 +83,10 @@ TEST_CASE("no input makes a database's words reach a caller", "[security]") {
        "not a token of this list"},
       // A NUL byte in an event name once answered Postgres's encoding error.
       {"/api/events?eventNames=Trans%00fer", "is not an event name"},
+      // A position beyond any sequence once opened a stream that never
+      // delivered.
+      {"/api/realtime/stream?afterSequence=18446744073709551615",
+       "beyond any event"},
   };
   for (const auto& hostile : cases) {
     INFO(hostile.target);

@@ -166,6 +166,13 @@ TEST_CASE("authenticate: a bad token is refused, none is anonymous",
                                       {{"authorization", Token(kAlice)}})));
   REQUIRE(alice.passed);
   CHECK(alice.exchange->caller()->subject == kAlice);
+  // The scheme's name is case-insensitive (RFC 7235).
+  const std::string lower = "bearer " + Token(kAlice).substr(7);
+  auto lowercase =
+      Run(filter,
+          ExchangeFor(Request("GET", "/api/x", {{"authorization", lower}})));
+  REQUIRE(lowercase.passed);
+  CHECK(lowercase.exchange->caller()->subject == kAlice);
   auto forged =
       Run(filter, ExchangeFor(Request("GET", "/api/x",
                                       {{"authorization", "Bearer a.b.c"}})));

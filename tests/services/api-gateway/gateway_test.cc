@@ -111,6 +111,26 @@ TEST_CASE("balances and transactions over REST match the chain", "[gateway]") {
   CHECK(entries > 0);
 }
 
+TEST_CASE("events over REST carry their stream sequence", "[gateway]") {
+  IndexedChain chain;
+  const HttpClientResponse answer =
+      chain.gateway->Send("GET", "/api/events?pageSize=50");
+  REQUIRE(answer.status == 200);
+  simdjson::dom::parser parser;
+  uint64_t previous = 0;
+  int events = 0;
+  for (simdjson::dom::element event :
+       parser.parse(answer.body)["events"].get_array()) {
+    uint64_t sequence = 0;
+    REQUIRE(absl::SimpleAtoi(
+        std::string(event["sequence"].get_string().value()), &sequence));
+    CHECK(sequence > previous);
+    previous = sequence;
+    ++events;
+  }
+  CHECK(events >= 2);
+}
+
 TEST_CASE("a kept balance gives way once an event touches the account",
           "[gateway]") {
   IndexedChain chain;

@@ -73,7 +73,7 @@ function followWebSocket(subscribe, raw) {
         print({kind: 'event', sequence: message.sequence,
                removed: message.event.removed, event: message.event});
       } else if (message.type === 'subscribed') {
-        print({kind: 'subscribed', after: message.after_sequence});
+        print({kind: 'subscribed', after: message.afterSequence});
       } else {
         print({kind: 'message', text});
       }

@@ -22,7 +22,7 @@ TEST_CASE("an event is framed once per transport", "[gateway][realtime]") {
   const std::string& ws = *rendered->For(Transport::kWebSocket);
   CHECK(absl::StartsWith(ws, R"({"type":"event","sequence":"42","event":{)"));
   CHECK(*SubscribedFrame(Transport::kWebSocket, 7) ==
-        R"({"type":"subscribed","after_sequence":"7"})");
+        R"({"type":"subscribed","afterSequence":"7"})");
   CHECK(*SubscribedFrame(Transport::kEventStream, 7) ==
         ": subscribed after 7\n\n");
   CHECK(*ErrorFrame(absl::UnavailableError("say \"later\"")) ==
