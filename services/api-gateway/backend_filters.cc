@@ -38,7 +38,7 @@ void StreamFilter::Handle(std::shared_ptr<Exchange> exchange, Next next) const {
   }
   if (route.path == kWebSocketPath) {
     HttpResponse response =
-        HttpResponse::Error(426, "FAILED_PRECONDITION",
+        HttpResponse::Error(426, absl::StatusCode::kFailedPrecondition,
                             absl::StrCat(kWebSocketPath,
                                          " speaks WebSocket; send an upgrade "
                                          "request, or use Server-Sent Events"));

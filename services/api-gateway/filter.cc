@@ -17,9 +17,8 @@ void Exchange::Answer(HttpResponse response) {
 }
 
 void Exchange::Fail(const absl::Status& status, absl::Duration retry_after) {
-  HttpResponse response =
-      HttpResponse::Error(HttpStatusFromCode(status.code()),
-                          StatusCodeName(status.code()), status.message());
+  HttpResponse response = HttpResponse::Error(HttpStatusFromCode(status.code()),
+                                              status.code(), status.message());
   if (status.code() == absl::StatusCode::kUnauthenticated) {
     std::string challenge = "Bearer realm=\"chainsync\"";
     if (!absl::StrContains(status.message(), "needs a bearer token")) {

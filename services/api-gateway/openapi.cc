@@ -31,7 +31,8 @@ class Schemas {
  public:
   Schemas() {
     schemas_["Error"] =
-        R"({"type":"object","properties":{"code":{"type":"string"},)"
+        R"({"type":"object","properties":{"code":{"type":"integer"},)"
+        R"("status":{"type":"string"},)"
         R"("message":{"type":"string"},"details":{"type":"array","items":{}}}})";
   }
 

@@ -169,8 +169,9 @@ void RouteFilter::Handle(std::shared_ptr<Exchange> exchange, Next next) const {
   }
   if (!exchange->match.ok()) {
     if (absl::IsFailedPrecondition(exchange->match.status())) {
-      HttpResponse response = HttpResponse::Error(
-          405, "UNIMPLEMENTED", exchange->match.status().message());
+      HttpResponse response =
+          HttpResponse::Error(405, absl::StatusCode::kUnimplemented,
+                              exchange->match.status().message());
       response.headers.emplace_back(
           "allow", absl::StrJoin(routes_.AllowedMethods(request.path), ", "));
       exchange->Answer(std::move(response));

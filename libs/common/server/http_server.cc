@@ -226,7 +226,7 @@ class HttpConnection : public HttpStream,
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
       return Write(HttpResponse::Error(
-                       413, "RESOURCE_EXHAUSTED",
+                       413, absl::StatusCode::kResourceExhausted,
                        absl::StrCat("request body exceeds ",
                                     state_->options.max_body_bytes, " bytes")),
                    /*counted=*/false);
@@ -235,7 +235,7 @@ class HttpConnection : public HttpStream,
       keep_alive_ = false;
       return Write(
           HttpResponse::Error(
-              431, "RESOURCE_EXHAUSTED",
+              431, absl::StatusCode::kResourceExhausted,
               absl::StrCat("request headers exceed ",
                            state_->options.max_header_bytes, " bytes")),
           /*counted=*/false);
@@ -246,7 +246,7 @@ class HttpConnection : public HttpStream,
         ec != http::error::partial_message) {
       keep_alive_ = false;
       return Write(HttpResponse::Error(
-                       400, "INVALID_ARGUMENT",
+                       400, absl::StatusCode::kInvalidArgument,
                        absl::StrCat("malformed HTTP request: ", ec.message())),
                    /*counted=*/false);
     }
@@ -553,8 +553,8 @@ HttpReply& HttpReply::operator=(HttpReply&&) noexcept = default;
 HttpReply::~HttpReply() {
   if (connection_ != nullptr) {
     log::Error("HTTP handler dropped a request without answering");
-    connection_->Respond(
-        HttpResponse::Error(500, "INTERNAL", "the request was not answered"));
+    connection_->Respond(HttpResponse::Error(500, absl::StatusCode::kInternal,
+                                             "the request was not answered"));
   }
 }
 
@@ -579,8 +579,9 @@ std::shared_ptr<HttpStream> HttpReply::AcceptWebSocket(
 
 HttpRouter::HttpRouter()
     : fallback_([](HttpRequest request, HttpReply reply) {
-        std::move(reply).Send(HttpResponse::Error(
-            404, "NOT_FOUND", absl::StrCat("no route for ", request.path)));
+        std::move(reply).Send(
+            HttpResponse::Error(404, absl::StatusCode::kNotFound,
+                                absl::StrCat("no route for ", request.path)));
       }) {}
 
 void HttpRouter::Handle(std::string method, std::string path,
@@ -605,7 +606,7 @@ void HttpRouter::Dispatch(HttpRequest request, HttpReply reply) const {
   }
   if (allowed.empty()) return fallback_(std::move(request), std::move(reply));
   HttpResponse response =
-      HttpResponse::Error(405, "UNIMPLEMENTED",
+      HttpResponse::Error(405, absl::StatusCode::kUnimplemented,
                           absl::StrCat("method ", request.method,
                                        " is not allowed on ", request.path));
   response.headers.emplace_back("allow", allowed);

@@ -1,7 +1,9 @@
 #include "libs/common/server/http_types.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "libs/common/logging/log.h"
+#include "libs/common/status.h"
 
 namespace chainsync {
 
@@ -28,10 +30,11 @@ HttpResponse HttpResponse::Text(int status, std::string body) {
   return response;
 }
 
-HttpResponse HttpResponse::Error(int status, absl::string_view code,
+HttpResponse HttpResponse::Error(int status, absl::StatusCode code,
                                  absl::string_view message) {
-  std::string body = "{\"code\":";
-  log::AppendJsonString(&body, code);
+  std::string body =
+      absl::StrCat("{\"code\":", static_cast<int>(code), ",\"status\":");
+  log::AppendJsonString(&body, StatusCodeName(code));
   body.append(",\"message\":");
   log::AppendJsonString(&body, message);
   body.append(",\"details\":[]}");

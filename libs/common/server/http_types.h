@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace chainsync {
@@ -37,9 +38,10 @@ struct HttpResponse {
   static HttpResponse Json(int status, std::string body);
   // Text answers plain text.
   static HttpResponse Text(int status, std::string body);
-  // Error answers {"code": ..., "message": ..., "details": []} with `code`
-  // the canonical status name, for example "NOT_FOUND".
-  static HttpResponse Error(int status, absl::string_view code,
+  // Error answers {"code": 5, "status": "NOT_FOUND", "message": ...,
+  // "details": []} — the canonical code as a number and by name, as
+  // grpc-gateway and Google's APIs answer.
+  static HttpResponse Error(int status, absl::StatusCode code,
                             absl::string_view message);
 };
 

@@ -65,8 +65,9 @@ TEST_CASE("unknown paths are 404 and wrong methods 405, as JSON",
   REQUIRE(missing.ok());
   CHECK(missing->status == 404);
   CHECK(missing->Header("content-type") == "application/json");
-  CHECK(missing->body ==
-        R"({"code":"NOT_FOUND","message":"no route for /nope","details":[]})");
+  CHECK(
+      missing->body ==
+      R"({"code":5,"status":"NOT_FOUND","message":"no route for /nope","details":[]})");
 
   auto wrong =
       Client()->Send({.method = "DELETE", .url = UrlOf(*server, "/echo")});
