@@ -23,6 +23,8 @@ constexpr size_t kMaxRateLimitedCallers = 100'000;
 struct Gateway::Metrics {
   metrics::Family<metrics::Counter>& requests;
   metrics::Family<metrics::Histogram>& duration;
+  // Refusals logged: one a second at most.
+  mutable log::Throttle refusals;
 
   explicit Metrics(metrics::Registry& registry)
       : requests(registry.AddCounter(
@@ -66,17 +68,23 @@ class Gateway::ConnectionExchange final : public Exchange {
         .Increment();
     metrics_.duration.WithLabels({route_label_})
         .Observe(absl::ToDoubleSeconds(clock_.Now() - start_));
-    // Successes are counted in the metrics; refusals and failures are
-    // worth a line each.
-    const log::Level level = status >= 500   ? log::Level::kWarning
-                             : status >= 400 ? log::Level::kInfo
-                                             : log::Level::kDebug;
+    // Every answer is counted in the metrics. A failure is worth a line
+    // each; refusals (4xx) come in floods from a misbehaving client, so one
+    // a second stands for the rest, with their count.
+    log::Level level = log::Level::kDebug;
+    int64_t held_back = 0;
+    if (status >= 500) {
+      level = log::Level::kWarning;
+    } else if (status >= 400 && metrics_.refusals.Allow(&held_back)) {
+      level = log::Level::kInfo;
+    }
     log::Write(level, "request",
                {{"request_id", request_id},
                 {"method", method},
                 {"route", route_label_},
                 {"status", status},
-                {"seconds", clock_.Now() - start_}});
+                {"seconds", clock_.Now() - start_},
+                {"refusals_not_logged", held_back}});
   }
 
   HttpReply reply_;
