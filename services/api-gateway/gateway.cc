@@ -23,6 +23,7 @@ constexpr size_t kMaxRateLimitedCallers = 100'000;
 struct Gateway::Metrics {
   metrics::Family<metrics::Counter>& requests;
   metrics::Family<metrics::Histogram>& duration;
+  metrics::Family<metrics::Gauge>& backend_up;
   // Refusals logged: one a second at most.
   mutable log::Throttle refusals;
 
@@ -34,7 +35,12 @@ struct Gateway::Metrics {
         duration(registry.AddHistogram(
             "http_request_duration_seconds",
             "API requests from arrival to the last byte handed over, by route.",
-            {"route"}, metrics::LatencyBuckets())) {}
+            {"route"}, metrics::LatencyBuckets())),
+        backend_up(registry.AddGauge(
+            "gateway_backend_up",
+            "1 while the gateway's channel to a backend is connected, by "
+            "service; as of the last /readyz.",
+            {"service"})) {}
 };
 
 // ConnectionExchange is an exchange on an HTTP connection: answered on its
@@ -179,6 +185,25 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
       gateway->backends_, gateway->options_.request_timeout));
   gateway->chain_ = std::make_unique<FilterChain>(std::move(filters));
   return gateway;
+}
+
+std::vector<DependencyState> Gateway::BackendStates() const {
+  std::vector<DependencyState> states;
+  for (const auto& [service, backend] : backends_) {
+    // Asking connects an idle channel, so that the next answer knows.
+    const grpc_connectivity_state state = backend.channel->GetState(true);
+    const bool reachable = state == GRPC_CHANNEL_READY;
+    metrics_->backend_up.WithLabels({service}).Set(reachable ? 1 : 0);
+    states.push_back({.name = service,
+                      .reachable = reachable,
+                      .state = state == GRPC_CHANNEL_READY        ? "ready"
+                               : state == GRPC_CHANNEL_IDLE       ? "idle"
+                               : state == GRPC_CHANNEL_CONNECTING ? "connecting"
+                               : state == GRPC_CHANNEL_TRANSIENT_FAILURE
+                                   ? "unreachable"
+                                   : "shut down"});
+  }
+  return states;
 }
 
 void Gateway::Handle(HttpRequest request, HttpReply reply) const {

@@ -13,6 +13,7 @@
 
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/http_server.h"
+#include "libs/common/server/readiness.h"
 #include "services/api-gateway/backend_filters.h"
 #include "services/api-gateway/filter.h"
 #include "services/api-gateway/jwt.h"
@@ -72,6 +73,12 @@ class Gateway {
 
   // Handle answers one API request; it is the HTTP router's fallback.
   void Handle(HttpRequest request, HttpReply reply) const;
+
+  // BackendStates says how each backend's channel stands, for /readyz (and
+  // the gateway_backend_up gauge). A backend that is down does not make
+  // the gateway unready: it still serves the other backends' routes, and
+  // a load balancer that took it out would take them down too.
+  std::vector<DependencyState> BackendStates() const;
 
   const RouteTable& routes() const { return routes_; }
 

@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
       ValueOrExit(ServiceHost::Start(std::move(options), {}, std::move(router),
                                      metrics::DefaultRegistry()),
                   "servers");
+  host->readiness().SetDependencyProbe([api] { return api->BackendStates(); });
   host->readiness().Set(true);
   host->WaitForShutdownSignal();
   host->Drain();

@@ -19,14 +19,28 @@ void AddAdminRoutes(HttpRouter& router, const metrics::Registry& registry,
     std::move(reply).Send(HttpResponse::Json(200, R"({"status":"ok"})"));
   });
   router.Handle("GET", "/readyz", [&readiness](HttpRequest, HttpReply reply) {
-    if (readiness.ready()) {
-      std::move(reply).Send(HttpResponse::Json(200, R"({"status":"ready"})"));
-      return;
+    const bool ready = readiness.ready();
+    std::string body =
+        ready ? R"({"status":"ready")" : R"({"status":"not ready","reason":)";
+    if (!ready) log::AppendJsonString(&body, readiness.reason());
+    const std::vector<DependencyState> dependencies = readiness.Dependencies();
+    if (!dependencies.empty()) {
+      body.append(R"(,"dependencies":[)");
+      for (size_t i = 0; i < dependencies.size(); ++i) {
+        if (i > 0) body.push_back(',');
+        body.append(R"({"name":)");
+        log::AppendJsonString(&body, dependencies[i].name);
+        body.append(dependencies[i].reachable
+                        ? R"(,"reachable":true,"state":)"
+                        : R"(,"reachable":false,"state":)");
+        log::AppendJsonString(&body, dependencies[i].state);
+        body.push_back('}');
+      }
+      body.push_back(']');
     }
-    std::string body = R"({"status":"not ready","reason":)";
-    log::AppendJsonString(&body, readiness.reason());
     body.push_back('}');
-    std::move(reply).Send(HttpResponse::Json(503, std::move(body)));
+    std::move(reply).Send(
+        HttpResponse::Json(ready ? 200 : 503, std::move(body)));
   });
 }
 

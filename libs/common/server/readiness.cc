@@ -31,6 +31,21 @@ std::string Readiness::reason() const {
   return reason_;
 }
 
+void Readiness::SetDependencyProbe(
+    std::function<std::vector<DependencyState>()> probe) {
+  std::lock_guard<std::mutex> lock(mu_);
+  probe_ = std::move(probe);
+}
+
+std::vector<DependencyState> Readiness::Dependencies() const {
+  std::function<std::vector<DependencyState>()> probe;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    probe = probe_;
+  }
+  return probe ? probe() : std::vector<DependencyState>();
+}
+
 void Readiness::OnChange(std::function<void(bool)> listener) {
   bool ready;
   {

@@ -11,6 +11,14 @@ namespace chainsync {
 // /readyz and the gRPC health status, so that Kubernetes probes and gRPC
 // load balancers see the same answer. A service is not ready until its
 // dependencies are up, and stops being ready when it starts draining.
+// DependencyState is what a service knows of one thing it calls.
+struct DependencyState {
+  std::string name;
+  bool reachable = false;
+  // How it stands, in the dependency's own terms ("ready", "connecting").
+  std::string state;
+};
+
 class Readiness {
  public:
   // Set changes the state, and logs a change; `reason` says why when not
@@ -19,6 +27,12 @@ class Readiness {
 
   bool ready() const;
   std::string reason() const;
+
+  // SetDependencyProbe names what /readyz reports of the service's
+  // dependencies; it is asked at every request and must not block.
+  void SetDependencyProbe(std::function<std::vector<DependencyState>()> probe);
+  // Dependencies asks the probe; empty without one.
+  std::vector<DependencyState> Dependencies() const;
 
   // OnChange registers a listener called, under no lock of ours, with every
   // new state, and once immediately with the current one.
@@ -29,6 +43,7 @@ class Readiness {
   bool ready_ = false;
   std::string reason_ = "starting";
   std::vector<std::function<void(bool)>> listeners_;
+  std::function<std::vector<DependencyState>()> probe_;
 };
 
 }  // namespace chainsync

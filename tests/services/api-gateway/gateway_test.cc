@@ -131,6 +131,39 @@ TEST_CASE("events over REST carry their stream sequence", "[gateway]") {
   CHECK(events >= 2);
 }
 
+TEST_CASE("/readyz names a backend it cannot reach, and stays ready",
+          "[gateway]") {
+  IndexedChain chain;
+  // Nothing listens on port 1.
+  chain.StartGateway({"--oracle_address=127.0.0.1:1"});
+  constexpr char kOracle[] =
+      R"({"name":"chainsync.oracle.v1.OracleService","reachable":false,)";
+  constexpr char kIndexer[] =
+      R"({"name":"chainsync.indexer.v1.IndexerService","reachable":true,)";
+  HttpClientResponse ready;
+  // The first probe makes each channel connect; the next ones know.
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
+       absl::Now() < deadline; absl::SleepFor(absl::Milliseconds(100))) {
+    ready = chain.gateway->Send("GET", "/readyz");
+    if (absl::StrContains(ready.body, kOracle) &&
+        absl::StrContains(ready.body, kIndexer)) {
+      break;
+    }
+  }
+  INFO(ready.body);
+  CHECK(ready.status == 200);
+  CHECK(absl::StrContains(ready.body, kOracle));
+  CHECK(absl::StrContains(ready.body, kIndexer));
+  CHECK(
+      chain.gateway->Metric(
+          R"(gateway_backend_up{service="chainsync.oracle.v1.OracleService"})") ==
+      0);
+  CHECK(
+      chain.gateway->Metric(
+          R"(gateway_backend_up{service="chainsync.indexer.v1.IndexerService"})") ==
+      1);
+}
+
 TEST_CASE("a kept balance gives way once an event touches the account",
           "[gateway]") {
   IndexedChain chain;
