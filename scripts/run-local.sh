@@ -52,10 +52,11 @@ stop_all() {
 trap stop_all EXIT
 trap 'stop_all; exit 0' INT TERM
 
+# Every service listens on loopback only: the local run is for this machine.
 start() { # name, binary, flags...
   local name=$1 binary=$2
   shift 2
-  "$root/build/services/$binary" "$@" 2>"$log_dir/$name.log" &
+  "$root/build/services/$binary" --listen_host=127.0.0.1 "$@" 2>"$log_dir/$name.log" &
   pids+=($!)
 }
 start indexer indexer/chainsync-indexer \

@@ -142,13 +142,21 @@ grpc::ServerUnaryReactor* IndexerGrpcService::ListContracts(
   return Finish(context, grpc::Status::OK);
 }
 
-IndexerGrpcService::IndexerGrpcService(Indexer& indexer,
+IndexerGrpcService::IndexerGrpcService(Indexer& indexer, int max_subscribers,
                                        metrics::Registry& registry)
     : indexer_(indexer),
+      max_subscribers_(max_subscribers),
       subscribers_(registry
                        .AddGauge("chainsync_indexer_subscribers",
                                  "Open Subscribe streams.", {})
                        .WithLabels({})),
+      refused_streams_(registry
+                           .AddCounter("chainsync_indexer_subscribers_refused_"
+                                       "total",
+                                       "Subscribe streams refused: as many "
+                                       "were open as --max_subscribers.",
+                                       {})
+                           .WithLabels({})),
       events_sent_(StreamSent(registry).WithLabels({"event"})),
       removals_sent_(StreamSent(registry).WithLabels({"removal"})) {}
 
@@ -160,8 +168,18 @@ grpc::Status IndexerGrpcService::Subscribe(
   if (absl::Status valid = events::ValidateFilter(filter); !valid.ok()) {
     return ToGrpcStatus(valid);
   }
+  if (open_streams_.fetch_add(1) >= max_subscribers_) {
+    open_streams_.fetch_sub(1);
+    refused_streams_.Increment();
+    return ToGrpcStatus(absl::ResourceExhaustedError(
+        absl::StrCat("too many Subscribe streams are open (", max_subscribers_,
+                     "); retry shortly")));
+  }
   subscribers_.Increment();
-  const absl::Cleanup unsubscribed = [this] { subscribers_.Decrement(); };
+  const absl::Cleanup unsubscribed = [this] {
+    subscribers_.Decrement();
+    open_streams_.fetch_sub(1);
+  };
   EventStream& stream = indexer_.stream();
   uint64_t last = 0;
   bool caught_up = false;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "services/indexer/indexer.h"
 
@@ -22,8 +24,10 @@ using IndexerServiceBase = v1::IndexerService::WithCallbackMethod_GetSyncStatus<
 
 class IndexerGrpcService final : public IndexerServiceBase {
  public:
-  explicit IndexerGrpcService(Indexer& indexer, metrics::Registry& registry =
-                                                    metrics::DefaultRegistry());
+  // At most `max_subscribers` Subscribe streams are open at once; one more
+  // is RESOURCE_EXHAUSTED (each stream holds a thread of the server's).
+  IndexerGrpcService(Indexer& indexer, int max_subscribers,
+                     metrics::Registry& registry = metrics::DefaultRegistry());
 
   grpc::ServerUnaryReactor* GetSyncStatus(
       grpc::CallbackServerContext* context,
@@ -55,7 +59,10 @@ class IndexerGrpcService final : public IndexerServiceBase {
 
  private:
   Indexer& indexer_;
+  const int max_subscribers_;
+  std::atomic<int> open_streams_{0};
   metrics::Gauge& subscribers_;
+  metrics::Counter& refused_streams_;
   metrics::Counter& events_sent_;
   metrics::Counter& removals_sent_;
 };

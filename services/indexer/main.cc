@@ -32,6 +32,9 @@ ABSL_FLAG(uint64_t, max_batch_events, 5000,
 ABSL_FLAG(uint32_t, fetch_ahead, 4,
           "Batches of final blocks fetched concurrently ahead of the one "
           "committing; 0 fetches one batch at a time.");
+ABSL_FLAG(int32_t, max_subscribers, 512,
+          "Subscribe streams open at once, at most; one more is refused with "
+          "RESOURCE_EXHAUSTED.");
 ABSL_FLAG(bool, new_heads, true,
           "Subscribe to newHeads over WebSocket, where the node offers it, to "
           "hear of blocks at once; otherwise poll every --poll_interval.");
@@ -55,6 +58,12 @@ int main(int argc, char** argv) {
           if (value == 0) {
             return chainsync::InvalidFlag(name, "0", "must be at least 1");
           }
+        }
+        const int32_t max_subscribers = absl::GetFlag(FLAGS_max_subscribers);
+        if (max_subscribers < 1 || max_subscribers > 100'000) {
+          return chainsync::InvalidFlag("max_subscribers",
+                                        absl::StrCat(max_subscribers),
+                                        "must be from 1 to 100000");
         }
         if (absl::GetFlag(FLAGS_rpc_timeout) <= absl::ZeroDuration()) {
           return chainsync::InvalidFlag(
@@ -85,7 +94,7 @@ int main(int argc, char** argv) {
         chainsync::BackendComponents components;
         components.services.push_back(
             {std::make_shared<chainsync::indexer::IndexerGrpcService>(
-                 **indexer),
+                 **indexer, max_subscribers),
              chainsync::indexer::v1::IndexerService::service_full_name()});
         components.workers.push_back(*std::move(indexer));
         return components;

@@ -156,5 +156,35 @@ TEST_CASE("a flood of refused requests is counted, not logged line by line",
   CHECK(chain.gateway->log_lines() - lines_before < 20);
 }
 
+TEST_CASE("Subscribe streams are bounded", "[security]") {
+  IndexedChain chain;
+  // A second indexer on the same database (a standby, which serves the API
+  // too), allowing two streams: 4,000 once made 4,016 threads.
+  auto bounded = indexer::StartIndexer(chain.database.url(), chain.deployment,
+                                       testing::GetTestEnvironment().rpc_url,
+                                       {"--max_subscribers=2"});
+  auto stub = indexer::v1::IndexerService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", indexer::GrpcPortWhenReady(*bounded)),
+      grpc::InsecureChannelCredentials()));
+  struct Stream {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<indexer::v1::SubscribeResponse>> reader;
+  };
+  std::vector<std::unique_ptr<Stream>> streams;
+  for (int i = 0; i < 3; ++i) {
+    auto stream = std::make_unique<Stream>();
+    stream->reader = stub->Subscribe(&stream->context, {});
+    streams.push_back(std::move(stream));
+  }
+  indexer::v1::SubscribeResponse message;
+  CHECK(streams[0]->reader->Read(&message));
+  CHECK(streams[1]->reader->Read(&message));
+  CHECK_FALSE(streams[2]->reader->Read(&message));
+  const grpc::Status refused = streams[2]->reader->Finish();
+  CHECK(refused.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(absl::StrContains(refused.error_message(), "too many Subscribe"));
+  for (auto& stream : streams) stream->context.TryCancel();
+}
+
 }  // namespace
 }  // namespace chainsync::gateway
