@@ -160,6 +160,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
     backend.channel = grpc::CreateCustomChannel(
         address, grpc::InsecureChannelCredentials(), channel_arguments);
     backend.stub = std::make_unique<grpc::GenericStub>(backend.channel);
+    // Connect now, so that the first /readyz knows whether it can.
+    backend.channel->GetState(/*try_to_connect=*/true);
     if (service == indexer::v1::IndexerService::service_full_name()) {
       if (gateway->options_.cache_entries > 0) {
         gateway->cache_ =

@@ -184,6 +184,21 @@ absl::StatusOr<Identity> JwtVerifier::Verify(absl::string_view token) const {
           now + options_.leeway) {
     return Unauthenticated("not valid yet (nbf)");
   }
+  if (!options_.issuer.empty() && Text(claims, "iss") != options_.issuer) {
+    return Unauthenticated("not issued by the configured issuer (iss)");
+  }
+  if (!options_.audience.empty()) {
+    bool named = Text(claims, "aud") == options_.audience;
+    simdjson::dom::array audiences;
+    if (claims["aud"].get(audiences) == simdjson::SUCCESS) {
+      for (simdjson::dom::element audience : audiences) {
+        std::string_view name;
+        named = named || (audience.get(name) == simdjson::SUCCESS &&
+                          name == options_.audience);
+      }
+    }
+    if (!named) return Unauthenticated("not meant for this API (aud)");
+  }
   Identity identity;
   identity.subject = Text(claims, "sub");
   if (identity.subject.empty()) return Unauthenticated("no sub claim");

@@ -28,6 +28,10 @@ struct JwtOptions {
   // RS256: the contents of a JWKS document ({"keys": [...]}); empty turns
   // RS256 off.
   std::string jwks_json;
+  // When set, a token's `iss` must equal `issuer`, and its `aud` (a string
+  // or an array of them) must name `audience`.
+  std::string issuer;
+  std::string audience;
   // Allowed clock skew for `exp` and `nbf`.
   absl::Duration leeway = absl::Seconds(30);
   Clock* clock = &SystemClock();

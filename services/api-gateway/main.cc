@@ -33,11 +33,18 @@ ABSL_FLAG(std::string, jwks_file, "",
           "with them. The HS256 secret comes from CHAINSYNC_JWT_SECRET or "
           "CHAINSYNC_JWT_SECRET_FILE.");
 
+ABSL_FLAG(std::string, jwt_issuer, "",
+          "When set, bearer tokens must carry this issuer (`iss`).");
+ABSL_FLAG(std::string, jwt_audience, "",
+          "When set, bearer tokens must name this audience (`aud`).");
+
 namespace chainsync::gateway {
 namespace {
 
 absl::StatusOr<std::shared_ptr<const JwtVerifier>> VerifierFromFlags() {
   JwtOptions options;
+  options.issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  options.audience = absl::GetFlag(FLAGS_jwt_audience);
   absl::StatusOr<Secret> secret = ReadSecret("jwt_secret");
   if (secret.ok()) {
     options.hs256_secret = *std::move(secret);

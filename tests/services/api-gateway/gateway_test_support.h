@@ -4,6 +4,7 @@
 // port, and in-process stand-ins for the backends that have no service of
 // their own yet.
 
+#include <catch2/catch.hpp>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -124,7 +125,8 @@ class GatewayProcess {
                            headers.end());
     DrainLog();
     auto response = client_->Send(request);
-    if (!response.ok()) std::abort();
+    INFO(method << " " << target << ": " << response.status());
+    REQUIRE(response.ok());
     return *std::move(response);
   }
 

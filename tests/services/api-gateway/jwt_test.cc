@@ -26,6 +26,30 @@ std::string Claims(absl::Time exp, const std::string& extra = "") {
                       extra, "}");
 }
 
+TEST_CASE("a configured issuer and audience are required", "[gateway]") {
+  testing::FakeClock clock;
+  const auto verifier =
+      *JwtVerifier::Create({.hs256_secret = Secret(kJwtSecret),
+                            .issuer = "https://auth.example",
+                            .audience = "chainsync",
+                            .clock = &clock});
+  const absl::Time exp = clock.Now() + absl::Minutes(1);
+  const auto verify = [&](const std::string& extra) {
+    return verifier->Verify(SignHs256(Claims(exp, extra)));
+  };
+  CHECK(verify(R"(,"iss":"https://auth.example","aud":"chainsync")").ok());
+  CHECK(verify(R"(,"iss":"https://auth.example","aud":["web","chainsync"])")
+            .ok());
+  const auto missing_audience = verify(R"(,"iss":"https://auth.example")");
+  REQUIRE(absl::IsUnauthenticated(missing_audience.status()));
+  CHECK(absl::StrContains(missing_audience.status().message(), "aud"));
+  const auto other_issuer =
+      verify(R"(,"iss":"https://evil.example","aud":"chainsync")");
+  REQUIRE(absl::IsUnauthenticated(other_issuer.status()));
+  CHECK(absl::StrContains(other_issuer.status().message(), "iss"));
+  CHECK_FALSE(verify(R"(,"iss":"https://auth.example","aud":["web"])").ok());
+}
+
 TEST_CASE("HS256 tokens are checked for signature, time and claims",
           "[gateway]") {
   testing::FakeClock clock;
