@@ -1,11 +1,8 @@
 #include "libs/common/server/http_server.h"
 
-#include <sys/resource.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -28,6 +25,7 @@
 #include "boost/beast/http.hpp"
 #include "boost/beast/websocket.hpp"
 #include "libs/common/logging/log.h"
+#include "libs/common/server/connection_limits.h"
 
 namespace chainsync {
 
@@ -51,14 +49,15 @@ struct ServerState {
   std::condition_variable idle;
   int in_flight = 0;
   std::set<HttpConnection*> connections;
-  // Open connections by client address, for the per-address cap.
-  std::map<std::string, size_t> by_address;
+  ConnectionLimits limits;
 
   ServerState(HttpServerOptions options,
               std::shared_ptr<const HttpRouter> router)
       : options(std::move(options)),
         router(std::move(router)),
-        io_context(this->options.threads) {}
+        io_context(this->options.threads),
+        limits(this->options.max_connections,
+               this->options.max_connections_per_address) {}
 
   void RequestDone() {
     std::lock_guard<std::mutex> lock(mu);
@@ -82,9 +81,11 @@ class HttpConnection : public HttpStream,
         heartbeat_(executor_) {}
 
   ~HttpConnection() {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    state_->connections.erase(this);
-    if (--state_->by_address[address_] == 0) state_->by_address.erase(address_);
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      state_->connections.erase(this);
+    }
+    state_->limits.Close(address_);
   }
 
   void Start() {
@@ -619,7 +620,6 @@ class HttpServer::Impl {
       : state_(std::move(state)),
         acceptor_(state_->io_context),
         accept_pause_(state_->io_context),
-        max_connections_(ConnectionCap(state_->options.max_connections)),
         refused_(state_->options.registry->AddCounter(
             "http_connections_refused_total",
             "Connections closed as soon as accepted, by the cap they met "
@@ -703,25 +703,8 @@ class HttpServer::Impl {
   int port() const { return port_; }
 
  private:
-  // Descriptors kept for what else the process opens (database and backend
-  // connections, files) when the cap follows the descriptor limit.
-  static constexpr size_t kReservedDescriptors = 256;
   // How long accepting pauses when the process is out of descriptors.
   static constexpr auto kAcceptPause = std::chrono::milliseconds(100);
-
-  // ConnectionCap is the total cap: `configured`, within what the
-  // descriptor limit leaves room for.
-  static size_t ConnectionCap(size_t configured) {
-    rlimit limit{};
-    size_t room = std::numeric_limits<size_t>::max();
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
-        limit.rlim_cur != RLIM_INFINITY) {
-      room = limit.rlim_cur > 2 * kReservedDescriptors
-                 ? limit.rlim_cur - kReservedDescriptors
-                 : limit.rlim_cur / 2;
-    }
-    return configured == 0 ? room : std::min(configured, room);
-  }
 
   void Accept() {
     acceptor_.async_accept(
@@ -755,28 +738,14 @@ class HttpServer::Impl {
     beast::error_code ec;
     const tcp::endpoint remote = socket.remote_endpoint(ec);
     std::string address = ec ? std::string() : remote.address().to_string();
-    const char* refusal = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(state_->mu);
-      size_t& from_address = state_->by_address[address];
-      if (state_->connections.size() >= max_connections_) {
-        refusal = "total";
-      } else if (state_->options.max_connections_per_address > 0 &&
-                 from_address >= state_->options.max_connections_per_address) {
-        refusal = "per_address";
-      }
-      if (refusal == nullptr) {
-        ++from_address;
-      } else if (from_address == 0) {
-        state_->by_address.erase(address);
-      }
-    }
-    if (refusal != nullptr) {
-      refused_.WithLabels({refusal}).Increment();
+    const std::optional<absl::string_view> refusal =
+        state_->limits.Open(address);
+    if (refusal.has_value()) {
+      refused_.WithLabels({std::string(*refusal)}).Increment();
       int64_t held_back = 0;
       if (refusals_.Allow(&held_back)) {
         log::Warning("HTTP connection refused: too many open",
-                     {{"cap", refusal},
+                     {{"cap", *refusal},
                       {"client", address},
                       {"refusals_not_logged", held_back}});
       }
@@ -792,7 +761,6 @@ class HttpServer::Impl {
   std::shared_ptr<internal::ServerState> state_;
   tcp::acceptor acceptor_;
   net::steady_timer accept_pause_;
-  const size_t max_connections_;
   metrics::Family<metrics::Counter>& refused_;
   log::Throttle accept_failures_;
   log::Throttle refusals_;
