@@ -116,13 +116,21 @@ class Schemas {
     if (name == "google.protobuf.Struct") return R"({"type":"object"})";
     if (name == "google.protobuf.Value") return "{}";
     if (name == "google.protobuf.Empty") return R"({"type":"object"})";
+    // proto3 JSON writes a FieldMask as its paths, comma-separated.
+    if (name == "google.protobuf.FieldMask")
+      return R"({"type":"string","example":"interval,users_per_batch"})";
     return "";
   }
 
   std::map<std::string, std::string> schemas_;
 };
 
-std::string Operation(const Route& route, Schemas& schemas) {
+// The binding of Subscribe served as WebSocket; its others are SSE.
+constexpr char kWebSocketPath[] = "/api/realtime/ws";
+
+// Operation renders one route; `operation_id` is unique in the document.
+std::string Operation(const Route& route, const std::string& operation_id,
+                      Schemas& schemas) {
   const Descriptor& input = *route.method->input_type();
   std::vector<std::string> parameters;
   std::set<std::string> in_path;
@@ -138,20 +146,31 @@ std::string Operation(const Route& route, Schemas& schemas) {
     // Without a body, every other top-level scalar is a query parameter.
     for (int i = 0; i < input.field_count(); ++i) {
       const FieldDescriptor& field = *input.field(i);
-      if (in_path.count(field.name()) > 0 ||
-          field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (in_path.count(field.name()) > 0) continue;
+      if (field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+        parameters.push_back(absl::StrCat(
+            R"({"name":)", Quoted(field.json_name()), R"(,"in":"query",)",
+            R"("schema":)", schemas.Field(field), "}"));
         continue;
       }
-      parameters.push_back(absl::StrCat(
-          R"({"name":)", Quoted(field.json_name()), R"(,"in":"query",)",
-          R"("schema":)", schemas.Field(field), "}"));
+      // A message's own fields are parameters with a dotted name
+      // (filter.accountAddresses), as the gateway reads them.
+      const Descriptor& inner = *field.message_type();
+      if (field.is_repeated() || inner.file()->package() == "google.protobuf")
+        continue;
+      for (int j = 0; j < inner.field_count(); ++j) {
+        const FieldDescriptor& member = *inner.field(j);
+        if (member.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) continue;
+        parameters.push_back(absl::StrCat(
+            R"({"name":)",
+            Quoted(absl::StrCat(field.json_name(), ".", member.json_name())),
+            R"(,"in":"query","schema":)", schemas.Field(member), "}"));
+      }
     }
   }
   std::string operation =
-      absl::StrCat(R"({"operationId":)",
-                   Quoted(absl::StrCat(route.method->service()->name(), ".",
-                                       route.method->name())),
-                   R"(,"tags":[)", Quoted(route.method->service()->name()), "]",
+      absl::StrCat(R"({"operationId":)", Quoted(operation_id), R"(,"tags":[)",
+                   Quoted(route.method->service()->name()), "]",
                    R"(,"parameters":[)", absl::StrJoin(parameters, ","), "]");
   if (!route.body.empty()) {
     absl::StrAppend(
@@ -168,17 +187,21 @@ std::string Operation(const Route& route, Schemas& schemas) {
         event != nullptr && event->message_type() != nullptr
             ? *event->message_type()
             : *route.method->output_type();
-    answer = absl::StrCat(
-        R"({"description":"Server-Sent Events: the id of each is its sequence, the data one Event","content":{"text/event-stream":{"schema":)",
-        schemas.Use(data),
-        R"json(}}},"101":{"description":"Switching Protocols: with Upgrade: websocket, a WebSocket taking chainsync.gateway.v1.ClientMessage JSON messages and sending the same events, see docs/realtime.md"})json");
+    schemas.Use(data);
+    answer =
+        route.path == kWebSocketPath
+            ? std::string(
+                  R"json("101":{"description":"Switching Protocols: a WebSocket taking chainsync.gateway.v1.ClientMessage JSON messages and sending the events, see docs/realtime.md"},"426":{"description":"Upgrade Required: the request did not ask for a WebSocket"})json")
+            : absl::StrCat(
+                  R"("200":{"description":"Server-Sent Events: the id of each is its sequence, the data one Event","content":{"text/event-stream":{"schema":)",
+                  schemas.Use(data), "}}}");
   } else {
     answer = absl::StrCat(
-        R"({"description":"OK","content":{"application/json":{"schema":)",
+        R"("200":{"description":"OK","content":{"application/json":{"schema":)",
         schemas.Use(*route.method->output_type()), "}}}");
   }
   absl::StrAppend(
-      &operation, R"(,"responses":{"200":)", answer,
+      &operation, R"(,"responses":{)", answer,
       R"(,"default":{"description":"An error","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}}})");
   if (route.access.access() != api::v1::ACCESS_PUBLIC) {
     absl::StrAppend(&operation, R"(,"security":[{"bearer":[]}])");
@@ -193,11 +216,19 @@ std::string OpenApiDocument(const RouteTable& routes) {
   Schemas schemas;
   // Paths in order, each with its operations.
   std::map<std::string, std::vector<std::string>> paths;
+  std::map<std::string, int> bindings;
   for (const Route& route : routes.routes()) {
     std::string method = route.http_method;
     std::transform(method.begin(), method.end(), method.begin(), ::tolower);
+    // A method served on several paths is one operation per path, each
+    // with an id of its own: Service.Method, then Service.Method_2, ...
+    std::string id = absl::StrCat(route.method->service()->name(), ".",
+                                  route.method->name());
+    if (const int seen = ++bindings[id]; seen > 1) {
+      absl::StrAppend(&id, "_", seen);
+    }
     paths[route.path].push_back(
-        absl::StrCat(Quoted(method), ":", Operation(route, schemas)));
+        absl::StrCat(Quoted(method), ":", Operation(route, id, schemas)));
   }
   std::vector<std::string> rendered;
   for (const auto& [path, operations] : paths) {
@@ -206,7 +237,8 @@ std::string OpenApiDocument(const RouteTable& routes) {
   }
   return absl::StrCat(
       R"({"openapi":"3.0.3","info":{"title":"chainsync API","version":"v1"},)",
-      R"("paths":{)", absl::StrJoin(rendered, ","), "},",
+      R"("servers":[{"url":"/"}],)", R"("paths":{)",
+      absl::StrJoin(rendered, ","), "},",
       R"("components":{"securitySchemes":{"bearer":{"type":"http","scheme":"bearer","bearerFormat":"JWT"}},)",
       R"("schemas":{)", schemas.Render(), "}}}");
 }

@@ -421,6 +421,7 @@ TEST_CASE("GET /api/openapi.json lists every route", "[gateway]") {
   CHECK(std::string(document["openapi"].get_string().value()) == "3.0.3");
   auto api = Gateway::Create({});
   REQUIRE(api.ok());
+  std::set<std::string> operation_ids;
   for (const Route& route : (*api)->routes().routes()) {
     INFO(route.http_method << " " << route.path);
     std::string method = absl::AsciiStrToLower(route.http_method);
@@ -430,8 +431,29 @@ TEST_CASE("GET /api/openapi.json lists every route", "[gateway]") {
     simdjson::dom::element security;
     CHECK((operation["security"].get(security) == simdjson::SUCCESS) ==
           (route.access.access() != api::v1::ACCESS_PUBLIC));
-    CHECK(operation["responses"]["200"].is_object());
+    // The WebSocket binding answers with an upgrade, the others with 200.
+    const bool websocket = route.path == "/api/realtime/ws";
+    CHECK(operation["responses"][websocket ? "101" : "200"].is_object());
+    CHECK(operation["responses"]["200"].is_object() == !websocket);
+    // operationIds are unique (OpenAPI requires it), also for a method
+    // bound to several paths.
+    CHECK(
+        operation_ids
+            .insert(std::string(operation["operationId"].get_string().value()))
+            .second);
   }
+  CHECK(std::string(document["servers"].at(0)["url"].get_string().value()) ==
+        "/");
+  // The stream's filter is described, as the gateway reads it.
+  std::set<std::string> stream_parameters;
+  for (simdjson::dom::element parameter :
+       document["paths"]["/api/realtime/stream"]["get"]["parameters"]
+           .get_array()) {
+    stream_parameters.insert(
+        std::string(parameter["name"].get_string().value()));
+  }
+  CHECK(stream_parameters.count("filter.accountAddresses") == 1);
+  CHECK(stream_parameters.count("afterSequence") == 1);
   // An OpenAPI 3 validator (npm @seriousme/openapi-schema-validator) takes
   // the document.
   const std::string file =

@@ -155,7 +155,10 @@ TEST_CASE("a node that fails in every way still yields a correct index",
   auto indexer = StartIndexer(database.url(), chain.deployment, node.url(),
                               {"--max_batch_blocks=50", "--confirmations=3",
                                "--rpc_timeout=300ms", "--poll_interval=50ms"});
-  const bool indexed = WaitForIndexed(*indexer, database.url(), chain.head);
+  // About 10 s alone; a busy machine and an unlucky draw of faults (each
+  // failed step backs off further, up to 10 s) once took over a minute.
+  const bool indexed =
+      WaitForIndexed(*indexer, database.url(), chain.head, absl::Seconds(150));
   INFO(absl::StrJoin(indexer->lines(), "\n"));
   REQUIRE(indexed);
   indexer->Signal(SIGTERM);
