@@ -8,10 +8,6 @@
 namespace chainsync::gateway {
 namespace {
 
-// The binding of Subscribe that is served as WebSocket; its others are
-// Server-Sent Events.
-constexpr char kWebSocketPath[] = "/api/realtime/ws";
-
 absl::Status NoBackend(const Route& route) {
   return absl::UnavailableError(absl::StrCat(
       "no backend configured for ", route.method->service()->full_name()));

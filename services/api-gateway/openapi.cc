@@ -125,9 +125,6 @@ class Schemas {
   std::map<std::string, std::string> schemas_;
 };
 
-// The binding of Subscribe served as WebSocket; its others are SSE.
-constexpr char kWebSocketPath[] = "/api/realtime/ws";
-
 // Operation renders one route; `operation_id` is unique in the document.
 std::string Operation(const Route& route, const std::string& operation_id,
                       Schemas& schemas) {

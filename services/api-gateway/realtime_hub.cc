@@ -159,11 +159,7 @@ std::optional<uint64_t> RealtimeHub::OnCaughtUp(uint64_t latest) {
   return position_;
 }
 
-void RealtimeHub::OnEvent(std::shared_ptr<const RenderedEvent> event) {
-  Enqueue(std::move(event));
-}
-
-void RealtimeHub::Enqueue(std::shared_ptr<const RenderedEvent> published) {
+void RealtimeHub::OnEvent(std::shared_ptr<const RenderedEvent> published) {
   std::unique_lock<std::mutex> lock(inbox_mu_);
   inbox_room_.wait(
       lock, [this] { return inbox_closed_ || inbox_.size() < kInboxLimit; });

@@ -107,7 +107,6 @@ class RealtimeHub final : private UpstreamListener {
   // dispatcher.
   std::optional<uint64_t> OnCaughtUp(uint64_t latest) override;
   void OnEvent(std::shared_ptr<const RenderedEvent> event) override;
-  void Enqueue(std::shared_ptr<const RenderedEvent> published);
   // DispatchEvents publishes, on a thread of its own, every event that
   // arrived meanwhile at once: a burst then costs each subscriber one queue
   // operation and one write, however fast it came.

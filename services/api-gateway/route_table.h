@@ -15,6 +15,10 @@
 
 namespace chainsync::gateway {
 
+// The binding of the indexer's Subscribe served as WebSocket; its other
+// bindings are Server-Sent Events.
+inline constexpr char kWebSocketPath[] = "/api/realtime/ws";
+
 // Route is one HTTP binding of an RPC.
 struct Route {
   std::string http_method;  // "GET"
