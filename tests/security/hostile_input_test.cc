@@ -21,12 +21,19 @@ TEST_CASE("an oversized parameter is refused before it reaches a backend",
   IndexedChain chain;
   const double reconnects = chain.gateway->Metric(kReconnects);
   // Once answered 429 "received initial metadata size exceeds limit", and
-  // reset the gateway's one channel to the indexer for every caller.
+  // reset the gateway's one channel to the indexer for every caller. Now
+  // such a URL is refused at the door...
   const HttpClientResponse huge = chain.gateway->Send(
       "GET", "/api/events?contractAddresses=0x" + std::string(9000, 'a'));
-  CHECK(huge.status == 400);
-  CHECK(absl::StrContains(huge.body, "at most 1024"));
+  CHECK(huge.status == 414);
   CHECK(huge.body.size() < 512);
+  // ...and a parameter that fits in a URL but not in a backend's error
+  // never leaves the gateway.
+  const HttpClientResponse large = chain.gateway->Send(
+      "GET", "/api/events?contractAddresses=0x" + std::string(5000, 'a'));
+  CHECK(large.status == 400);
+  CHECK(absl::StrContains(large.body, "at most 1024"));
+  CHECK(large.body.size() < 512);
   // Under the gateway's limit, the indexer refuses it, quoting a prefix.
   const HttpClientResponse refused = chain.gateway->Send(
       "GET", "/api/events?contractAddresses=0x" + std::string(1000, 'a'));
@@ -65,6 +72,26 @@ TEST_CASE("a 100 KiB value sent to the indexer gets a short error",
   context.set_deadline(deadline());
   indexer::v1::GetSyncStatusResponse response;
   CHECK(stub->GetSyncStatus(&context, {}, &response).ok());
+}
+
+TEST_CASE("HEAD is a GET without its body, on every kind of route",
+          "[security]") {
+  IndexedChain chain;
+  // HEAD once answered 405 everywhere.
+  for (const char* target : {"/api/indexer/sync-status",
+                             "/api/events?pageSize=1", "/api/openapi.json"}) {
+    INFO(target);
+    const HttpClientResponse get = chain.gateway->Send("GET", target);
+    const HttpClientResponse head = chain.gateway->Send("HEAD", target);
+    CHECK(head.status == 200);
+    CHECK(head.body.empty());
+    CHECK(head.Header("content-type") == get.Header("content-type"));
+  }
+  // A stream's HEAD is its head alone, not a stream that never ends.
+  const HttpClientResponse stream =
+      chain.gateway->Send("HEAD", "/api/realtime/stream");
+  CHECK(stream.status == 200);
+  CHECK(stream.Header("content-type") == "text/event-stream");
 }
 
 TEST_CASE("no input makes a database's words reach a caller", "[security]") {

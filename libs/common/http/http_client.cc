@@ -156,6 +156,9 @@ absl::StatusOr<HttpClientResponse> HttpClient::SendOnce(
       request.timeout.value_or(options_.request_timeout);
   curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  // A HEAD answer announces a body it does not carry: curl must not wait
+  // for it.
+  if (request.method == "HEAD") curl_easy_setopt(handle, CURLOPT_NOBODY, 1L);
   curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(handle, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);

@@ -200,6 +200,9 @@ class HttpConnection : public HttpStream,
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     const auto& header = parser_->get();
+    if (header.target().size() > state_->options.max_target_bytes) {
+      return RefuseTarget();
+    }
     if (beast::iequals(header[http::field::expect], "100-continue") &&
         !parser_->is_done()) {
       // curl and other clients wait for this before sending a large body.
@@ -233,6 +236,10 @@ class HttpConnection : public HttpStream,
                    /*counted=*/false);
     }
     if (ec == http::error::header_limit) {
+      // The parser has a target once the request line is complete: without
+      // one, the line alone overflowed, a URL too long (414) rather than
+      // headers too large (431).
+      if (parser_->get().target().empty()) return RefuseTarget();
       keep_alive_ = false;
       return Write(
           HttpResponse::Error(
@@ -256,6 +263,15 @@ class HttpConnection : public HttpStream,
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
+  void RefuseTarget() {
+    keep_alive_ = false;
+    Write(HttpResponse::Error(
+              414, absl::StatusCode::kInvalidArgument,
+              absl::StrCat("request target exceeds ",
+                           state_->options.max_target_bytes, " bytes")),
+          /*counted=*/false);
+  }
+
   void OnRead(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     stream_.expires_never();
@@ -264,7 +280,10 @@ class HttpConnection : public HttpStream,
     keep_alive_ = message.keep_alive();
 
     HttpRequest request;
-    request.method = std::string(message.method_string());
+    // HEAD is GET without the body (RFC 9110 section 9.3.2): routes see a
+    // GET, and the answer goes out without its body.
+    head_only_ = message.method() == http::verb::head;
+    request.method = head_only_ ? "GET" : std::string(message.method_string());
     request.target = std::string(message.target());
     const size_t question = request.target.find('?');
     request.path = request.target.substr(0, question);
@@ -302,8 +321,12 @@ class HttpConnection : public HttpStream,
     for (auto& [name, value] : response.headers) message->set(name, value);
     const bool keep_alive = keep_alive_ && !state_->draining.load();
     message->keep_alive(keep_alive);
-    message->body() = std::move(response.body);
-    message->prepare_payload();
+    if (head_only_) {
+      message->content_length(response.body.size());
+    } else {
+      message->body() = std::move(response.body);
+      message->prepare_payload();
+    }
     stream_.expires_after(std::chrono::microseconds(
         absl::ToInt64Microseconds(state_->options.read_timeout)));
     http::async_write(stream_, *message,
@@ -341,7 +364,7 @@ class HttpConnection : public HttpStream,
     net::async_write(
         stream_, net::buffer(*head),
         [self = shared_from_this(), head](beast::error_code ec, size_t) {
-          if (ec) return self->End();
+          if (ec || self->head_only_) return self->End();
           self->WatchEventStreamPeer();
           self->ArmHeartbeat();
           self->Pump();
@@ -520,6 +543,8 @@ class HttpConnection : public HttpStream,
   std::shared_ptr<ServerState> state_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  // The request being answered is a HEAD.
+  bool head_only_ = false;
 
   Mode mode_ = Mode::kRequests;
   HttpStreamOptions options_;

@@ -129,6 +129,8 @@ struct HttpServerOptions {
   int threads = 1;
   size_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 16 << 10;
+  // The request target (path and query): longer is refused with 414.
+  size_t max_target_bytes = 8 << 10;
   // How long a connection may take to send a request, and stay idle between
   // keep-alive requests.
   absl::Duration read_timeout = absl::Seconds(30);

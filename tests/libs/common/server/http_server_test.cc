@@ -76,6 +76,49 @@ TEST_CASE("unknown paths are 404 and wrong methods 405, as JSON",
   CHECK(wrong->Header("allow") == "GET, POST");
 }
 
+TEST_CASE("HEAD is answered as GET without the body", "[http_server]") {
+  auto server = StartHttpServer(EchoRouter());
+  // Two requests on one connection: the first answer's missing body must
+  // not swallow the second answer.
+  const std::string answers =
+      SendRaw(*server,
+              "HEAD /echo HTTP/1.1\r\nhost: x\r\n\r\n"
+              "GET /echo HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+  const size_t second = answers.find("HTTP/1.1 200", 1);
+  REQUIRE(answers.rfind("HTTP/1.1 200", 0) == 0);
+  REQUIRE(second != std::string::npos);
+  const std::string head = answers.substr(0, second);
+  const std::string get = answers.substr(second);
+  CHECK(absl::StrContains(head, "Content-Length: "));
+  CHECK(absl::EndsWith(head, "\r\n\r\n"));
+  CHECK(!absl::StrContains(head, "GET /echo"));
+  CHECK(absl::StrContains(get, "GET /echo"));
+  // The length HEAD announces is the one GET's body has.
+  const auto length_of = [](const std::string& answer) {
+    const size_t at = answer.find("Content-Length: ") + 16;
+    return answer.substr(at, answer.find("\r\n", at) - at);
+  };
+  CHECK(length_of(head) == length_of(get));
+}
+
+TEST_CASE("an overlong URL is 414, overlong headers 431", "[http_server]") {
+  HttpServerOptions options;
+  options.max_target_bytes = 1000;
+  options.max_header_bytes = 4000;
+  auto server = StartHttpServer(EchoRouter(), options);
+  for (const size_t length : {2000, 10000}) {
+    const std::string answer =
+        SendRaw(*server, absl::StrCat("GET /echo?", std::string(length, 'a'),
+                                      " HTTP/1.1\r\nhost: x\r\n\r\n"));
+    CHECK(answer.rfind("HTTP/1.1 414", 0) == 0);
+    CHECK(absl::StrContains(answer, "request target exceeds 1000 bytes"));
+  }
+  const std::string headers =
+      SendRaw(*server, absl::StrCat("GET /echo HTTP/1.1\r\nhost: x\r\nx-big: ",
+                                    std::string(5000, 'a'), "\r\n\r\n"));
+  CHECK(headers.rfind("HTTP/1.1 431", 0) == 0);
+}
+
 TEST_CASE("keep-alive connections are reused", "[http_server]") {
   auto server = StartHttpServer(EchoRouter());
   auto client = Client();
