@@ -296,7 +296,7 @@ absl::Status RealtimeHub::Subscribe(std::shared_ptr<Subscription> subscription,
     return NotAvailableYet();
   }
   subscription->last_sequence = after_sequence.value_or(live_from_);
-  subscription->stream->Send(
+  subscription->stream->Answer(
       SubscribedFrame(subscription->transport, subscription->last_sequence));
   if (!after_sequence.has_value()) {
     live_.insert(subscription);
@@ -490,24 +490,24 @@ void RealtimeHub::OnWebSocketMessage(const std::shared_ptr<HttpStream>& stream,
                                      const std::string& text) {
   absl::StatusOr<ClientCommand> command = ParseClientMessage(text);
   if (!command.ok()) {
-    stream->Send(ErrorFrame(command.status()));
+    stream->Answer(ErrorFrame(command.status()));
     return;
   }
   switch (command->kind) {
     case ClientCommand::Kind::kPing:
-      stream->Send(PongFrame());
+      stream->Answer(PongFrame());
       return;
     case ClientCommand::Kind::kUnsubscribe:
       if (current != nullptr) Unsubscribe(current);
       current = nullptr;
-      stream->Send(UnsubscribedFrame());
+      stream->Answer(UnsubscribedFrame());
       return;
     case ClientCommand::Kind::kSubscribe:
       break;
   }
   const indexer::v1::SubscribeRequest& request = command->subscribe;
   if (absl::Status admitted = Admit(request); !admitted.ok()) {
-    stream->Send(ErrorFrame(admitted));
+    stream->Answer(ErrorFrame(admitted));
     return;
   }
   if (current != nullptr) Unsubscribe(current);
@@ -520,7 +520,7 @@ void RealtimeHub::OnWebSocketMessage(const std::shared_ptr<HttpStream>& stream,
           ? std::optional<uint64_t>(request.after_sequence())
           : std::nullopt;
   if (absl::Status subscribed = Subscribe(current, after); !subscribed.ok()) {
-    stream->Send(ErrorFrame(subscribed));
+    stream->Answer(ErrorFrame(subscribed));
     current = nullptr;
   }
 }

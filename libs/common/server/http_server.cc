@@ -161,6 +161,14 @@ class HttpConnection : public HttpStream,
     return true;
   }
 
+  bool Answer(std::shared_ptr<const std::string> message) override {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    if (ending_) return false;
+    out_.push_back(std::move(message));
+    StartPump();
+    return true;
+  }
+
   void Close(std::string farewell, bool policy) override {
     std::lock_guard<std::mutex> lock(out_mu_);
     if (ending_) return;
@@ -428,8 +436,23 @@ class HttpConnection : public HttpStream,
           if (self->options_.on_message) {
             self->options_.on_message(self, std::move(text));
           }
-          self->ReadWebSocketMessage();
+          self->ReadWhenRoom();
         });
+  }
+
+  // ReadWhenRoom reads the next message unless more than half the queue is
+  // waiting; then the pump resumes reading once it takes them. A peer that
+  // sends faster than it reads is held back by TCP's flow control instead
+  // of growing the queue with answers (see Answer).
+  void ReadWhenRoom() {
+    {
+      std::lock_guard<std::mutex> lock(out_mu_);
+      if (out_.size() > max_queued_ / 2) {
+        read_paused_ = true;
+        return;
+      }
+    }
+    ReadWebSocketMessage();
   }
 
   // Pump writes what is queued, then the farewell once Close was called;
@@ -437,12 +460,14 @@ class HttpConnection : public HttpStream,
   void Pump() {
     if (ended_) return;
     bool ending;
+    bool resume_reading;
     {
       std::lock_guard<std::mutex> lock(out_mu_);
       in_write_.assign(std::make_move_iterator(out_.begin()),
                        std::make_move_iterator(out_.end()));
       out_.clear();
       ending = ending_;
+      resume_reading = std::exchange(read_paused_, false);
       if (in_write_.empty() && !ending) {
         writing_ = false;
         // A burst's message can be large; idle streams hold none of it.
@@ -450,6 +475,7 @@ class HttpConnection : public HttpStream,
         return;
       }
     }
+    if (resume_reading) ReadWebSocketMessage();
     if (in_write_.empty()) return SayFarewell();
     // Everything queued goes out in one gathering write, so that a burst
     // costs one system call per client and no copy: an SSE chunk, or a
@@ -565,6 +591,8 @@ class HttpConnection : public HttpStream,
   size_t max_queued_ = 0;
   bool writing_ = false;
   bool ending_ = false;
+  // The WebSocket waits for the pump to take the queue before reading on.
+  bool read_paused_ = false;
   std::string farewell_;
   bool policy_ = false;
 };

@@ -44,6 +44,14 @@ class HttpStream {
     return Send(absl::MakeConstSpan(&message, 1));
   }
 
+  // Answer queues the reply to something the peer asked (the head of an
+  // event stream, the answer to a WebSocket message) and is refused only
+  // when the stream has ended, never for want of room: a reply lost to a
+  // queue full of events would leave the peer waiting with no error. What
+  // answers cost stays bounded because a WebSocket reads no further message
+  // while more than half of max_queued are waiting to be written.
+  virtual bool Answer(std::shared_ptr<const std::string> message) = 0;
+
   // Close writes what is queued, then `farewell` (SSE: as an event named
   // "close"; WebSocket: as the reason of the close frame, code 1008 when
   // `policy` is set — the peer broke a rule such as keeping up — else 1000),

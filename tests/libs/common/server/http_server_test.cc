@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/io_context.hpp"
@@ -356,6 +357,45 @@ TEST_CASE("a WebSocket carries messages both ways and closes with a reason",
   CHECK(std::string(client.reason().reason.data(),
                     client.reason().reason.size()) == "enough said");
   CHECK(streams.WaitClosed());
+}
+
+TEST_CASE("a WebSocket answers every message, its queue full or not",
+          "[http_server]") {
+  namespace websocket = boost::beast::websocket;
+  // Each message is answered after four messages that fill the queue, as
+  // a catch-up fills it with events: an answer must still find room.
+  StreamRouter streams;
+  streams.options.max_queued = 4;
+  streams.options.on_message = [](const std::shared_ptr<HttpStream>& stream,
+                                  std::string message) {
+    for (int i = 0; i < 4; ++i) stream->Send(Text("event"));
+    CHECK(stream->Answer(Text(absl::StrCat("answer: ", message))));
+  };
+  auto server = StartHttpServer(streams.Router());
+
+  boost::asio::io_context io;
+  websocket::stream<boost::asio::ip::tcp::socket> client(io);
+  client.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"),
+                               static_cast<unsigned short>(server->port())});
+  client.handshake("127.0.0.1", "/ws");
+  // All at once, before reading any answer.
+  constexpr int kMessages = 200;
+  for (int i = 0; i < kMessages; ++i) {
+    client.write(boost::asio::buffer(absl::StrCat(i)));
+  }
+  std::vector<std::string> answers;
+  boost::beast::flat_buffer buffer;
+  while (answers.size() < kMessages) {
+    buffer.clear();
+    client.read(buffer);
+    for (absl::string_view line :
+         absl::StrSplit(boost::beast::buffers_to_string(buffer.data()), '\n')) {
+      if (line != "event") answers.emplace_back(line);
+    }
+  }
+  for (int i = 0; i < kMessages; ++i) {
+    CHECK(answers[i] == absl::StrCat("answer: ", i));
+  }
 }
 
 }  // namespace
