@@ -210,6 +210,7 @@ GatewayProcess::GatewayProcess(int indexer_grpc_port,
       CHAINSYNC_GATEWAY_BIN,
       "--listen_host=127.0.0.1",
       "--http_port=0",
+      "--admin_port=0",
       "--rate_limit=1000000000",
       "--rate_burst=1000000000",
       absl::StrCat("--indexer_address=127.0.0.1:", indexer_grpc_port)};
@@ -218,6 +219,7 @@ GatewayProcess::GatewayProcess(int indexer_grpc_port,
       StartService(argv, {{"CHAINSYNC_JWT_SECRET", gateway::kJwtSecret}},
                    "gateway", &process_);
   http_port_ = LoggedPort(serving, "http_port");
+  admin_port_ = LoggedPort(serving, "admin_port");
 }
 
 GatewayProcess::~GatewayProcess() {
@@ -225,7 +227,7 @@ GatewayProcess::~GatewayProcess() {
   (void)process_->Wait(absl::Seconds(20));
 }
 
-std::string GatewayProcess::Metrics() const { return Scrape(http_port_); }
+std::string GatewayProcess::Metrics() const { return Scrape(admin_port_); }
 
 uint64_t GatewayProcess::RssBytes() const {
   return StatusBytes(process_->pid(), "VmRSS:");

@@ -94,6 +94,7 @@ class GatewayProcess {
  private:
   std::unique_ptr<testing::Subprocess> process_;
   int http_port_ = 0;
+  int admin_port_ = 0;
 };
 
 // MetricSum adds up the samples named `name` whose labels contain

@@ -7,7 +7,7 @@
 #   INDEXER_GRPC_PORT=50051 INDEXER_ADMIN_PORT=9101
 #   ORACLE_GRPC_PORT=50052  ORACLE_ADMIN_PORT=9102
 #   RECONCILER_GRPC_PORT=50053 RECONCILER_ADMIN_PORT=9103
-#   GATEWAY_HTTP_PORT=8080
+#   GATEWAY_HTTP_PORT=8080     GATEWAY_ADMIN_PORT=9100
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -68,6 +68,7 @@ start oracle oracle/chainsync-oracle \
 start reconciler reconciler/chainsync-reconciler \
   --grpc_port="${RECONCILER_GRPC_PORT:-50053}" --admin_port="${RECONCILER_ADMIN_PORT:-9103}"
 start gateway api-gateway/chainsync-gateway --http_port="${GATEWAY_HTTP_PORT:-8080}" \
+  --admin_port="${GATEWAY_ADMIN_PORT:-9100}" \
   --indexer_address="127.0.0.1:${INDEXER_GRPC_PORT:-50051}" \
   --oracle_address="127.0.0.1:${ORACLE_GRPC_PORT:-50052}" \
   --reconciler_address="127.0.0.1:${RECONCILER_GRPC_PORT:-50053}"
@@ -93,7 +94,7 @@ chainsync is running (Ctrl-C stops everything):
   indexer     127.0.0.1:${INDEXER_GRPC_PORT:-50051}            http://127.0.0.1:${INDEXER_ADMIN_PORT:-9101}
   oracle      127.0.0.1:${ORACLE_GRPC_PORT:-50052}            http://127.0.0.1:${ORACLE_ADMIN_PORT:-9102}
   reconciler  127.0.0.1:${RECONCILER_GRPC_PORT:-50053}            http://127.0.0.1:${RECONCILER_ADMIN_PORT:-9103}
-  gateway     HTTP API and admin on http://127.0.0.1:${GATEWAY_HTTP_PORT:-8080}
+  gateway     HTTP API on http://127.0.0.1:${GATEWAY_HTTP_PORT:-8080}     http://127.0.0.1:${GATEWAY_ADMIN_PORT:-9100}
 
   Postgres    ${CHAINSYNC_DATABASE_URL}
   anvil       ${CHAINSYNC_RPC_URL} (chain id ${CHAINSYNC_CHAIN_ID}), WebSocket ${CHAINSYNC_RPC_URL/http/ws}

@@ -8,8 +8,10 @@
 #include "libs/common/config/flags.h"
 
 ABSL_FLAG(int32_t, http_port, 8080,
-          "HTTP port of the public API and of /metrics, /healthz, /readyz "
-          "(0 picks a free one).");
+          "HTTP port of the public API (0 picks a free one).");
+ABSL_FLAG(int32_t, admin_port, 9100,
+          "Admin HTTP port serving /metrics, /healthz and /readyz, apart from "
+          "the public API (0 picks a free one).");
 ABSL_FLAG(int32_t, http_threads, 2, "Threads serving HTTP connections.");
 ABSL_FLAG(int64_t, max_connections, 0,
           "HTTP connections open at once, at most; 0 for as many as the "
@@ -59,8 +61,12 @@ absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags() {
       ServiceHostOptionsFromFlags("gateway");
   if (!options.ok()) return options;
   const int32_t port = absl::GetFlag(FLAGS_http_port);
-  if (absl::Status status = ValidatePort("http_port", port); !status.ok()) {
-    return status;
+  const int32_t admin_port = absl::GetFlag(FLAGS_admin_port);
+  for (const auto& [name, value] :
+       {std::pair{"http_port", port}, std::pair{"admin_port", admin_port}}) {
+    if (absl::Status status = ValidatePort(name, value); !status.ok()) {
+      return status;
+    }
   }
   const int32_t threads = absl::GetFlag(FLAGS_http_threads);
   if (threads < 1 || threads > 256) {
@@ -72,6 +78,9 @@ absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags() {
     return InvalidFlag("max_body_bytes", absl::StrCat(max_body),
                        "must be from 1 to 1073741824");
   }
+  options->admin.emplace();
+  options->admin->host = options->http.host;
+  options->admin->port = admin_port;
   options->http.port = port;
   options->http.threads = threads;
   options->http.max_body_bytes = static_cast<size_t>(max_body);

@@ -7,8 +7,9 @@
 namespace chainsync::gateway {
 
 // GatewayHostOptionsFromFlags reads the gateway's HTTP flags (--http_port,
-// --http_threads, --max_body_bytes) on top of the shared ones. The gateway
-// serves its public API and /metrics, /healthz, /readyz on one port.
+// --admin_port, --http_threads, --max_body_bytes, the connection caps) on
+// top of the shared ones. /metrics, /healthz and /readyz have the admin
+// port to themselves.
 absl::StatusOr<ServiceHostOptions> GatewayHostOptionsFromFlags();
 
 // RealtimeOptionsFromFlags reads the --realtime_* flags; INVALID_ARGUMENT

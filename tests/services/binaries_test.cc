@@ -55,7 +55,9 @@ const Backend kBackends[] = {
 
 struct Ports {
   int64_t grpc = 0;
+  // The gateway's public API; a backend's admin port.
   int64_t http = 0;
+  int64_t admin = 0;
 };
 
 // WaitUntilReady reads the log until the service is ready and returns the
@@ -70,7 +72,8 @@ Ports WaitUntilReady(Subprocess& process) {
   simdjson::dom::parser parser;
   simdjson::dom::element json = parser.parse(*line);
   return {json["grpc_port"].get_int64().value(),
-          json["http_port"].get_int64().value()};
+          json["http_port"].get_int64().value(),
+          json["admin_port"].get_int64().value()};
 }
 
 // DeploymentFile is the reference protocol deployed once on the fixture
@@ -160,7 +163,7 @@ TEST_CASE(
       CHECK_THAT(*services, Catch::Matchers::VectorContains(
                                 std::string("grpc.health.v1.Health")));
 
-      const std::string metrics = Scrape(ports.http);
+      const std::string metrics = Scrape(ports.admin);
       CHECK(
           metrics.find(
               R"(grpc_server_handled_total{grpc_type="unary",grpc_service="grpc.health.v1.Health",grpc_method="Check",grpc_code="OK"} 1)") !=
@@ -199,21 +202,29 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("the gateway serves health, readiness and metrics on its HTTP port",
+TEST_CASE("the gateway serves health, readiness and metrics on its admin port",
           "[binaries]") {
-  auto process = Subprocess::Start(
-      {CHAINSYNC_GATEWAY_BIN, "--listen_host=127.0.0.1", "--http_port=0"});
+  auto process =
+      Subprocess::Start({CHAINSYNC_GATEWAY_BIN, "--listen_host=127.0.0.1",
+                         "--http_port=0", "--admin_port=0"});
   REQUIRE(process.ok());
   const Ports ports = WaitUntilReady(**process);
   CHECK(ports.grpc == 0);
+  CHECK(ports.admin != ports.http);
   auto client = *HttpClient::Create({});
-  for (const char* path : {"/healthz", "/readyz"}) {
-    auto response = client->Send(
+  for (const char* path : {"/healthz", "/readyz", "/metrics"}) {
+    INFO(path);
+    auto admin = client->Send(
+        {.url = absl::StrCat("http://127.0.0.1:", ports.admin, path)});
+    REQUIRE(admin.ok());
+    CHECK(admin->status == 200);
+    // The public port once served them to anyone, unthrottled.
+    auto public_api = client->Send(
         {.url = absl::StrCat("http://127.0.0.1:", ports.http, path)});
-    REQUIRE(response.ok());
-    CHECK(response->status == 200);
+    REQUIRE(public_api.ok());
+    CHECK(public_api->status == 404);
   }
-  const auto lint = testing::CheckMetrics(Scrape(ports.http));
+  const auto lint = testing::CheckMetrics(Scrape(ports.admin));
   CHECK(lint.exit_code == 0);
   (*process)->Signal(SIGTERM);
   CHECK(*(*process)->Wait(absl::Seconds(20)) == 0);

@@ -116,14 +116,25 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     if (!grpc.ok()) return grpc.status();
     host->grpc_ = *std::move(grpc);
   }
-  AddAdminRoutes(router, registry, host->readiness_);
+  if (host->options_.admin.has_value()) {
+    HttpRouter admin;
+    AddAdminRoutes(admin, registry, host->readiness_);
+    absl::StatusOr<std::unique_ptr<HttpServer>> server =
+        HttpServer::Start(*host->options_.admin,
+                          std::make_shared<const HttpRouter>(std::move(admin)));
+    if (!server.ok()) return server.status();
+    host->admin_ = *std::move(server);
+  } else {
+    AddAdminRoutes(router, registry, host->readiness_);
+  }
   absl::StatusOr<std::unique_ptr<HttpServer>> http =
       HttpServer::Start(host->options_.http,
                         std::make_shared<const HttpRouter>(std::move(router)));
   if (!http.ok()) return http.status();
   host->http_ = *std::move(http);
   log::Info("serving", {{"grpc_port", host->grpc_port()},
-                        {"http_port", host->http_port()}});
+                        {"http_port", host->http_port()},
+                        {"admin_port", host->admin_port()}});
   return host;
 }
 
@@ -138,6 +149,7 @@ void ServiceHost::WaitForShutdownSignal() {
 void ServiceHost::Drain() {
   if (grpc_ != nullptr) grpc_->Shutdown(options_.drain_timeout);
   http_->Shutdown(options_.drain_timeout);
+  if (admin_ != nullptr) admin_->Shutdown(absl::ZeroDuration());
   log::Info("stopped");
 }
 

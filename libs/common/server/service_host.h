@@ -45,6 +45,10 @@ struct ServiceHostOptions {
   // Absent for the gateway, which serves HTTP only.
   std::optional<GrpcServerOptions> grpc;
   HttpServerOptions http;
+  // When set, /metrics, /healthz and /readyz are served on a server of
+  // their own (the gateway's admin port), out of the public API's reach and
+  // its limits; absent, `http` serves them (a backend's admin port).
+  std::optional<HttpServerOptions> admin;
   // How long in-flight calls may take to finish after SIGTERM.
   absl::Duration drain_timeout = absl::Seconds(10);
 };
@@ -56,7 +60,8 @@ absl::StatusOr<ServiceHostOptions> ServiceHostOptionsFromFlags(
 
 class ServiceHost {
  public:
-  // Start starts the servers, with the admin endpoints added to `router`.
+  // Start starts the servers, with the admin endpoints added to `router`
+  // unless options.admin gives them a server of their own.
   // The service is not ready until readiness().Set(true).
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
       ServiceHostOptions options, std::vector<NamedService> services,
@@ -67,6 +72,9 @@ class ServiceHost {
   Readiness& readiness() { return readiness_; }
   int grpc_port() const { return grpc_ == nullptr ? 0 : grpc_->port(); }
   int http_port() const { return http_->port(); }
+  int admin_port() const {
+    return admin_ == nullptr ? http_->port() : admin_->port();
+  }
 
   // WaitForShutdownSignal blocks until SIGTERM or SIGINT, then reports not
   // ready so that load balancers stop sending new work.
@@ -83,6 +91,7 @@ class ServiceHost {
   Readiness readiness_;
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<HttpServer> admin_;
 };
 
 template <typename T>

@@ -144,7 +144,7 @@ TEST_CASE("/readyz names a backend it cannot reach, and stays ready",
   // The first probe makes each channel connect; the next ones know.
   for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
        absl::Now() < deadline; absl::SleepFor(absl::Milliseconds(100))) {
-    ready = chain.gateway->Send("GET", "/readyz");
+    ready = chain.gateway->Admin("/readyz");
     if (absl::StrContains(ready.body, kOracle) &&
         absl::StrContains(ready.body, kIndexer)) {
       break;
@@ -171,7 +171,7 @@ TEST_CASE("a kept balance gives way once an event touches the account",
   const std::string hits =
       R"(http_cache_lookups_total{route="/api/realtime/balances",result="hit"})";
   const auto metric = [&](const std::string& sample) {
-    const auto response = chain.gateway->Send("GET", "/metrics");
+    const auto response = chain.gateway->Admin("/metrics");
     for (absl::string_view line : absl::StrSplit(response.body, '\n')) {
       if (absl::ConsumePrefix(&line, sample + " ")) {
         double value = 0;

@@ -86,8 +86,9 @@ class EmptyAnswers {
 class GatewayProcess {
  public:
   explicit GatewayProcess(const std::vector<std::string>& flags) {
-    std::vector<std::string> argv = {
-        CHAINSYNC_GATEWAY_BIN, "--listen_host=127.0.0.1", "--http_port=0"};
+    std::vector<std::string> argv = {CHAINSYNC_GATEWAY_BIN,
+                                     "--listen_host=127.0.0.1", "--http_port=0",
+                                     "--admin_port=0"};
     argv.insert(argv.end(), flags.begin(), flags.end());
     auto process = testing::Subprocess::Start(
         argv, {{"CHAINSYNC_JWT_SECRET", kJwtSecret}});
@@ -99,6 +100,8 @@ class GatewayProcess {
     simdjson::dom::parser parser;
     port_ = static_cast<int>(
         parser.parse(*serving)["http_port"].get_int64().value());
+    admin_port_ = static_cast<int>(
+        parser.parse(*serving)["admin_port"].get_int64().value());
     client_ = *HttpClient::Create(
         {.retry = {.max_attempts = 1}, .name = "gateway_test"});
   }
@@ -110,9 +113,21 @@ class GatewayProcess {
       const std::string& method, const std::string& target,
       const std::string& token = "", const std::string& body = "",
       const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    return SendTo(port_, method, target, token, body, headers);
+  }
+
+  // Admin is a GET of /metrics, /healthz or /readyz on the admin port.
+  HttpClientResponse Admin(const std::string& path) {
+    return SendTo(admin_port_, "GET", path);
+  }
+
+  HttpClientResponse SendTo(
+      int port, const std::string& method, const std::string& target,
+      const std::string& token = "", const std::string& body = "",
+      const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     HttpClientRequest request{
         .method = method,
-        .url = absl::StrCat("http://127.0.0.1:", port_, target),
+        .url = absl::StrCat("http://127.0.0.1:", port, target),
         .body = body};
     if (!token.empty()) {
       request.headers.emplace_back("authorization",
@@ -140,7 +155,7 @@ class GatewayProcess {
 
   // Metric reads one sample of the gateway's /metrics, 0 when absent.
   double Metric(const std::string& sample) {
-    const HttpClientResponse response = Send("GET", "/metrics");
+    const HttpClientResponse response = Admin("/metrics");
     for (absl::string_view line : absl::StrSplit(response.body, '\n')) {
       if (absl::ConsumePrefix(&line, sample + " ")) {
         double value = 0;
@@ -154,6 +169,7 @@ class GatewayProcess {
   std::unique_ptr<testing::Subprocess> process_;
   std::unique_ptr<HttpClient> client_;
   int port_ = 0;
+  int admin_port_ = 0;
   int log_lines_ = 0;
 };
 
