@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything chainsync needs on a fresh Debian 12 machine: the build
-# toolchain and libraries from apt, and the npm tools (anvil, solc) into the
+# toolchain and libraries from apt, and the npm tools (anvil, solc, the OpenAPI linter, ws) into the
 # project's own node_modules. Safe to run again; it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +37,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [[ ! -x node_modules/.bin/anvil || ! -x node_modules/.bin/solcjs ]]; then
+# npm records what it installed in node_modules/.package-lock.json: a
+# package-lock.json newer than that record has changed since.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   # `npm install` follows package-lock.json. `npm ci` would be stricter, but
   # npm 11 rejects a lock without entries for the optional per-platform anvil
   # packages that a Linux install never records. anvil needs no install

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -125,6 +126,40 @@ class Schemas {
   std::map<std::string, std::string> schemas_;
 };
 
+// Summary is a method's name in words: GetUserSyncStatus is "Get user
+// sync status".
+std::string Summary(absl::string_view method) {
+  std::string words;
+  for (const char c : method) {
+    if (absl::ascii_isupper(c) && !words.empty()) {
+      words.push_back(' ');
+      words.push_back(absl::ascii_tolower(c));
+    } else {
+      words.push_back(c);
+    }
+  }
+  return words;
+}
+
+// The errors every operation may answer, in components.responses: the
+// rate limit covers every route, and a bearer token that comes must be
+// valid even where none is needed.
+constexpr char kErrorResponses[] =
+    R"("responses":{)"
+    R"("BadRequest":{"description":"Bad Request: a parameter or the body is invalid; the message names it",)"
+    R"("content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}},)"
+    R"("Unauthenticated":{"description":"Unauthorized: the bearer token is missing where required, or invalid",)"
+    R"("content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}},)"
+    R"("Forbidden":{"description":"Forbidden: the token's account or role may not do this",)"
+    R"("content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}},)"
+    R"("TooManyRequests":{"description":"Too Many Requests: over the caller's rate; Retry-After says when to come back",)"
+    R"("content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}}})";
+
+std::string ErrorResponse(absl::string_view code, absl::string_view name) {
+  return absl::StrCat(R"(,")", code, R"(":{"$ref":"#/components/responses/)",
+                      name, R"("})");
+}
+
 // Operation renders one route; `operation_id` is unique in the document.
 std::string Operation(const Route& route, const std::string& operation_id,
                       Schemas& schemas) {
@@ -166,7 +201,8 @@ std::string Operation(const Route& route, const std::string& operation_id,
     }
   }
   std::string operation =
-      absl::StrCat(R"({"operationId":)", Quoted(operation_id), R"(,"tags":[)",
+      absl::StrCat(R"({"operationId":)", Quoted(operation_id), R"(,"summary":)",
+                   Quoted(Summary(route.method->name())), R"(,"tags":[)",
                    Quoted(route.method->service()->name()), "]",
                    R"(,"parameters":[)", absl::StrJoin(parameters, ","), "]");
   if (!route.body.empty()) {
@@ -197,12 +233,21 @@ std::string Operation(const Route& route, const std::string& operation_id,
         R"("200":{"description":"OK","content":{"application/json":{"schema":)",
         schemas.Use(*route.method->output_type()), "}}}");
   }
-  absl::StrAppend(
-      &operation, R"(,"responses":{)", answer,
-      R"(,"default":{"description":"An error","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}}})");
-  if (route.access.access() != api::v1::ACCESS_PUBLIC) {
-    absl::StrAppend(&operation, R"(,"security":[{"bearer":[]}])");
+  const bool is_public = route.access.access() == api::v1::ACCESS_PUBLIC;
+  absl::StrAppend(&operation, R"(,"responses":{)", answer);
+  if (!parameters.empty() || !route.body.empty()) {
+    absl::StrAppend(&operation, ErrorResponse("400", "BadRequest"));
   }
+  absl::StrAppend(&operation, ErrorResponse("401", "Unauthenticated"));
+  if (!is_public)
+    absl::StrAppend(&operation, ErrorResponse("403", "Forbidden"));
+  absl::StrAppend(
+      &operation, ErrorResponse("429", "TooManyRequests"),
+      R"(,"default":{"description":"Another error","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}}})");
+  // A public route takes a token too (`{}` or a bearer): one that comes is
+  // checked.
+  absl::StrAppend(&operation, R"(,"security":)",
+                  is_public ? R"([{},{"bearer":[]}])" : R"([{"bearer":[]}])");
   absl::StrAppend(&operation, "}");
   return operation;
 }
@@ -237,7 +282,7 @@ std::string OpenApiDocument(const RouteTable& routes) {
       R"("servers":[{"url":"/"}],)", R"("paths":{)",
       absl::StrJoin(rendered, ","), "},",
       R"("components":{"securitySchemes":{"bearer":{"type":"http","scheme":"bearer","bearerFormat":"JWT"}},)",
-      R"("schemas":{)", schemas.Render(), "}}}");
+      kErrorResponses, R"(,"schemas":{)", schemas.Render(), "}}}");
 }
 
 }  // namespace chainsync::gateway
