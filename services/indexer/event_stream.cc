@@ -59,19 +59,15 @@ void EventStream::Listen() {
     } else if (!notification->has_value()) {
       continue;
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      generation_.fetch_add(1);
-    }
-    changed_.notify_all();
+    generation_.fetch_add(1);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (listener_on_change_) listener_on_change_();
   }
 }
 
-void EventStream::WaitForChange(uint64_t seen, absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  clock_.WaitFor(changed_, lock, timeout, [&] {
-    return generation_.load() != seen || stopping_.load();
-  });
+void EventStream::OnChange(std::function<void()> listener) {
+  std::lock_guard<std::mutex> lock(mu_);
+  listener_on_change_ = std::move(listener);
 }
 
 absl::StatusOr<std::vector<v1::Event>> EventStream::Read(uint64_t after,

@@ -7,7 +7,7 @@
 // connection per process wakes every subscriber when a commit publishes.
 
 #include <atomic>
-#include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -35,8 +35,9 @@ class EventStream {
 
   // generation changes whenever a commit may have published rows.
   uint64_t generation() const { return generation_.load(); }
-  // WaitForChange waits until generation() differs from `seen`, or timeout.
-  void WaitForChange(uint64_t seen, absl::Duration timeout);
+  // OnChange has `listener` called, on the listening thread, after each
+  // change of generation(); an empty function removes it.
+  void OnChange(std::function<void()> listener);
 
  private:
   EventStream(PgPool& pool, Clock& clock) : pool_(pool), clock_(clock) {}
@@ -49,7 +50,7 @@ class EventStream {
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::condition_variable changed_;
+  std::function<void()> listener_on_change_;
   std::thread thread_;
 };
 

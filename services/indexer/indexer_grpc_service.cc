@@ -1,12 +1,7 @@
 #include "services/indexer/indexer_grpc_service.h"
 
-#include <limits>
-
-#include "absl/cleanup/cleanup.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "libs/common/grpc_status.h"
-#include "libs/events/event_filter.h"
 
 namespace chainsync::indexer {
 namespace {
@@ -42,12 +37,6 @@ v1::ChainState StateOf(ChainState state) {
       break;
   }
   return v1::CHAIN_STATE_UNSPECIFIED;
-}
-
-metrics::Family<metrics::Counter>& StreamSent(metrics::Registry& registry) {
-  return registry.AddCounter("chainsync_indexer_stream_sent_total",
-                             "Events and removals sent to subscribers.",
-                             {"kind"});
 }
 
 }  // namespace
@@ -145,87 +134,13 @@ grpc::ServerUnaryReactor* IndexerGrpcService::ListContracts(
 IndexerGrpcService::IndexerGrpcService(Indexer& indexer, int max_subscribers,
                                        metrics::Registry& registry)
     : indexer_(indexer),
-      max_subscribers_(max_subscribers),
-      subscribers_(registry
-                       .AddGauge("chainsync_indexer_subscribers",
-                                 "Open Subscribe streams.", {})
-                       .WithLabels({})),
-      refused_streams_(registry
-                           .AddCounter("chainsync_indexer_subscribers_refused_"
-                                       "total",
-                                       "Subscribe streams refused: as many "
-                                       "were open as --max_subscribers.",
-                                       {})
-                           .WithLabels({})),
-      events_sent_(StreamSent(registry).WithLabels({"event"})),
-      removals_sent_(StreamSent(registry).WithLabels({"removal"})) {}
+      feed_(
+          indexer.stream(), [&indexer] { return indexer.status().indexed; },
+          {.max_streams = max_subscribers}, registry) {}
 
-grpc::Status IndexerGrpcService::Subscribe(
-    grpc::ServerContext* context, const v1::SubscribeRequest* request,
-    grpc::ServerWriter<v1::SubscribeResponse>* writer) {
-  constexpr int kPage = 500;
-  const v1::EventFilter& filter = request->filter();
-  if (absl::Status valid = events::ValidateFilter(filter); !valid.ok()) {
-    return ToGrpcStatus(valid);
-  }
-  if (open_streams_.fetch_add(1) >= max_subscribers_) {
-    open_streams_.fetch_sub(1);
-    refused_streams_.Increment();
-    return ToGrpcStatus(absl::ResourceExhaustedError(
-        absl::StrCat("too many Subscribe streams are open (", max_subscribers_,
-                     "); retry shortly")));
-  }
-  subscribers_.Increment();
-  const absl::Cleanup unsubscribed = [this] {
-    subscribers_.Decrement();
-    open_streams_.fetch_sub(1);
-  };
-  EventStream& stream = indexer_.stream();
-  uint64_t last = 0;
-  bool caught_up = false;
-  if (request->has_after_sequence()) {
-    if (request->after_sequence() >
-        static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return ToGrpcStatus(absl::InvalidArgumentError(
-          absl::StrCat("after_sequence: ", request->after_sequence(),
-                       " is beyond any sequence")));
-    }
-    last = request->after_sequence();
-  } else {
-    absl::StatusOr<uint64_t> latest = stream.Latest();
-    if (!latest.ok()) {
-      return ToGrpcStatus(latest.status(), RequestIdOf(*context));
-    }
-    last = *latest;
-  }
-  while (!context->IsCancelled()) {
-    const uint64_t generation = stream.generation();
-    absl::StatusOr<std::vector<v1::Event>> read = stream.Read(last, kPage);
-    if (!read.ok()) return ToGrpcStatus(read.status(), RequestIdOf(*context));
-    const uint64_t indexed = indexer_.status().indexed;
-    for (v1::Event& event : *read) {
-      last = event.sequence();
-      if (!events::Matches(filter, event)) continue;
-      const uint64_t block = event.position().block_number();
-      event.set_confirmations(indexed > block ? indexed - block : 0);
-      const bool removed = event.removed();
-      v1::SubscribeResponse message;
-      *message.mutable_event() = std::move(event);
-      if (!writer->Write(message))
-        return grpc::Status(grpc::StatusCode::CANCELLED, "gone");
-      (removed ? removals_sent_ : events_sent_).Increment();
-    }
-    if (read->size() == kPage) continue;
-    if (!caught_up) {
-      v1::SubscribeResponse message;
-      message.mutable_caught_up()->set_last_sequence(last);
-      if (!writer->Write(message))
-        return grpc::Status(grpc::StatusCode::CANCELLED, "gone");
-      caught_up = true;
-    }
-    stream.WaitForChange(generation, absl::Seconds(1));
-  }
-  return grpc::Status::OK;
+grpc::ServerWriteReactor<v1::SubscribeResponse>* IndexerGrpcService::Subscribe(
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+  return feed_.Open(context, *request);
 }
 
 }  // namespace chainsync::indexer

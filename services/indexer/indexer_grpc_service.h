@@ -1,31 +1,22 @@
 #pragma once
 
-#include <atomic>
-
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
 #include "services/indexer/indexer.h"
+#include "services/indexer/subscribe_feed.h"
 
 namespace chainsync::indexer {
 
 // IndexerGrpcService answers the indexer's RPCs from the indexer's state,
 // queries and event stream.
-// The unary RPCs answer on gRPC's callback threads. The synchronous server
-// hands each call to a thread of its own, and on two cores the switching
-// cost a fifth of the REST throughput of cache misses (bench/RESULTS.md).
-// Subscribe, a long-lived stream that waits for commits, keeps a thread of
-// its own.
-using IndexerServiceBase = v1::IndexerService::WithCallbackMethod_GetSyncStatus<
-    v1::IndexerService::WithCallbackMethod_GetBalances<
-        v1::IndexerService::WithCallbackMethod_ListActivity<
-            v1::IndexerService::WithCallbackMethod_ListEvents<
-                v1::IndexerService::WithCallbackMethod_ListEmergencyBurns<
-                    v1::IndexerService::WithCallbackMethod_ListContracts<
-                        v1::IndexerService::Service>>>>>>;
-
-class IndexerGrpcService final : public IndexerServiceBase {
+// Every RPC answers on gRPC's callback threads. The synchronous server
+// hands each call to a thread of its own: on two cores the switching cost a
+// fifth of the REST throughput of cache misses (bench/RESULTS.md), and each
+// open Subscribe stream held a thread. Subscribe streams are served by the
+// SubscribeFeed.
+class IndexerGrpcService final : public v1::IndexerService::CallbackService {
  public:
   // At most `max_subscribers` Subscribe streams are open at once; one more
-  // is RESOURCE_EXHAUSTED (each stream holds a thread of the server's).
+  // is RESOURCE_EXHAUSTED.
   IndexerGrpcService(Indexer& indexer, int max_subscribers,
                      metrics::Registry& registry = metrics::DefaultRegistry());
 
@@ -53,18 +44,13 @@ class IndexerGrpcService final : public IndexerServiceBase {
       grpc::CallbackServerContext* context,
       const v1::ListContractsRequest* request,
       v1::ListContractsResponse* response) override;
-  grpc::Status Subscribe(
-      grpc::ServerContext* context, const v1::SubscribeRequest* request,
-      grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
+  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request) override;
 
  private:
   Indexer& indexer_;
-  const int max_subscribers_;
-  std::atomic<int> open_streams_{0};
-  metrics::Gauge& subscribers_;
-  metrics::Counter& refused_streams_;
-  metrics::Counter& events_sent_;
-  metrics::Counter& removals_sent_;
+  SubscribeFeed feed_;
 };
 
 }  // namespace chainsync::indexer
