@@ -12,7 +12,7 @@ apt_packages=(
   libabsl-dev libre2-dev catch2 libboost1.81-dev libcurl4-openssl-dev
   libsimdjson-dev libsecp256k1-dev libssl-dev libpq-dev
   postgresql-15 postgresql-client-15 prometheus wrk
-  curl procps iproute2 python3
+  curl procps iproute2 python3 openssl
 )
 # Node.js may come from elsewhere (NodeSource bundles npm and conflicts with
 # Debian's npm package): Debian's packages only when the commands are missing.

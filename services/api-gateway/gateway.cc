@@ -158,7 +158,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
   for (const auto& [service, address] : gateway->options_.backends) {
     BackendCall backend;
     backend.channel = grpc::CreateCustomChannel(
-        address, grpc::InsecureChannelCredentials(), channel_arguments);
+        address, gateway->options_.backend_credentials, channel_arguments);
     backend.stub = std::make_unique<grpc::GenericStub>(backend.channel);
     // Connect now, so that the first /readyz knows whether it can.
     backend.channel->GetState(/*try_to_connect=*/true);

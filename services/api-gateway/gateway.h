@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "grpcpp/security/credentials.h"
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/http_server.h"
 #include "libs/common/server/readiness.h"
@@ -29,6 +30,9 @@ struct GatewayOptions {
   // gRPC addresses ("host:port") by service full name, for example
   // "chainsync.indexer.v1.IndexerService".
   std::map<std::string, std::string> backends;
+  // How the gateway dials them: its certificate under mutual TLS.
+  std::shared_ptr<grpc::ChannelCredentials> backend_credentials =
+      grpc::InsecureChannelCredentials();
   // The deadline of each backend call.
   absl::Duration request_timeout = absl::Seconds(10);
   // Verifies bearer tokens; without one, only public routes are served.

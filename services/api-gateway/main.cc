@@ -104,6 +104,8 @@ int main(int argc, char** argv) {
                          absl::GetFlag(FLAGS_oracle_address)},
                         {reconciler::v1::ReconcilerService::service_full_name(),
                          absl::GetFlag(FLAGS_reconciler_address)}},
+           .backend_credentials = ChannelCredentials(
+               ValueOrExit(MutualTlsFromFlags(), "configuration")),
            .request_timeout = absl::GetFlag(FLAGS_request_timeout),
            .verifier =
                ValueOrExit(gateway::VerifierFromFlags(), "configuration"),

@@ -45,6 +45,9 @@ absl::StatusOr<ServiceHostOptions> BackendHostOptionsFromFlags(
   options->grpc.emplace();
   options->grpc->host = options->http.host;
   options->grpc->port = grpc_port;
+  absl::StatusOr<std::optional<MutualTls>> tls = MutualTlsFromFlags();
+  if (!tls.ok()) return tls.status();
+  options->grpc->tls = *std::move(tls);
   options->http.port = admin_port;
   return options;
 }

@@ -74,8 +74,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::ServerBuilder builder;
   const std::string address = absl::StrCat(options.host, ":", options.port);
   int selected_port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(address, ServerCredentials(options.tls),
                            &selected_port);
+
   for (const NamedService& named : services) {
     builder.RegisterService(named.service.get());
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "libs/common/metrics/registry.h"
+#include "libs/common/server/mutual_tls.h"
 #include "libs/common/server/readiness.h"
 
 namespace chainsync {
@@ -25,6 +27,9 @@ struct GrpcServerOptions {
   absl::Duration keepalive_timeout = absl::Seconds(10);
   // The most frequent client keepalive ping accepted.
   absl::Duration min_client_ping_interval = absl::Seconds(10);
+  // Callers must present a certificate the CA signed (and be allowed);
+  // absent, plaintext.
+  std::optional<MutualTls> tls;
 };
 
 // NamedService is a gRPC service with its full name (for example

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/logging/grpc_log.h"
@@ -19,6 +20,19 @@ ABSL_FLAG(std::string, listen_host, "0.0.0.0",
           "Address the servers listen on.");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "How long calls in flight may take to finish after SIGTERM.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate (chain) this process presents to the services it "
+          "serves and calls; with --tls_key_file and --tls_ca_file, gRPC "
+          "between the services is mutual TLS. Unset: plaintext.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file.");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM certificates of the CA that signs every service's "
+          "certificate: callers and servers are verified against it.");
+ABSL_FLAG(std::vector<std::string>, tls_allowed_peers, {},
+          "Backends: the callers admitted, by a DNS or URI subject "
+          "alternative name of their certificate (a trailing * matches any "
+          "suffix), comma-separated; others are PERMISSION_DENIED. Empty: "
+          "every caller the CA signed.");
 
 namespace chainsync {
 
@@ -98,6 +112,34 @@ absl::StatusOr<ServiceHostOptions> ServiceHostOptionsFromFlags(
                        "must not be negative");
   }
   return options;
+}
+
+absl::StatusOr<std::optional<MutualTls>> MutualTlsFromFlags() {
+  MutualTls tls{.cert_file = absl::GetFlag(FLAGS_tls_cert_file),
+                .key_file = absl::GetFlag(FLAGS_tls_key_file),
+                .ca_file = absl::GetFlag(FLAGS_tls_ca_file),
+                .allowed_peers = absl::GetFlag(FLAGS_tls_allowed_peers)};
+  const int set =
+      !tls.cert_file.empty() + !tls.key_file.empty() + !tls.ca_file.empty();
+  if (set == 0) {
+    if (!tls.allowed_peers.empty()) {
+      return InvalidFlag("tls_allowed_peers",
+                         absl::StrJoin(tls.allowed_peers, ","),
+                         "needs --tls_cert_file, --tls_key_file and "
+                         "--tls_ca_file: peers are known by their "
+                         "certificates");
+    }
+    return std::nullopt;
+  }
+  if (set < 3) {
+    return absl::InvalidArgumentError(
+        "invalid TLS configuration: --tls_cert_file, --tls_key_file and "
+        "--tls_ca_file are set together or not at all");
+  }
+  if (absl::Status valid = CheckMutualTls(tls); !valid.ok()) {
+    return valid;
+  }
+  return tls;
 }
 
 ServiceHost::ServiceHost(ServiceHostOptions options)

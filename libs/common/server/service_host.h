@@ -18,6 +18,7 @@
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/grpc_server.h"
 #include "libs/common/server/http_server.h"
+#include "libs/common/server/mutual_tls.h"
 #include "libs/common/server/readiness.h"
 
 namespace chainsync {
@@ -57,6 +58,11 @@ struct ServiceHostOptions {
 // (--listen_host, --drain_timeout); ports are the caller's.
 absl::StatusOr<ServiceHostOptions> ServiceHostOptionsFromFlags(
     absl::string_view service);
+
+// MutualTlsFromFlags reads --tls_cert_file, --tls_key_file, --tls_ca_file
+// (all or none; none is plaintext) and --tls_allowed_peers, and checks the
+// files.
+absl::StatusOr<std::optional<MutualTls>> MutualTlsFromFlags();
 
 class ServiceHost {
  public:
