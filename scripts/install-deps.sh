@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything chainsync needs on a fresh Debian 12 machine: the build
-# toolchain and libraries from apt, and the npm tools (anvil, solc, the OpenAPI linter, ws) into the
-# project's own node_modules. Safe to run again; it only adds what is missing.
+# toolchain and libraries from apt, and the npm tools (anvil, solc, the
+# OpenAPI linter, ws, mempool.js) into the project's own node_modules. Safe to
+# run again; it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

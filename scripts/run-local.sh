@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs, builds and runs the whole chainsync suite locally on its embedded
-# default: a private Postgres cluster and an anvil chain in .local/, and the
-# four services on fixed ports (override with the variables below). Ctrl-C
+# default: a private Postgres cluster, an anvil chain and the Bitcoin API
+# simulator in .local/, and the four services on fixed ports (override with the variables below). Ctrl-C
 # stops everything and removes the environment.
 #
 #   INDEXER_GRPC_PORT=50051 INDEXER_ADMIN_PORT=9101
 #   ORACLE_GRPC_PORT=50052  ORACLE_ADMIN_PORT=9102
 #   RECONCILER_GRPC_PORT=50053 RECONCILER_ADMIN_PORT=9103
 #   GATEWAY_HTTP_PORT=8080     GATEWAY_ADMIN_PORT=9100
+#   BTCSIM_HTTP_PORT=8094 (the Bitcoin API simulator the oracle reads)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -15,7 +16,7 @@ root=$(pwd)
 scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target chainsync-indexer chainsync-oracle chainsync-reconciler \
-  chainsync-gateway chainsync-deploy chainsync-token
+  chainsync-gateway chainsync-deploy chainsync-token chainsync-btcsim
 
 env_dir="$root/.local/env"
 log_dir="$root/.local/logs"
@@ -56,25 +57,26 @@ trap 'stop_all; exit 0' INT TERM
 start() { # name, binary, flags...
   local name=$1 binary=$2
   shift 2
-  "$root/build/services/$binary" --listen_host=127.0.0.1 "$@" 2>"$log_dir/$name.log" &
+  "$root/build/$binary" --listen_host=127.0.0.1 "$@" 2>"$log_dir/$name.log" &
   pids+=($!)
 }
-start indexer indexer/chainsync-indexer \
+start btcsim tools/btcsim/chainsync-btcsim --http_port="${BTCSIM_HTTP_PORT:-8094}"
+start indexer services/indexer/chainsync-indexer \
   --grpc_port="${INDEXER_GRPC_PORT:-50051}" --admin_port="${INDEXER_ADMIN_PORT:-9101}" \
   --deployment_config="$env_dir/deployment.json" --rpc_url="$CHAINSYNC_RPC_URL" \
   --confirmations=2
-start oracle oracle/chainsync-oracle \
+start oracle services/oracle/chainsync-oracle \
   --grpc_port="${ORACLE_GRPC_PORT:-50052}" --admin_port="${ORACLE_ADMIN_PORT:-9102}"
-start reconciler reconciler/chainsync-reconciler \
+start reconciler services/reconciler/chainsync-reconciler \
   --grpc_port="${RECONCILER_GRPC_PORT:-50053}" --admin_port="${RECONCILER_ADMIN_PORT:-9103}"
-start gateway api-gateway/chainsync-gateway --http_port="${GATEWAY_HTTP_PORT:-8080}" \
+start gateway services/api-gateway/chainsync-gateway --http_port="${GATEWAY_HTTP_PORT:-8080}" \
   --admin_port="${GATEWAY_ADMIN_PORT:-9100}" \
   --indexer_address="127.0.0.1:${INDEXER_GRPC_PORT:-50051}" \
   --oracle_address="127.0.0.1:${ORACLE_GRPC_PORT:-50052}" \
   --reconciler_address="127.0.0.1:${RECONCILER_GRPC_PORT:-50053}"
 
 # Each service logs "ready" once it serves with its schema up to date.
-for name in indexer oracle reconciler gateway; do
+for name in btcsim indexer oracle reconciler gateway; do
   for _ in $(seq 1 300); do
     grep -q '"message":"ready"' "$log_dir/$name.log" 2>/dev/null && break
     if ! kill -0 "${pids[@]}" 2>/dev/null; then
@@ -98,6 +100,8 @@ chainsync is running (Ctrl-C stops everything):
 
   Postgres    ${CHAINSYNC_DATABASE_URL}
   anvil       ${CHAINSYNC_RPC_URL} (chain id ${CHAINSYNC_CHAIN_ID}), WebSocket ${CHAINSYNC_RPC_URL/http/ws}
+  bitcoin     http://127.0.0.1:${BTCSIM_HTTP_PORT:-8094}/regtest/api (Esplora; /api mainnet, /testnet/api),
+              control: curl -d '{"address":"bcrt1...","sats":100000}' http://127.0.0.1:${BTCSIM_HTTP_PORT:-8094}/sim/regtest/fund
   contracts   $env_dir/deployment.json (the reference protocol; oracle key in $env_dir/oracle.key)
   logs        $log_dir/<service>.log (JSON lines)
   tokens      CHAINSYNC_JWT_SECRET_FILE=$env_dir/jwt.secret \\

@@ -180,4 +180,29 @@ std::string P2wpkhAddress(absl::Span<const uint8_t> compressed_key,
   return EncodeSegwit(HrpOf(network), 0, crypto::Hash160(compressed_key));
 }
 
+std::optional<std::string> AddressOfScript(absl::Span<const uint8_t> script,
+                                           Network network) {
+  const size_t n = script.size();
+  const uint8_t test = network != Network::kMainnet;
+  if (n == 25 && script[0] == 0x76 && script[1] == 0xa9 && script[2] == 20 &&
+      script[23] == 0x88 && script[24] == 0xac) {
+    Bytes payload = {test ? kTestP2pkh : kMainnetP2pkh};
+    payload.insert(payload.end(), script.begin() + 3, script.begin() + 23);
+    return Base58CheckEncode(payload);
+  }
+  if (n == 23 && script[0] == 0xa9 && script[1] == 20 && script[22] == 0x87) {
+    Bytes payload = {test ? kTestP2sh : kMainnetP2sh};
+    payload.insert(payload.end(), script.begin() + 2, script.begin() + 22);
+    return Base58CheckEncode(payload);
+  }
+  // Witness programs: OP_0 or OP_1..OP_16, then a push of 2 to 40 bytes.
+  if (n >= 4 && n <= 42 &&
+      (script[0] == 0x00 || (script[0] >= 0x51 && script[0] <= 0x60)) &&
+      script[1] == n - 2) {
+    const int version = script[0] == 0x00 ? 0 : script[0] - 0x50;
+    return EncodeSegwit(HrpOf(network), version, script.subspan(2));
+  }
+  return std::nullopt;
+}
+
 }  // namespace chainsync::bitcoin

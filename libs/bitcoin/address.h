@@ -43,4 +43,9 @@ std::string P2shP2wpkhAddress(absl::Span<const uint8_t> compressed_key,
 std::string P2wpkhAddress(absl::Span<const uint8_t> compressed_key,
                           Network network);
 
+// AddressOfScript is the address an output script pays on `network`, or
+// none for a script no address stands for (OP_RETURN, bare multisig).
+std::optional<std::string> AddressOfScript(absl::Span<const uint8_t> script,
+                                           Network network);
+
 }  // namespace chainsync::bitcoin

@@ -4,31 +4,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "libs/bitcoin/transaction.h"
 #include "libs/crypto/hashes.h"
 
 namespace chainsync::bitcoin {
 namespace {
 
 constexpr uint8_t kSighashAll = 0x01;
-
-void AppendVarint(Bytes* out, uint64_t value) {
-  const auto append_le = [out](uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i)
-      out->push_back(static_cast<uint8_t>(v >> (8 * i)));
-  };
-  if (value < 0xfd) {
-    out->push_back(static_cast<uint8_t>(value));
-  } else if (value <= 0xffff) {
-    out->push_back(0xfd);
-    append_le(value, 2);
-  } else if (value <= 0xffffffff) {
-    out->push_back(0xfe);
-    append_le(value, 4);
-  } else {
-    out->push_back(0xff);
-    append_le(value, 8);
-  }
-}
 
 void Append(Bytes* out, absl::Span<const uint8_t> bytes) {
   out->insert(out->end(), bytes.begin(), bytes.end());

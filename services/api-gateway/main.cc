@@ -9,7 +9,6 @@
 #include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/config/secret.h"
-#include "libs/common/metrics/registry.h"
 #include "libs/common/server/service_host.h"
 #include "services/api-gateway/gateway.h"
 #include "services/api-gateway/gateway_options.h"
@@ -117,14 +116,10 @@ int main(int argc, char** argv) {
            .cache_entries =
                ValueOrExit(gateway::CacheEntriesFromFlags(), "configuration")}),
       "routes");
-  HttpRouter router;
-  router.SetFallback([api](HttpRequest request, HttpReply reply) {
-    api->Handle(std::move(request), std::move(reply));
-  });
-  std::unique_ptr<ServiceHost> host =
-      ValueOrExit(ServiceHost::Start(std::move(options), {}, std::move(router),
-                                     metrics::DefaultRegistry()),
-                  "servers");
+  std::unique_ptr<ServiceHost> host = StartHttpHost(
+      std::move(options), [api](HttpRequest request, HttpReply reply) {
+        api->Handle(std::move(request), std::move(reply));
+      });
   host->readiness().SetDependencyProbe([api] { return api->BackendStates(); });
   host->readiness().Set(true);
   host->WaitForShutdownSignal();

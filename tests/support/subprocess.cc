@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "simdjson.h"
 
 extern char** environ;
 
@@ -140,6 +141,25 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
+}
+
+std::optional<ServingPorts> WaitForServing(Subprocess& process,
+                                           absl::Duration timeout) {
+  const std::optional<std::string> line =
+      process.WaitForLine(R"("message":"serving")", timeout);
+  if (!line.has_value()) return std::nullopt;
+  simdjson::dom::parser parser;
+  simdjson::dom::object fields;
+  if (parser.parse(*line).get(fields) != simdjson::SUCCESS) return std::nullopt;
+  const auto port = [&](const char* name) {
+    int64_t value = 0;
+    return fields[name].get(value) == simdjson::SUCCESS
+               ? static_cast<int>(value)
+               : 0;
+  };
+  return ServingPorts{.grpc = port("grpc_port"),
+                      .http = port("http_port"),
+                      .admin = port("admin_port")};
 }
 
 }  // namespace chainsync::testing

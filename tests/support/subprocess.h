@@ -52,4 +52,17 @@ class Subprocess {
   std::vector<std::string> lines_;
 };
 
+// ServingPorts are the ports a chainsync binary names in its "serving" log
+// line; 0 for a server it does not run.
+struct ServingPorts {
+  int grpc = 0;
+  int http = 0;
+  int admin = 0;
+};
+
+// WaitForServing reads a chainsync binary's lines until its "serving" line;
+// nullopt when none comes within `timeout`.
+std::optional<ServingPorts> WaitForServing(
+    Subprocess& process, absl::Duration timeout = absl::Seconds(30));
+
 }  // namespace chainsync::testing

@@ -142,6 +142,16 @@ absl::StatusOr<std::optional<MutualTls>> MutualTlsFromFlags() {
   return tls;
 }
 
+std::unique_ptr<ServiceHost> StartHttpHost(ServiceHostOptions options,
+                                           HttpHandler handler) {
+  HttpRouter router;
+  router.SetFallback(std::move(handler));
+  return ValueOrExit(
+      ServiceHost::Start(std::move(options), {}, std::move(router),
+                         metrics::DefaultRegistry()),
+      "servers");
+}
+
 ServiceHost::ServiceHost(ServiceHostOptions options)
     : options_(std::move(options)) {}
 

@@ -64,6 +64,13 @@ absl::StatusOr<ServiceHostOptions> ServiceHostOptionsFromFlags(
 // files.
 absl::StatusOr<std::optional<MutualTls>> MutualTlsFromFlags();
 
+class ServiceHost;
+
+// StartHttpHost starts a host without gRPC whose HTTP server sends every
+// request but the admin routes to `handler`, or exits as ValueOrExit does.
+std::unique_ptr<ServiceHost> StartHttpHost(ServiceHostOptions options,
+                                           HttpHandler handler);
+
 class ServiceHost {
  public:
   // Start starts the servers, with the admin endpoints added to `router`

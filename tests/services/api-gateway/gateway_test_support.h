@@ -94,14 +94,10 @@ class GatewayProcess {
         argv, {{"CHAINSYNC_JWT_SECRET", kJwtSecret}});
     if (!process.ok()) std::abort();
     process_ = *std::move(process);
-    const auto serving =
-        process_->WaitForLine(R"("message":"serving")", absl::Seconds(30));
+    const auto serving = testing::WaitForServing(*process_);
     if (!serving.has_value()) std::abort();
-    simdjson::dom::parser parser;
-    port_ = static_cast<int>(
-        parser.parse(*serving)["http_port"].get_int64().value());
-    admin_port_ = static_cast<int>(
-        parser.parse(*serving)["admin_port"].get_int64().value());
+    port_ = serving->http;
+    admin_port_ = serving->admin;
     client_ = *HttpClient::Create(
         {.retry = {.max_attempts = 1}, .name = "gateway_test"});
   }

@@ -188,14 +188,11 @@ inline bool WaitForIndexed(testing::Subprocess& indexer,
 // GrpcPortWhenReady waits until a service binary is ready and returns its
 // gRPC port.
 inline int GrpcPortWhenReady(testing::Subprocess& process) {
-  const auto serving =
-      process.WaitForLine(R"("message":"serving")", absl::Seconds(30));
+  const auto serving = testing::WaitForServing(process);
   REQUIRE(serving.has_value());
   REQUIRE(process.WaitForLine(R"("message":"ready")", absl::Seconds(30))
               .has_value());
-  simdjson::dom::parser parser;
-  return static_cast<int>(
-      parser.parse(*serving)["grpc_port"].get_int64().value());
+  return serving->grpc;
 }
 
 // StartIndexer runs the indexer binary on a database and an RPC endpoint.
