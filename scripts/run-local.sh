@@ -35,6 +35,11 @@ chmod 600 "$env_dir/oracle.key"
   --output="$env_dir/deployment.json" 2>"$log_dir/deploy.log" \
   || { echo "deploying the contracts failed:" >&2; tail -n 3 "$log_dir/deploy.log" >&2; exit 1; }
 
+# The key the oracle seals labels and e-mails with.
+echo "local:$(python3 -c 'import secrets; print(secrets.token_hex(32))')" >"$env_dir/profile.keys"
+chmod 600 "$env_dir/profile.keys"
+export CHAINSYNC_PROFILE_KEYS_FILE="$env_dir/profile.keys"
+
 # The gateway's token secret; chainsync-token signs with the same file.
 python3 -c 'import secrets; print(secrets.token_hex(32))' >"$env_dir/jwt.secret"
 chmod 600 "$env_dir/jwt.secret"
@@ -66,7 +71,8 @@ start indexer services/indexer/chainsync-indexer \
   --deployment_config="$env_dir/deployment.json" --rpc_url="$CHAINSYNC_RPC_URL" \
   --confirmations=2
 start oracle services/oracle/chainsync-oracle \
-  --grpc_port="${ORACLE_GRPC_PORT:-50052}" --admin_port="${ORACLE_ADMIN_PORT:-9102}"
+  --grpc_port="${ORACLE_GRPC_PORT:-50052}" --admin_port="${ORACLE_ADMIN_PORT:-9102}" \
+  --bitcoin_network=regtest
 start reconciler services/reconciler/chainsync-reconciler \
   --grpc_port="${RECONCILER_GRPC_PORT:-50053}" --admin_port="${RECONCILER_ADMIN_PORT:-9103}"
 start gateway services/api-gateway/chainsync-gateway --http_port="${GATEWAY_HTTP_PORT:-8080}" \

@@ -46,4 +46,12 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
                       status.error_message());
 }
 
+grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
+                                const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status.ok() ? grpc::Status::OK
+                              : ToGrpcStatus(status, RequestIdOf(*context)));
+  return reactor;
+}
+
 }  // namespace chainsync

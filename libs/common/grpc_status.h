@@ -3,8 +3,10 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
 #include "grpcpp/support/status.h"
 
 namespace chainsync {
@@ -28,5 +30,20 @@ std::string RequestIdOf(const grpc::ServerContextBase& context);
 
 // FromGrpcStatus converts the status of a gRPC call made by chainsync.
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// Reply ends a unary callback call with `status`, mapped as ToGrpcStatus
+// does under the call's request id.
+grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
+                                const absl::Status& status);
+
+// Reply ends a unary callback call with `result`: its value moved into
+// `response`, or its error.
+template <typename Response>
+grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
+                                absl::StatusOr<Response> result,
+                                Response* response) {
+  if (result.ok()) *response = *std::move(result);
+  return Reply(context, result.status());
+}
 
 }  // namespace chainsync

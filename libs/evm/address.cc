@@ -12,6 +12,9 @@ namespace chainsync::evm {
 
 absl::StatusOr<Address> Address::Parse(absl::string_view text,
                                        absl::string_view field) {
+  if (text.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+  }
   if (text.size() != 42 || text[0] != '0' ||
       (text[1] != 'x' && text[1] != 'X')) {
     return absl::InvalidArgumentError(

@@ -16,7 +16,8 @@ class Address {
 
   // Parse reads "0x" and 40 hex digits. All-lower or all-upper digits are
   // accepted as they are; mixed case must be a valid EIP-55 checksum, so a
-  // mistyped address is caught. Errors name `field` and the problem.
+  // mistyped address is caught. Errors name `field` and the problem (an
+  // empty one: "<field> is required").
   static absl::StatusOr<Address> Parse(absl::string_view text,
                                        absl::string_view field = "address");
 

@@ -96,21 +96,6 @@ bool IsIdentifier(absl::string_view name) {
   });
 }
 
-absl::StatusOr<evm::Address> Account(absl::string_view text,
-                                     absl::string_view field) {
-  if (text.empty())
-    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  return evm::Address::Parse(text, field);
-}
-
-absl::StatusOr<int> PageSize(int32_t requested, int fallback, int maximum) {
-  if (requested < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size must not be negative, got ", requested));
-  }
-  return requested == 0 ? fallback : std::min<int>(requested, maximum);
-}
-
 int64_t Int(const PgResult& rows, int row, int column) {
   return rows.IsNull(row, column) ? 0 : *rows.GetInt64(row, column);
 }
@@ -173,7 +158,8 @@ v1::Direction DirectionOf(absl::string_view direction) {
 
 absl::StatusOr<v1::GetBalancesResponse> IndexQueries::GetBalances(
     const v1::GetBalancesRequest& request) {
-  absl::StatusOr<evm::Address> account = Account(request.address(), "address");
+  absl::StatusOr<evm::Address> account =
+      evm::Address::Parse(request.address(), "address");
   if (!account.ok()) return account.status();
   PgParams params;
   params.Add(chain_id_).Add(account->ToLowerHex().substr(2));
@@ -218,7 +204,8 @@ absl::StatusOr<v1::GetBalancesResponse> IndexQueries::GetBalances(
 
 absl::StatusOr<v1::ListActivityResponse> IndexQueries::ListActivity(
     const v1::ListActivityRequest& request) {
-  absl::StatusOr<evm::Address> account = Account(request.address(), "address");
+  absl::StatusOr<evm::Address> account =
+      evm::Address::Parse(request.address(), "address");
   if (!account.ok()) return account.status();
   absl::StatusOr<int> size = PageSize(request.page_size(), 50, 500);
   if (!size.ok()) return size.status();
@@ -363,7 +350,8 @@ absl::StatusOr<v1::ListEventsResponse> IndexQueries::ListEvents(
 
 absl::StatusOr<v1::ListEmergencyBurnsResponse> IndexQueries::ListEmergencyBurns(
     const v1::ListEmergencyBurnsRequest& request) {
-  absl::StatusOr<evm::Address> account = Account(request.address(), "address");
+  absl::StatusOr<evm::Address> account =
+      evm::Address::Parse(request.address(), "address");
   if (!account.ok()) return account.status();
   absl::StatusOr<int> size = PageSize(request.page_size(), 50, 500);
   if (!size.ok()) return size.status();

@@ -5,9 +5,9 @@
 // page tokens) so that a bad request is INVALID_ARGUMENT naming the field.
 
 #include "chainsync/indexer/v1/indexer.pb.h"
+#include "libs/common/api/page_tokens.h"
 #include "libs/common/postgres/pool.h"
 #include "services/indexer/contract_registry.h"
-#include "services/indexer/page_tokens.h"
 
 namespace chainsync::indexer {
 

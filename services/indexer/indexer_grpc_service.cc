@@ -6,23 +6,6 @@
 namespace chainsync::indexer {
 namespace {
 
-// Answer moves a query's result into the response, or maps its error.
-template <typename Response>
-grpc::Status Answer(const grpc::ServerContextBase& context,
-                    absl::StatusOr<Response> result, Response* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status(), RequestIdOf(context));
-  *response = *std::move(result);
-  return grpc::Status::OK;
-}
-
-// Finish ends a unary call with `status`.
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
-                                 const grpc::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
-}
-
 v1::ChainState StateOf(ChainState state) {
   switch (state) {
     case ChainState::kStandby:
@@ -46,7 +29,7 @@ grpc::ServerUnaryReactor* IndexerGrpcService::GetSyncStatus(
     const v1::GetSyncStatusRequest* request,
     v1::GetSyncStatusResponse* response) {
   if (request->chain_id() != 0 && request->chain_id() != indexer_.chain_id()) {
-    return Finish(context, grpc::Status::OK);
+    return Reply(context, absl::OkStatus());
   }
   const ChainStatus status = indexer_.status();
   v1::ChainSyncStatus* chain = response->add_chains();
@@ -84,41 +67,34 @@ grpc::ServerUnaryReactor* IndexerGrpcService::GetSyncStatus(
   }
   chain->mutable_update_time()->set_seconds(
       absl::ToUnixSeconds(indexer_.clock().Now()));
-  return Finish(context, grpc::Status::OK);
+  return Reply(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* IndexerGrpcService::GetBalances(
     grpc::CallbackServerContext* context, const v1::GetBalancesRequest* request,
     v1::GetBalancesResponse* response) {
-  return Finish(
-      context,
-      Answer(*context, indexer_.queries().GetBalances(*request), response));
+  return Reply(context, indexer_.queries().GetBalances(*request), response);
 }
 
 grpc::ServerUnaryReactor* IndexerGrpcService::ListActivity(
     grpc::CallbackServerContext* context,
     const v1::ListActivityRequest* request,
     v1::ListActivityResponse* response) {
-  return Finish(
-      context,
-      Answer(*context, indexer_.queries().ListActivity(*request), response));
+  return Reply(context, indexer_.queries().ListActivity(*request), response);
 }
 
 grpc::ServerUnaryReactor* IndexerGrpcService::ListEvents(
     grpc::CallbackServerContext* context, const v1::ListEventsRequest* request,
     v1::ListEventsResponse* response) {
-  return Finish(
-      context,
-      Answer(*context, indexer_.queries().ListEvents(*request), response));
+  return Reply(context, indexer_.queries().ListEvents(*request), response);
 }
 
 grpc::ServerUnaryReactor* IndexerGrpcService::ListEmergencyBurns(
     grpc::CallbackServerContext* context,
     const v1::ListEmergencyBurnsRequest* request,
     v1::ListEmergencyBurnsResponse* response) {
-  return Finish(
-      context, Answer(*context, indexer_.queries().ListEmergencyBurns(*request),
-                      response));
+  return Reply(context, indexer_.queries().ListEmergencyBurns(*request),
+               response);
 }
 
 grpc::ServerUnaryReactor* IndexerGrpcService::ListContracts(
@@ -128,7 +104,7 @@ grpc::ServerUnaryReactor* IndexerGrpcService::ListContracts(
   if (request->chain_id() == 0 || request->chain_id() == indexer_.chain_id()) {
     *response = indexer_.queries().ListContracts();
   }
-  return Finish(context, grpc::Status::OK);
+  return Reply(context, absl::OkStatus());
 }
 
 IndexerGrpcService::IndexerGrpcService(Indexer& indexer, int max_subscribers,

@@ -6,7 +6,7 @@
 #include "absl/status/statusor.h"
 #include "libs/common/config/secret.h"
 
-namespace chainsync::indexer {
+namespace chainsync {
 
 // PageTokens makes and reads the page tokens of the indexer's lists: the
 // keyset position of a page's last entry, opaque and signed (HMAC-SHA256),
@@ -32,4 +32,8 @@ class PageTokens {
   Secret key_;
 };
 
-}  // namespace chainsync::indexer
+// PageSize is the size of a page a list request asks for: `fallback` for
+// 0, at most `maximum`; a negative one is INVALID_ARGUMENT.
+absl::StatusOr<int> PageSize(int32_t requested, int fallback, int maximum);
+
+}  // namespace chainsync

@@ -1,15 +1,18 @@
-#include "services/indexer/page_tokens.h"
+#include "libs/common/api/page_tokens.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
-namespace chainsync::indexer {
+namespace chainsync {
 namespace {
 
 // Bytes of the MAC a token carries: 128 bits.
@@ -57,4 +60,12 @@ absl::StatusOr<std::vector<std::string>> PageTokens::Decode(
   return fields;
 }
 
-}  // namespace chainsync::indexer
+absl::StatusOr<int> PageSize(int32_t requested, int fallback, int maximum) {
+  if (requested < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size must not be negative, got ", requested));
+  }
+  return requested == 0 ? fallback : std::min<int>(requested, maximum);
+}
+
+}  // namespace chainsync

@@ -1,11 +1,11 @@
 // Page tokens: opaque, and good only when this key signed them.
-#include "services/indexer/page_tokens.h"
+#include "libs/common/api/page_tokens.h"
 
 #include <catch2/catch.hpp>
 
 #include "absl/strings/escaping.h"
 
-namespace chainsync::indexer {
+namespace chainsync {
 namespace {
 
 TEST_CASE("a page token carries its fields, signed", "[page_tokens]") {
@@ -41,4 +41,4 @@ TEST_CASE("a crafted or foreign page token is refused", "[page_tokens]") {
 }
 
 }  // namespace
-}  // namespace chainsync::indexer
+}  // namespace chainsync
