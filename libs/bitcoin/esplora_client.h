@@ -3,10 +3,16 @@
 // A client for Esplora's HTTP API (Blockstream's and mempool.space's
 // explorers, or a self-hosted instance): address balances, UTXOs,
 // transactions and the tip. Public instances answer 429 without
-// Retry-After; the common HTTP client backs off with jitter.
+// Retry-After; the common HTTP client backs off with jitter, honouring it
+// when given. Several instances may be named: a request one of them fails
+// goes to the next. The client bounds the requests in flight and their rate,
+// so that a sweep over many addresses stays within a public API's limits.
 
+#include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "libs/bitcoin/address.h"
 #include "libs/common/http/http_client.h"
+#include "libs/common/token_bucket.h"
 
 namespace simdjson::dom {
 class element;
@@ -22,8 +29,17 @@ class element;
 namespace chainsync::bitcoin {
 
 struct EsploraOptions {
-  // Base URL of the API, for example https://blockstream.info/api.
-  std::string base_url;
+  // Base URLs of the API in order of preference, for example
+  // https://mempool.space/api and https://blockstream.info/api. A request
+  // that one cannot answer (unreachable, 5xx, still 429 after the retries)
+  // is sent to the next; the one that answered is tried first from then on.
+  std::vector<std::string> base_urls;
+  // Requests in flight at once, from all threads.
+  int max_concurrency = 8;
+  // Requests a second at most, in bursts of up to rate_burst; 0 for no
+  // limit.
+  double rate_per_second = 0;
+  double rate_burst = 10;
   absl::Duration timeout = absl::Seconds(10);
   RetryPolicy retry = {.max_attempts = 6,
                        .backoff = {.initial_delay = absl::Milliseconds(200),
@@ -78,8 +94,8 @@ class EsploraClient {
 
   // Errors: INVALID_ARGUMENT when the API refuses the address (400),
   // NOT_FOUND for an unknown transaction, RESOURCE_EXHAUSTED when 429s
-  // outlast the retries, UNAVAILABLE when the API fails or answers what is
-  // not Esplora's JSON; each names the request.
+  // outlast the retries, UNAVAILABLE when every instance fails or answers
+  // what is not Esplora's JSON; each names the request.
   absl::StatusOr<AddressStats> GetAddressStats(const Address& address);
   absl::StatusOr<std::vector<Utxo>> GetUtxos(const Address& address);
   // GetChainTransactions returns one page (25) of confirmed transactions,
@@ -91,19 +107,37 @@ class EsploraClient {
       absl::string_view txid);
 
  private:
-  EsploraClient(EsploraOptions options, std::unique_ptr<HttpClient> http)
-      : options_(std::move(options)), http_(std::move(http)) {}
+  EsploraClient(EsploraOptions options, std::unique_ptr<HttpClient> http);
 
-  // Get fetches `path` and returns the body of a 200 answer.
-  absl::StatusOr<std::string> Get(const std::string& path);
+  // Get fetches `path` and returns the body of a 200 answer; `endpoint`
+  // names the route in the metrics.
+  absl::StatusOr<std::string> Get(absl::string_view endpoint,
+                                  const std::string& path);
+  absl::StatusOr<std::string> GetFrom(const std::string& base_url,
+                                      const std::string& path);
   // GetEach fetches `path`, which must answer a JSON array, and hands each
   // element to `visit`.
   absl::Status GetEach(
-      const std::string& path,
+      absl::string_view endpoint, const std::string& path,
       const std::function<absl::Status(const simdjson::dom::element&)>& visit);
+  // Counted records the outcome of a call to `endpoint` and returns it.
+  template <typename T>
+  absl::StatusOr<T> Counted(absl::string_view endpoint,
+                            absl::StatusOr<T> result) {
+    Count(endpoint, result.status());
+    return result;
+  }
+  void Count(absl::string_view endpoint, const absl::Status& status);
 
   EsploraOptions options_;
   std::unique_ptr<HttpClient> http_;
+  std::optional<TokenBucket> bucket_;
+  std::mutex mu_;
+  std::condition_variable slot_freed_;
+  int in_flight_ = 0;
+  std::atomic<size_t> preferred_{0};
+  metrics::Family<metrics::Counter>& calls_;
+  metrics::Counter& failovers_;
 };
 
 }  // namespace chainsync::bitcoin

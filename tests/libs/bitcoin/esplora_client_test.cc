@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
+#include "absl/strings/match.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/http_test_server.h"
 
@@ -17,7 +19,7 @@ const std::string kTxid(64, 'a');
 std::unique_ptr<EsploraClient> ClientFor(const HttpServer& server,
                                          testing::FakeClock* clock) {
   auto client = EsploraClient::Create(
-      {.base_url = testing::UrlOf(server, "/api/"), .clock = clock});
+      {.base_urls = {testing::UrlOf(server, "/api/")}, .clock = clock});
   REQUIRE(client.ok());
   return *std::move(client);
 }
@@ -124,6 +126,75 @@ TEST_CASE("refusals and garbage name the request", "[esplora]") {
   REQUIRE(absl::IsUnavailable(garbage.status()));
   CHECK(std::string(garbage.status().message()) ==
         "esplora /blocks/tip/height: malformed answer: not a height");
+}
+
+TEST_CASE("a failing instance hands its requests to the next", "[esplora]") {
+  std::atomic<int> failing_calls{0};
+  HttpRouter failing;
+  failing.Handle("GET", "/api/blocks/tip/height",
+                 [&](HttpRequest, HttpReply reply) {
+                   ++failing_calls;
+                   std::move(reply).Send(HttpResponse::Text(503, "down"));
+                 });
+  HttpRouter healthy;
+  healthy.Handle("GET", "/api/blocks/tip/height",
+                 [](HttpRequest, HttpReply reply) {
+                   std::move(reply).Send(HttpResponse::Text(200, "42"));
+                 });
+  auto down = testing::StartHttpServer(std::move(failing));
+  auto up = testing::StartHttpServer(std::move(healthy));
+  testing::FakeClock clock;
+  metrics::Registry registry;
+  auto client =
+      *EsploraClient::Create({.base_urls = {testing::UrlOf(*down, "/api"),
+                                            testing::UrlOf(*up, "/api")},
+                              .retry = {.max_attempts = 2},
+                              .registry = &registry,
+                              .clock = &clock});
+  CHECK(*client->GetTipHeight() == 42);
+  CHECK(failing_calls == 2);
+  // The instance that answered is asked first from then on.
+  CHECK(*client->GetTipHeight() == 42);
+  CHECK(failing_calls == 2);
+  const std::string text = registry.Serialize();
+  CHECK(absl::StrContains(text, "chainsync_bitcoin_api_failovers_total 1"));
+  CHECK(absl::StrContains(
+      text,
+      R"(chainsync_bitcoin_api_calls_total{endpoint="tip",outcome="ok"} 2)"));
+}
+
+TEST_CASE("requests in flight and their rate are bounded", "[esplora]") {
+  std::atomic<int> in_flight{0};
+  std::atomic<int> most{0};
+  HttpRouter router;
+  router.Handle("GET", "/api/blocks/tip/height",
+                [&](HttpRequest, HttpReply reply) {
+                  const int now = ++in_flight;
+                  int seen = most.load();
+                  while (now > seen && !most.compare_exchange_weak(seen, now)) {
+                  }
+                  absl::SleepFor(absl::Milliseconds(20));
+                  --in_flight;
+                  std::move(reply).Send(HttpResponse::Text(200, "1"));
+                });
+  auto server = testing::StartHttpServer(std::move(router), {.threads = 8});
+  testing::FakeClock clock;
+  auto client =
+      *EsploraClient::Create({.base_urls = {testing::UrlOf(*server, "/api")},
+                              .max_concurrency = 2,
+                              .rate_per_second = 10,
+                              .rate_burst = 4,
+                              .clock = &clock});
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] { CHECK(client->GetTipHeight().ok()); });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(most <= 2);
+  // A burst of 4, then the rest at 10 a second: waits on the clock.
+  absl::Duration waited;
+  for (const absl::Duration sleep : clock.sleeps()) waited += sleep;
+  CHECK(waited >= absl::Milliseconds(390));
 }
 
 }  // namespace

@@ -182,7 +182,7 @@ TEST_CASE("a fault applies as often as asked, per route or everywhere",
 std::unique_ptr<bitcoin::EsploraClient> ClientOf(const std::string& base_url,
                                                  int attempts = 1) {
   return *bitcoin::EsploraClient::Create(
-      {.base_url = base_url,
+      {.base_urls = {base_url},
        .timeout = absl::Seconds(2),
        .retry = {.max_attempts = attempts,
                  .backoff = {.initial_delay = absl::Milliseconds(10),
