@@ -72,7 +72,8 @@ start indexer services/indexer/chainsync-indexer \
   --confirmations=2
 start oracle services/oracle/chainsync-oracle \
   --grpc_port="${ORACLE_GRPC_PORT:-50052}" --admin_port="${ORACLE_ADMIN_PORT:-9102}" \
-  --bitcoin_network=regtest
+  --bitcoin_network=regtest \
+  --bitcoin_api_url="http://127.0.0.1:${BTCSIM_HTTP_PORT:-8094}/regtest/api"
 start reconciler services/reconciler/chainsync-reconciler \
   --grpc_port="${RECONCILER_GRPC_PORT:-50053}" --admin_port="${RECONCILER_ADMIN_PORT:-9103}"
 start gateway services/api-gateway/chainsync-gateway --http_port="${GATEWAY_HTTP_PORT:-8080}" \

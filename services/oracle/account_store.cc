@@ -3,6 +3,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "libs/crypto/hashes.h"
+#include "services/oracle/sql_values.h"
 
 namespace chainsync::oracle {
 namespace {
@@ -12,7 +13,9 @@ constexpr char kAddressColumns[] =
     "bitcoin_address, encode(user_address, 'hex'), network, address_type, "
     "proof_kind, (extract(epoch FROM verified_at) * 1000000)::bigint, "
     "monitored, label_key_id, encode(label_nonce, 'hex'), "
-    "encode(label_ciphertext, 'hex'), registered_seq";
+    "encode(label_ciphertext, 'hex'), registered_seq, "
+    "coalesce(confirmed_sats, 0), coalesce(pending_sats, 0), "
+    "(extract(epoch FROM checked_at) * 1000000)::bigint";
 
 constexpr PgStatement kUseProof = {
     "oracle_use_proof",
@@ -31,14 +34,6 @@ constexpr PgStatement kEmail = {
     "SELECT email_key_id, encode(email_nonce, 'hex'), "
     "encode(email_ciphertext, 'hex') FROM oracle.users WHERE address = "
     "$1::bytea AND email_ciphertext IS NOT NULL"};
-
-std::string Bytea(absl::string_view bytes) {
-  return absl::StrCat("\\x", absl::BytesToHexString(bytes));
-}
-
-std::string Bytea(const evm::Address& address) {
-  return absl::StrCat("\\x", address.ToLowerHex().substr(2));
-}
 
 absl::string_view ProofKindName(bitcoin::ProofKind kind) {
   return kind == bitcoin::ProofKind::kLegacy ? "legacy" : "bip322_simple";
@@ -206,17 +201,12 @@ absl::StatusOr<std::vector<AddressRecord>> AccountStore::Remove(
 
 absl::StatusOr<std::vector<AddressRecord>> AccountStore::List(
     const evm::Address& account, int64_t after_sequence, int limit) {
-  absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
-  if (!connection.ok()) return connection.status();
-  absl::StatusOr<PgResult> rows =
-      (*connection)
-          ->Exec(
-              absl::StrCat(
-                  "SELECT ", kAddressColumns,
-                  " FROM oracle.bitcoin_addresses WHERE user_address = "
-                  "$1::bytea AND registered_seq > $2 ORDER BY registered_seq "
-                  "LIMIT $3"),
-              PgParams().Add(Bytea(account)).Add(after_sequence).Add(limit));
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      absl::StrCat("SELECT ", kAddressColumns,
+                   " FROM oracle.bitcoin_addresses WHERE user_address = "
+                   "$1::bytea AND registered_seq > $2 ORDER BY registered_seq "
+                   "LIMIT $3"),
+      PgParams().Add(Bytea(account)).Add(after_sequence).Add(limit));
   if (!rows.ok()) return rows.status();
   std::vector<AddressRecord> records;
   for (int row = 0; row < rows->rows(); ++row) {
@@ -228,10 +218,8 @@ absl::StatusOr<std::vector<AddressRecord>> AccountStore::List(
 }
 
 absl::StatusOr<std::string> AccountStore::Email(const evm::Address& account) {
-  absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
-  if (!connection.ok()) return connection.status();
   absl::StatusOr<PgResult> rows =
-      (*connection)->Exec(kEmail, PgParams().Add(Bytea(account)));
+      pool_.Exec(kEmail, PgParams().Add(Bytea(account)));
   if (!rows.ok()) return rows.status();
   if (rows->rows() == 0) return std::string();
   return Open(*rows, 0, 0, EmailContext(account));
@@ -257,8 +245,7 @@ absl::StatusOr<AddressRecord> AccountStore::AddressFromRow(const PgResult& rows,
                                                            int row) const {
   AddressRecord record;
   record.bitcoin_address = std::string(rows.Get(row, 0));
-  absl::StatusOr<evm::Address> account =
-      evm::Address::Parse(absl::StrCat("0x", rows.Get(row, 1)));
+  absl::StatusOr<evm::Address> account = AccountFromHex(rows.Get(row, 1));
   if (!account.ok()) return account.status();
   record.account = *account;
   absl::StatusOr<bitcoin::Network> network = EnumNamed<bitcoin::Network>(
@@ -288,6 +275,11 @@ absl::StatusOr<AddressRecord> AccountStore::AddressFromRow(const PgResult& rows,
   absl::StatusOr<int64_t> sequence = rows.GetInt64(row, 10);
   if (!sequence.ok()) return sequence.status();
   record.sequence = *sequence;
+  record.confirmed_sats = *rows.GetInt64(row, 11);
+  record.pending_sats = *rows.GetInt64(row, 12);
+  if (!rows.IsNull(row, 13)) {
+    record.checked_at = absl::FromUnixMicros(*rows.GetInt64(row, 13));
+  }
   return record;
 }
 

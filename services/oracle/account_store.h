@@ -31,6 +31,10 @@ struct AddressRecord {
   std::string label;
   // The position of its registration, which orders an account's list.
   int64_t sequence = 0;
+  // What its last read found (see AddressBalance); unset before the first.
+  int64_t confirmed_sats = 0;
+  int64_t pending_sats = 0;
+  std::optional<absl::Time> checked_at;
 };
 
 // Registration is a verified proof with what the caller sent beside it.

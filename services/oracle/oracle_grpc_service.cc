@@ -52,10 +52,42 @@ v1::BitcoinAddress AddressMessage(const AddressRecord& record) {
   message.mutable_verify_time()->set_seconds(
       absl::ToUnixSeconds(record.verified_at));
   message.set_monitored(record.monitored);
-  message.set_confirmed_balance_sats("0");
-  message.set_mempool_balance_sats("0");
+  message.set_confirmed_balance_sats(absl::StrCat(record.confirmed_sats));
+  message.set_mempool_balance_sats(absl::StrCat(record.pending_sats));
+  if (record.checked_at.has_value()) {
+    message.mutable_last_check_time()->set_seconds(
+        absl::ToUnixSeconds(*record.checked_at));
+  }
   message.set_label(record.label);
   return message;
+}
+
+void SetTime(absl::Time time, google::protobuf::Timestamp* out) {
+  const int64_t micros = absl::ToUnixMicros(time);
+  out->set_seconds(micros / 1'000'000);
+  out->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
+}
+
+void SetDuration(absl::Duration duration, google::protobuf::Duration* out) {
+  const int64_t micros = absl::ToInt64Microseconds(duration);
+  out->set_seconds(micros / 1'000'000);
+  out->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
+}
+
+absl::Duration DurationOf(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) +
+         absl::Nanoseconds(duration.nanos());
+}
+
+v1::SweepConfig ConfigOf(const SweepSettings& settings) {
+  v1::SweepConfig config;
+  SetDuration(settings.interval, config.mutable_interval());
+  config.set_max_concurrent_users(settings.max_concurrent_users);
+  config.set_batch_size(settings.batch_size);
+  config.set_retry_attempts(settings.retry_attempts);
+  SetDuration(settings.retry_delay, config.mutable_retry_delay());
+  SetDuration(settings.batch_pause, config.mutable_batch_pause());
+  return config;
 }
 
 absl::Status CheckText(absl::string_view field, absl::string_view value,
@@ -92,9 +124,13 @@ absl::Status CheckEmail(absl::string_view email) {
 }  // namespace
 
 OracleGrpcService::OracleGrpcService(std::shared_ptr<AccountStore> accounts,
-                                     ProofRules rules, PageTokens page_tokens,
-                                     Clock& clock, metrics::Registry& registry)
+                                     std::shared_ptr<MonitorStore> monitor,
+                                     Sweeper& sweeper, ProofRules rules,
+                                     PageTokens page_tokens, Clock& clock,
+                                     metrics::Registry& registry)
     : accounts_(std::move(accounts)),
+      monitor_(std::move(monitor)),
+      sweeper_(sweeper),
       rules_(rules),
       page_tokens_(std::move(page_tokens)),
       clock_(clock),
@@ -218,6 +254,194 @@ grpc::ServerUnaryReactor* OracleGrpcService::RemoveBitcoinAddress(
     *response->add_bitcoin_addresses() = AddressMessage(record);
   }
   return Reply(context, absl::OkStatus());
+}
+
+absl::StatusOr<v1::UserSyncStatus> OracleGrpcService::UserStatus(
+    absl::string_view address,
+    const std::function<absl::Status(const evm::Address&)>& change) {
+  absl::StatusOr<evm::Address> account =
+      evm::Address::Parse(address, "address");
+  if (!account.ok()) return account.status();
+  if (change) {
+    if (absl::Status changed = change(*account); !changed.ok()) return changed;
+  }
+  absl::StatusOr<AccountState> state = monitor_->State(*account);
+  if (!state.ok()) return state.status();
+  absl::StatusOr<std::string> email = accounts_->Email(*account);
+  if (!email.ok()) return email.status();
+  v1::UserSyncStatus status;
+  status.set_address(account->ToChecksumHex());
+  status.set_enabled(state->enabled);
+  status.set_bitcoin_address_count(state->address_count);
+  status.set_bitcoin_balance_sats(
+      absl::StrCat(state->bitcoin_sats.value_or(0)));
+  status.set_last_error(state->stale_reason);
+  status.set_consecutive_failures(state->consecutive_failures);
+  status.set_email(*email);
+  if (!state->enabled) {
+    status.set_state(v1::USER_SYNC_STATE_STOPPED);
+  } else if (!state->stale_reason.empty()) {
+    status.set_state(v1::USER_SYNC_STATE_FAILED);
+  } else {
+    status.set_state(v1::USER_SYNC_STATE_NOT_SYNCED);
+  }
+  if (state->enabled) {
+    if (absl::StatusOr<SweepReport> report = sweeper_.Report();
+        report.ok() && report->next_start.has_value()) {
+      SetTime(*report->next_start, status.mutable_next_sync_time());
+    }
+  }
+  return status;
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::GetUserSyncStatus(
+    grpc::CallbackServerContext* context,
+    const v1::GetUserSyncStatusRequest* request, v1::UserSyncStatus* response) {
+  return Reply(context, UserStatus(request->address(), nullptr), response);
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::StartUserSync(
+    grpc::CallbackServerContext* context,
+    const v1::StartUserSyncRequest* request, v1::UserSyncStatus* response) {
+  return Reply(context,
+               UserStatus(request->address(),
+                          [&](const evm::Address& account) {
+                            absl::Status enabled =
+                                monitor_->SetEnabled(account, true);
+                            if (!enabled.ok()) return enabled;
+                            log::Info("account sync started",
+                                      {{"account", account.ToChecksumHex()}});
+                            return sweeper_.ReadNow(account).status();
+                          }),
+               response);
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::StopUserSync(
+    grpc::CallbackServerContext* context,
+    const v1::StopUserSyncRequest* request, v1::UserSyncStatus* response) {
+  return Reply(context,
+               UserStatus(request->address(),
+                          [&](const evm::Address& account) {
+                            absl::Status disabled =
+                                monitor_->SetEnabled(account, false);
+                            if (disabled.ok()) {
+                              log::Info("account sync stopped",
+                                        {{"account", account.ToChecksumHex()}});
+                            }
+                            return disabled;
+                          }),
+               response);
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::ForceUserSync(
+    grpc::CallbackServerContext* context,
+    const v1::ForceUserSyncRequest* request, v1::UserSyncStatus* response) {
+  return Reply(context,
+               UserStatus(request->address(),
+                          [&](const evm::Address& account) {
+                            return sweeper_.ReadNow(account).status();
+                          }),
+               response);
+}
+
+absl::StatusOr<v1::SweepStatus> OracleGrpcService::SweepStatusOf(
+    absl::StatusOr<SweepReport> report) {
+  if (!report.ok()) return report.status();
+  v1::SweepStatus status;
+  status.set_running(report->settings.running);
+  status.set_sweeping(report->sweeping);
+  *status.mutable_config() = ConfigOf(report->settings);
+  v1::SweepStats* stats = status.mutable_stats();
+  stats->set_total_users(report->counts.total);
+  stats->set_active_users(report->counts.enabled);
+  stats->set_failed_users(report->counts.stale);
+  stats->set_sweeps_completed(report->sweeps_completed);
+  if (report->last_start.has_value()) {
+    SetTime(*report->last_start, stats->mutable_last_sweep_start_time());
+    SetDuration(report->last_duration, stats->mutable_last_sweep_duration());
+  }
+  if (report->next_start.has_value()) {
+    SetTime(*report->next_start, status.mutable_next_sweep_time());
+  }
+  return status;
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::GetSweepStatus(
+    grpc::CallbackServerContext* context, const v1::GetSweepStatusRequest*,
+    v1::SweepStatus* response) {
+  return Reply(context, SweepStatusOf(sweeper_.Report()), response);
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::StartSweep(
+    grpc::CallbackServerContext* context, const v1::StartSweepRequest*,
+    v1::SweepStatus* response) {
+  return Reply(context, SweepStatusOf(sweeper_.SetRunning(true)), response);
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::StopSweep(
+    grpc::CallbackServerContext* context, const v1::StopSweepRequest*,
+    v1::SweepStatus* response) {
+  return Reply(context, SweepStatusOf(sweeper_.SetRunning(false)), response);
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::ForceSweep(
+    grpc::CallbackServerContext* context, const v1::ForceSweepRequest*,
+    v1::SweepStatus* response) {
+  return Reply(context, SweepStatusOf(sweeper_.Force()), response);
+}
+
+absl::StatusOr<v1::SweepStatus> OracleGrpcService::UpdateSweep(
+    const v1::UpdateSweepConfigRequest& request) {
+  absl::StatusOr<SweepReport> current = sweeper_.Report();
+  if (!current.ok()) return current.status();
+  SweepSettings settings = current->settings;
+  const v1::SweepConfig& config = request.config();
+  const std::vector<std::pair<absl::string_view, std::function<void()>>>
+      fields = {
+          {"interval",
+           [&] { settings.interval = DurationOf(config.interval()); }},
+          {"max_concurrent_users",
+           [&] {
+             settings.max_concurrent_users = static_cast<int>(
+                 std::min<uint32_t>(config.max_concurrent_users(), 1'000'000));
+           }},
+          {"batch_size",
+           [&] {
+             settings.batch_size = static_cast<int>(
+                 std::min<uint32_t>(config.batch_size(), 1'000'000));
+           }},
+          {"retry_attempts",
+           [&] {
+             settings.retry_attempts = static_cast<int>(
+                 std::min<uint32_t>(config.retry_attempts(), 1'000'000));
+           }},
+          {"retry_delay",
+           [&] { settings.retry_delay = DurationOf(config.retry_delay()); }},
+          {"batch_pause",
+           [&] { settings.batch_pause = DurationOf(config.batch_pause()); }},
+      };
+  if (request.update_mask().paths().empty()) {
+    for (const auto& [name, apply] : fields) apply();
+  }
+  for (const std::string& path : request.update_mask().paths()) {
+    const auto field =
+        std::find_if(fields.begin(), fields.end(),
+                     [&](const auto& entry) { return entry.first == path; });
+    if (field == fields.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update_mask: ", QuoteValue(path),
+          " is not a field of SweepConfig (interval, max_concurrent_users, "
+          "batch_size, retry_attempts, retry_delay, batch_pause)"));
+    }
+    field->second();
+  }
+  return SweepStatusOf(sweeper_.Update(settings));
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::UpdateSweepConfig(
+    grpc::CallbackServerContext* context,
+    const v1::UpdateSweepConfigRequest* request, v1::SweepStatus* response) {
+  return Reply(context, UpdateSweep(*request), response);
 }
 
 }  // namespace chainsync::oracle

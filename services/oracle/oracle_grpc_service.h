@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "chainsync/oracle/v1/oracle.grpc.pb.h"
@@ -7,7 +8,9 @@
 #include "libs/common/clock.h"
 #include "libs/common/metrics/registry.h"
 #include "services/oracle/account_store.h"
+#include "services/oracle/monitor_store.h"
 #include "services/oracle/ownership_proof.h"
+#include "services/oracle/sweeper.h"
 
 namespace chainsync::oracle {
 
@@ -15,8 +18,10 @@ namespace chainsync::oracle {
 // The RPCs of the parts not built yet answer UNIMPLEMENTED.
 class OracleGrpcService final : public v1::OracleService::CallbackService {
  public:
-  OracleGrpcService(std::shared_ptr<AccountStore> accounts, ProofRules rules,
-                    PageTokens page_tokens, Clock& clock = SystemClock(),
+  OracleGrpcService(std::shared_ptr<AccountStore> accounts,
+                    std::shared_ptr<MonitorStore> monitor, Sweeper& sweeper,
+                    ProofRules rules, PageTokens page_tokens,
+                    Clock& clock = SystemClock(),
                     metrics::Registry& registry = metrics::DefaultRegistry());
 
   grpc::ServerUnaryReactor* RegisterBitcoinAddress(
@@ -31,14 +36,57 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::RemoveBitcoinAddressRequest* request,
       v1::RemoveBitcoinAddressResponse* response) override;
+  grpc::ServerUnaryReactor* GetUserSyncStatus(
+      grpc::CallbackServerContext* context,
+      const v1::GetUserSyncStatusRequest* request,
+      v1::UserSyncStatus* response) override;
+  grpc::ServerUnaryReactor* StartUserSync(
+      grpc::CallbackServerContext* context,
+      const v1::StartUserSyncRequest* request,
+      v1::UserSyncStatus* response) override;
+  grpc::ServerUnaryReactor* StopUserSync(grpc::CallbackServerContext* context,
+                                         const v1::StopUserSyncRequest* request,
+                                         v1::UserSyncStatus* response) override;
+  grpc::ServerUnaryReactor* ForceUserSync(
+      grpc::CallbackServerContext* context,
+      const v1::ForceUserSyncRequest* request,
+      v1::UserSyncStatus* response) override;
+  grpc::ServerUnaryReactor* GetSweepStatus(
+      grpc::CallbackServerContext* context,
+      const v1::GetSweepStatusRequest* request,
+      v1::SweepStatus* response) override;
+  grpc::ServerUnaryReactor* StartSweep(grpc::CallbackServerContext* context,
+                                       const v1::StartSweepRequest* request,
+                                       v1::SweepStatus* response) override;
+  grpc::ServerUnaryReactor* StopSweep(grpc::CallbackServerContext* context,
+                                      const v1::StopSweepRequest* request,
+                                      v1::SweepStatus* response) override;
+  grpc::ServerUnaryReactor* ForceSweep(grpc::CallbackServerContext* context,
+                                       const v1::ForceSweepRequest* request,
+                                       v1::SweepStatus* response) override;
+  grpc::ServerUnaryReactor* UpdateSweepConfig(
+      grpc::CallbackServerContext* context,
+      const v1::UpdateSweepConfigRequest* request,
+      v1::SweepStatus* response) override;
 
  private:
   absl::StatusOr<v1::BitcoinAddress> Register(
       const v1::RegisterBitcoinAddressRequest& request);
   absl::StatusOr<v1::ListBitcoinAddressesResponse> List(
       const v1::ListBitcoinAddressesRequest& request);
+  // UserStatus answers the sync status of the account `address` names,
+  // after `change` (a switch, a read) when given.
+  absl::StatusOr<v1::UserSyncStatus> UserStatus(
+      absl::string_view address,
+      const std::function<absl::Status(const evm::Address&)>& change);
+  absl::StatusOr<v1::SweepStatus> SweepStatusOf(
+      absl::StatusOr<SweepReport> report);
+  absl::StatusOr<v1::SweepStatus> UpdateSweep(
+      const v1::UpdateSweepConfigRequest& request);
 
   const std::shared_ptr<AccountStore> accounts_;
+  const std::shared_ptr<MonitorStore> monitor_;
+  Sweeper& sweeper_;
   const ProofRules rules_;
   const PageTokens page_tokens_;
   Clock& clock_;

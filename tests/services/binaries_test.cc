@@ -43,12 +43,19 @@ struct Backend {
   const char* grpc_service;
   // The indexer needs a chain and the contracts to follow.
   bool needs_chain = false;
+  // Flags the backend requires besides the database.
+  std::vector<std::string> required = {};
 };
 
 const Backend kBackends[] = {
     {CHAINSYNC_INDEXER_BIN, "indexer", "chainsync.indexer.v1.IndexerService",
      true},
-    {CHAINSYNC_ORACLE_BIN, "oracle", "chainsync.oracle.v1.OracleService"},
+    // Nothing answers on port 1: the oracle serves, its reads fail.
+    {CHAINSYNC_ORACLE_BIN,
+     "oracle",
+     "chainsync.oracle.v1.OracleService",
+     false,
+     {"--bitcoin_api_url=http://127.0.0.1:1/api"}},
     {CHAINSYNC_RECONCILER_BIN, "reconciler",
      "chainsync.reconciler.v1.ReconcilerService"},
 };
@@ -99,6 +106,7 @@ std::unique_ptr<Subprocess> StartBackend(const Backend& backend,
     argv.push_back("--deployment_config=" + DeploymentFile());
     argv.push_back("--rpc_url=" + testing::GetTestEnvironment().rpc_url);
   }
+  argv.insert(argv.end(), backend.required.begin(), backend.required.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto process = Subprocess::Start(argv, {{"CHAINSYNC_DATABASE_URL", url}});
   REQUIRE(process.ok());
@@ -285,6 +293,15 @@ TEST_CASE("bad configuration exits non-zero with one line naming the problem",
           absl::string_view(flag).substr(0, absl::string_view(flag).find('=')));
       CHECK(LastErrorMessage(**process).find(name) != std::string::npos);
     }
+  }
+  SECTION("an oracle without a Bitcoin API") {
+    auto process = Subprocess::Start(
+        {CHAINSYNC_ORACLE_BIN, "--grpc_port=0", "--admin_port=0"},
+        {{"CHAINSYNC_DATABASE_URL", database.url()}});
+    REQUIRE(process.ok());
+    CHECK(*(*process)->Wait(absl::Seconds(20)) == 1);
+    CHECK(LastErrorMessage(**process).find("--bitcoin_api_url") !=
+          std::string::npos);
   }
   SECTION("no database configured") {
     auto process = Subprocess::Start({kBackends[0].binary},

@@ -56,10 +56,10 @@ std::string Query(HttpClient& client, int port, const std::string& promql) {
 
 TEST_CASE("Prometheus scrapes a backend's /metrics", "[prometheus]") {
   testing::ScopedDatabase database;
-  auto backend =
-      Subprocess::Start({CHAINSYNC_ORACLE_BIN, "--listen_host=127.0.0.1",
-                         "--grpc_port=0", "--admin_port=0"},
-                        {{"CHAINSYNC_DATABASE_URL", database.url()}});
+  auto backend = Subprocess::Start(
+      {CHAINSYNC_ORACLE_BIN, "--listen_host=127.0.0.1", "--grpc_port=0",
+       "--admin_port=0", "--bitcoin_api_url=http://127.0.0.1:1/api"},
+      {{"CHAINSYNC_DATABASE_URL", database.url()}});
   REQUIRE(backend.ok());
   auto serving =
       (*backend)->WaitForLine(R"("message":"serving")", absl::Seconds(30));

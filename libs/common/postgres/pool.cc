@@ -176,4 +176,18 @@ absl::Status PgPool::InTransaction(
   return status;
 }
 
+absl::StatusOr<PgResult> PgPool::Exec(absl::string_view sql,
+                                      const PgParams& params) {
+  absl::StatusOr<Lease> connection = Acquire();
+  if (!connection.ok()) return connection.status();
+  return (*connection)->Exec(sql, params);
+}
+
+absl::StatusOr<PgResult> PgPool::Exec(const PgStatement& statement,
+                                      const PgParams& params) {
+  absl::StatusOr<Lease> connection = Acquire();
+  if (!connection.ok()) return connection.status();
+  return (*connection)->Exec(statement, params);
+}
+
 }  // namespace chainsync

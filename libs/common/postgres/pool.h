@@ -76,6 +76,12 @@ class PgPool {
   // in time, UNAVAILABLE when the server cannot be reached after retries.
   absl::StatusOr<Lease> Acquire();
 
+  // Exec runs one statement on a connection it acquires for the purpose.
+  absl::StatusOr<PgResult> Exec(absl::string_view sql,
+                                const PgParams& params = PgParams());
+  absl::StatusOr<PgResult> Exec(const PgStatement& statement,
+                                const PgParams& params = PgParams());
+
   // InTransaction runs `work` between BEGIN and COMMIT on one connection.
   // An error from `work` rolls back and is returned. When the connection is
   // lost before COMMIT is sent, the transaction is re-run on a new

@@ -8,8 +8,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "chainsync/oracle/v1/oracle.grpc.pb.h"
 #include "grpcpp/create_channel.h"
+#include "libs/bitcoin/signed_message.h"
+#include "libs/crypto/secp256k1.h"
+#include "services/oracle/ownership_proof.h"
+#include "tests/support/btcsim_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_env.h"
 
@@ -18,16 +23,23 @@ namespace chainsync::oracle {
 inline constexpr char kProfileKeys[] =
     "k1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
-// OracleProcess runs chainsync-oracle on regtest against `database`.
+// OracleProcess runs chainsync-oracle on regtest against `database`, reading
+// the Bitcoin API simulator `bitcoin`.
 class OracleProcess {
  public:
-  explicit OracleProcess(const testing::ScopedDatabase& database,
-                         const std::vector<std::string>& flags = {},
-                         std::map<std::string, std::string> environment = {
-                             {"CHAINSYNC_PROFILE_KEYS", kProfileKeys}}) {
+  OracleProcess(const testing::ScopedDatabase& database,
+                const testing::BtcsimProcess& bitcoin,
+                const std::vector<std::string>& flags = {},
+                std::map<std::string, std::string> environment = {
+                    {"CHAINSYNC_PROFILE_KEYS", kProfileKeys}}) {
     std::vector<std::string> argv = {
-        CHAINSYNC_ORACLE_BIN, "--listen_host=127.0.0.1", "--grpc_port=0",
-        "--admin_port=0", "--bitcoin_network=regtest"};
+        CHAINSYNC_ORACLE_BIN,
+        "--listen_host=127.0.0.1",
+        "--grpc_port=0",
+        "--admin_port=0",
+        "--bitcoin_network=regtest",
+        "--bitcoin_api_url=" + bitcoin.api("regtest"),
+        "--bitcoin_api_timeout=2s"};
     argv.insert(argv.end(), flags.begin(), flags.end());
     environment["CHAINSYNC_DATABASE_URL"] = database.url();
     auto process = testing::Subprocess::Start(argv, environment);
@@ -39,18 +51,63 @@ class OracleProcess {
       std::abort();
     }
     port_ = serving->grpc;
+    admin_port_ = serving->admin;
     stub_ = v1::OracleService::NewStub(
         grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
   }
 
   std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  int admin_port() const { return admin_port_; }
   v1::OracleService::Stub& stub() { return *stub_; }
   testing::Subprocess& process() { return *process_; }
 
  private:
   std::unique_ptr<testing::Subprocess> process_;
   int port_ = 0;
+  int admin_port_ = 0;
   std::unique_ptr<v1::OracleService::Stub> stub_;
 };
+
+inline const evm::Address kAlice =
+    *evm::Address::Parse("0x52908400098527886E0F7030069857D2E4169EE7");
+inline const evm::Address kBob =
+    *evm::Address::Parse("0x8617E340B3D01FA5F11F306F4090FD50E238070D");
+
+inline crypto::PrivateKey Key(uint8_t seed) {
+  crypto::PrivateKey key{};
+  key[0] = 2;
+  key[31] = seed;
+  return key;
+}
+
+inline std::array<uint8_t, 33> CompressedKey(uint8_t seed) {
+  return crypto::CompressPublicKey(*crypto::DerivePublicKey(Key(seed)));
+}
+
+// Request signs a registration of `bitcoin_address` (of key `seed`) for
+// `account`, issued `age` ago.
+inline v1::RegisterBitcoinAddressRequest Request(
+    uint8_t seed, const std::string& bitcoin_address, bitcoin::AddressType type,
+    const evm::Address& account, bool bip322 = false,
+    absl::Duration age = absl::ZeroDuration()) {
+  v1::RegisterBitcoinAddressRequest request;
+  request.set_address(account.ToChecksumHex());
+  request.set_bitcoin_address(bitcoin_address);
+  request.set_message(
+      ProofMessage(bitcoin_address, account, absl::Now() - age));
+  request.set_signature(
+      bip322 ? *bitcoin::SignBip322Simple(Key(seed), request.message())
+             : *bitcoin::SignLegacyMessage(Key(seed), type, request.message()));
+  return request;
+}
+
+inline grpc::Status Register(OracleProcess& oracle,
+                             const v1::RegisterBitcoinAddressRequest& request,
+                             v1::BitcoinAddress* response = nullptr) {
+  v1::BitcoinAddress ignored;
+  grpc::ClientContext context;
+  return oracle.stub().RegisterBitcoinAddress(
+      &context, request, response == nullptr ? &ignored : response);
+}
 
 }  // namespace chainsync::oracle

@@ -22,48 +22,6 @@ namespace {
 
 using bitcoin::Network;
 
-const evm::Address kAlice =
-    *evm::Address::Parse("0x52908400098527886E0F7030069857D2E4169EE7");
-const evm::Address kBob =
-    *evm::Address::Parse("0x8617E340B3D01FA5F11F306F4090FD50E238070D");
-
-crypto::PrivateKey Key(uint8_t seed) {
-  crypto::PrivateKey key{};
-  key[0] = 2;
-  key[31] = seed;
-  return key;
-}
-
-std::array<uint8_t, 33> CompressedKey(uint8_t seed) {
-  return crypto::CompressPublicKey(*crypto::DerivePublicKey(Key(seed)));
-}
-
-// Request signs a registration of `bitcoin_address` (of key `seed`) for
-// `account`, issued `age` ago.
-v1::RegisterBitcoinAddressRequest Request(
-    uint8_t seed, const std::string& bitcoin_address, bitcoin::AddressType type,
-    const evm::Address& account, bool bip322 = false,
-    absl::Duration age = absl::ZeroDuration()) {
-  v1::RegisterBitcoinAddressRequest request;
-  request.set_address(account.ToChecksumHex());
-  request.set_bitcoin_address(bitcoin_address);
-  request.set_message(
-      ProofMessage(bitcoin_address, account, absl::Now() - age));
-  request.set_signature(
-      bip322 ? *bitcoin::SignBip322Simple(Key(seed), request.message())
-             : *bitcoin::SignLegacyMessage(Key(seed), type, request.message()));
-  return request;
-}
-
-grpc::Status Register(OracleProcess& oracle,
-                      const v1::RegisterBitcoinAddressRequest& request,
-                      v1::BitcoinAddress* response = nullptr) {
-  v1::BitcoinAddress ignored;
-  grpc::ClientContext context;
-  return oracle.stub().RegisterBitcoinAddress(
-      &context, request, response == nullptr ? &ignored : response);
-}
-
 v1::ListBitcoinAddressesResponse List(OracleProcess& oracle,
                                       const evm::Address& account,
                                       int page_size = 0,
@@ -90,7 +48,8 @@ TEST_CASE(
     "pages",
     "[oracle][binary]") {
   testing::ScopedDatabase database;
-  OracleProcess oracle(database);
+  testing::BtcsimProcess sim;
+  OracleProcess oracle(database, sim);
   const std::string p2pkh =
       bitcoin::P2pkhAddress(CompressedKey(1), Network::kRegtest);
   const std::string p2sh =
@@ -146,7 +105,8 @@ TEST_CASE(
 TEST_CASE("a refused registration says why and stores nothing",
           "[oracle][binary]") {
   testing::ScopedDatabase database;
-  OracleProcess oracle(database);
+  testing::BtcsimProcess sim;
+  OracleProcess oracle(database, sim);
   const std::string address =
       bitcoin::P2wpkhAddress(CompressedKey(5), Network::kRegtest);
   const auto good = Request(5, address, bitcoin::AddressType::kP2wpkh, kAlice);
@@ -203,7 +163,8 @@ TEST_CASE(
     "again",
     "[oracle][binary]") {
   testing::ScopedDatabase database;
-  OracleProcess oracle(database);
+  testing::BtcsimProcess sim;
+  OracleProcess oracle(database, sim);
   const std::string first =
       bitcoin::P2wpkhAddress(CompressedKey(11), Network::kRegtest);
   const std::string second =
@@ -239,6 +200,7 @@ TEST_CASE(
 TEST_CASE("labels and e-mails never reach Postgres in the clear",
           "[oracle][binary]") {
   testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
   const std::string label = "Cold storage vault";
   const std::string email = "alice.secret@example.com";
   const std::string address =
@@ -248,12 +210,12 @@ TEST_CASE("labels and e-mails never reach Postgres in the clear",
   request.set_email(email);
   {
     // Without keys, personal data is refused, not stored in the clear.
-    OracleProcess keyless(database, {}, {});
+    OracleProcess keyless(database, sim, {}, {});
     const grpc::Status refused = Register(keyless, request);
     CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
     CHECK(absl::StrContains(refused.error_message(), "PROFILE_KEYS"));
   }
-  OracleProcess oracle(database);
+  OracleProcess oracle(database, sim);
   REQUIRE(Register(oracle, request).ok());
   CHECK(List(oracle, kAlice).bitcoin_addresses(0).label() == label);
 
@@ -286,7 +248,8 @@ TEST_CASE(
     "owner only",
     "[oracle][binary][gateway]") {
   testing::ScopedDatabase database;
-  OracleProcess oracle(database);
+  testing::BtcsimProcess sim;
+  OracleProcess oracle(database, sim);
   gateway::EmptyAnswers stand_in;
   gateway::GatewayProcess gateway(
       {"--oracle_address=" + oracle.address(),

@@ -1,0 +1,38 @@
+#pragma once
+
+// ReadAccount reads every Bitcoin address of one account at one tip and
+// sums what they hold. Pure but for the BitcoinSource it is given: the sweep
+// and ForceUserSync share it, and its tests script the source.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libs/bitcoin/address.h"
+#include "services/oracle/bitcoin_source.h"
+
+namespace chainsync::oracle {
+
+struct AddressReading {
+  std::string bitcoin_address;
+  // Absent when it could not be read; `error` says why.
+  std::optional<AddressBalance> balance;
+  std::string error;
+};
+
+struct AccountReading {
+  uint64_t tip = 0;
+  std::vector<AddressReading> addresses;
+  // The confirmed total, only when every address was read: a total with a
+  // hole would mirror too little.
+  std::optional<int64_t> confirmed_sats;
+  int64_t pending_sats = 0;
+  // Why there is no total (the first address's error), empty when whole.
+  std::string stale_reason;
+};
+
+AccountReading ReadAccount(BitcoinSource& source,
+                           const std::vector<bitcoin::Address>& addresses,
+                           uint64_t tip, int confirmations);
+
+}  // namespace chainsync::oracle

@@ -1,0 +1,37 @@
+#pragma once
+
+// BitcoinSource is the oracle's port to what the Bitcoin network says of an
+// address: its spendable outputs and how deep they are. EsploraSource is the
+// adapter on an Esplora API; the core's tests use a scripted one.
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "libs/bitcoin/address.h"
+
+namespace chainsync::oracle {
+
+// AddressBalance is what an address holds unspent, in satoshis: in outputs
+// buried under at least the required confirmations, and in newer or
+// unconfirmed ones (which are reported, never mirrored).
+struct AddressBalance {
+  int64_t confirmed_sats = 0;
+  int64_t pending_sats = 0;
+};
+
+class BitcoinSource {
+ public:
+  virtual ~BitcoinSource() = default;
+
+  // TipHeight is the height of the best block.
+  virtual absl::StatusOr<uint64_t> TipHeight() = 0;
+
+  // Balance reads `address` as of the best block at `tip`: an output counts
+  // as confirmed when `confirmations` blocks (its own included) hold it. An
+  // API error, a timeout or an answer that cannot be true is an error —
+  // never a zero balance.
+  virtual absl::StatusOr<AddressBalance> Balance(
+      const bitcoin::Address& address, uint64_t tip, int confirmations) = 0;
+};
+
+}  // namespace chainsync::oracle
