@@ -30,6 +30,7 @@ contract OracleAggregator {
     event EmergencyBurn(address indexed user, uint256 amount, string reason);
 
     error NotCommittee(address caller);
+    error LengthMismatch(uint256 users, uint256 balances, uint256 fees);
 
     constructor(IRBTC rbtc_, IFeeVault feeVault_, address committee_) {
         rbtc = rbtc_;
@@ -39,6 +40,24 @@ contract OracleAggregator {
 
     function sync(address user, uint256 newBalanceSats, uint256 fee) external {
         if (msg.sender != committee) revert NotCommittee(msg.sender);
+        _sync(user, newBalanceSats, fee);
+    }
+
+    /// @notice sync for many users in one transaction, each as sync would:
+    /// the same events, an emergency burn for one who cannot pay its fee.
+    /// A sweep over thousands of users is not a transaction each.
+    function syncBatch(address[] calldata users, uint256[] calldata newBalancesSats,
+                       uint256[] calldata fees) external {
+        if (msg.sender != committee) revert NotCommittee(msg.sender);
+        if (users.length != newBalancesSats.length || users.length != fees.length) {
+            revert LengthMismatch(users.length, newBalancesSats.length, fees.length);
+        }
+        for (uint256 i = 0; i < users.length; ++i) {
+            _sync(users[i], newBalancesSats[i], fees[i]);
+        }
+    }
+
+    function _sync(address user, uint256 newBalanceSats, uint256 fee) private {
         uint256 previous = syncedBalance[user];
         if (fee > 0 && feeVault.balanceOf(user) < fee) {
             _emergencyBurn(user, "insufficient fee balance");

@@ -300,48 +300,123 @@ grpc::ServerUnaryReactor* OracleGrpcService::GetUserSyncStatus(
   return Reply(context, UserStatus(request->address(), nullptr), response);
 }
 
+absl::StatusOr<std::function<absl::Status(const evm::Address&)>>
+OracleGrpcService::UserAction(absl::string_view action) {
+  if (action == "start") {
+    return [this](const evm::Address& account) {
+      absl::Status enabled = monitor_->SetEnabled(account, true);
+      if (!enabled.ok()) return enabled;
+      log::Info("account sync started", {{"account", account.ToChecksumHex()}});
+      return sweeper_.ReadNow(account).status();
+    };
+  }
+  if (action == "stop") {
+    return [this](const evm::Address& account) {
+      absl::Status disabled = monitor_->SetEnabled(account, false);
+      if (disabled.ok()) {
+        log::Info("account sync stopped",
+                  {{"account", account.ToChecksumHex()}});
+      }
+      return disabled;
+    };
+  }
+  if (action == "force") {
+    return [this](const evm::Address& account) {
+      return sweeper_.ReadNow(account).status();
+    };
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "action: ", QuoteValue(action), " is not one of start, stop, force"));
+}
+
 grpc::ServerUnaryReactor* OracleGrpcService::StartUserSync(
     grpc::CallbackServerContext* context,
     const v1::StartUserSyncRequest* request, v1::UserSyncStatus* response) {
-  return Reply(context,
-               UserStatus(request->address(),
-                          [&](const evm::Address& account) {
-                            absl::Status enabled =
-                                monitor_->SetEnabled(account, true);
-                            if (!enabled.ok()) return enabled;
-                            log::Info("account sync started",
-                                      {{"account", account.ToChecksumHex()}});
-                            return sweeper_.ReadNow(account).status();
-                          }),
+  return Reply(context, UserStatus(request->address(), *UserAction("start")),
                response);
 }
 
 grpc::ServerUnaryReactor* OracleGrpcService::StopUserSync(
     grpc::CallbackServerContext* context,
     const v1::StopUserSyncRequest* request, v1::UserSyncStatus* response) {
-  return Reply(context,
-               UserStatus(request->address(),
-                          [&](const evm::Address& account) {
-                            absl::Status disabled =
-                                monitor_->SetEnabled(account, false);
-                            if (disabled.ok()) {
-                              log::Info("account sync stopped",
-                                        {{"account", account.ToChecksumHex()}});
-                            }
-                            return disabled;
-                          }),
+  return Reply(context, UserStatus(request->address(), *UserAction("stop")),
                response);
 }
 
 grpc::ServerUnaryReactor* OracleGrpcService::ForceUserSync(
     grpc::CallbackServerContext* context,
     const v1::ForceUserSyncRequest* request, v1::UserSyncStatus* response) {
-  return Reply(context,
-               UserStatus(request->address(),
-                          [&](const evm::Address& account) {
-                            return sweeper_.ReadNow(account).status();
-                          }),
+  return Reply(context, UserStatus(request->address(), *UserAction("force")),
                response);
+}
+
+absl::StatusOr<v1::UserSyncResponse> OracleGrpcService::WrapStatus(
+    absl::StatusOr<v1::UserSyncStatus> status) {
+  if (!status.ok()) return status.status();
+  v1::UserSyncResponse response;
+  *response.mutable_status() = *std::move(status);
+  return response;
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::GetUserSync(
+    grpc::CallbackServerContext* context, const v1::GetUserSyncRequest* request,
+    v1::UserSyncResponse* response) {
+  return Reply(context, WrapStatus(UserStatus(request->user_id(), nullptr)),
+               response);
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::ManageUserSync(
+    grpc::CallbackServerContext* context,
+    const v1::ManageUserSyncRequest* request, v1::UserSyncResponse* response) {
+  auto action = UserAction(request->action());
+  if (!action.ok()) return Reply(context, action.status());
+  return Reply(context, WrapStatus(UserStatus(request->user_id(), *action)),
+               response);
+}
+
+absl::StatusOr<v1::SweepStatus> OracleGrpcService::Manage(
+    const v1::ManageSweepRequest& request) {
+  const absl::string_view action = request.action();
+  if (action == "start") return SweepStatusOf(sweeper_.SetRunning(true));
+  if (action == "stop") return SweepStatusOf(sweeper_.SetRunning(false));
+  if (action == "force") return SweepStatusOf(sweeper_.Force());
+  if (action != "config") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("action: ", QuoteValue(action),
+                     " is not one of start, stop, force, config"));
+  }
+  absl::StatusOr<SweepReport> current = sweeper_.Report();
+  if (!current.ok()) return current.status();
+  SweepSettings settings = current->settings;
+  const auto& config = request.config();
+  const auto narrow = [](uint32_t value) {
+    return static_cast<int>(std::min<uint32_t>(value, 1'000'000));
+  };
+  const auto millis = [](uint64_t value) {
+    return absl::Milliseconds(std::min<uint64_t>(value, 1'000'000'000));
+  };
+  if (config.has_interval()) settings.interval = millis(config.interval());
+  if (config.has_max_concurrent_users()) {
+    settings.max_concurrent_users = narrow(config.max_concurrent_users());
+  }
+  if (config.has_batch_size())
+    settings.batch_size = narrow(config.batch_size());
+  if (config.has_retry_attempts()) {
+    settings.retry_attempts = narrow(config.retry_attempts());
+  }
+  if (config.has_retry_delay()) {
+    settings.retry_delay = millis(config.retry_delay());
+  }
+  if (config.has_batch_pause()) {
+    settings.batch_pause = millis(config.batch_pause());
+  }
+  return SweepStatusOf(sweeper_.Update(settings));
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::ManageSweep(
+    grpc::CallbackServerContext* context, const v1::ManageSweepRequest* request,
+    v1::SweepStatus* response) {
+  return Reply(context, Manage(*request), response);
 }
 
 absl::StatusOr<v1::SweepStatus> OracleGrpcService::SweepStatusOf(

@@ -51,6 +51,17 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ForceUserSyncRequest* request,
       v1::UserSyncStatus* response) override;
+  grpc::ServerUnaryReactor* GetUserSync(
+      grpc::CallbackServerContext* context,
+      const v1::GetUserSyncRequest* request,
+      v1::UserSyncResponse* response) override;
+  grpc::ServerUnaryReactor* ManageUserSync(
+      grpc::CallbackServerContext* context,
+      const v1::ManageUserSyncRequest* request,
+      v1::UserSyncResponse* response) override;
+  grpc::ServerUnaryReactor* ManageSweep(grpc::CallbackServerContext* context,
+                                        const v1::ManageSweepRequest* request,
+                                        v1::SweepStatus* response) override;
   grpc::ServerUnaryReactor* GetSweepStatus(
       grpc::CallbackServerContext* context,
       const v1::GetSweepStatusRequest* request,
@@ -79,6 +90,13 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
   absl::StatusOr<v1::UserSyncStatus> UserStatus(
       absl::string_view address,
       const std::function<absl::Status(const evm::Address&)>& change);
+  // UserAction is what starting, stopping or forcing an account's sync
+  // changes; INVALID_ARGUMENT for another action.
+  absl::StatusOr<std::function<absl::Status(const evm::Address&)>> UserAction(
+      absl::string_view action);
+  absl::StatusOr<v1::UserSyncResponse> WrapStatus(
+      absl::StatusOr<v1::UserSyncStatus> status);
+  absl::StatusOr<v1::SweepStatus> Manage(const v1::ManageSweepRequest& request);
   absl::StatusOr<v1::SweepStatus> SweepStatusOf(
       absl::StatusOr<SweepReport> report);
   absl::StatusOr<v1::SweepStatus> UpdateSweep(

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "libs/bitcoin/address.h"
+#include "tests/services/api-gateway/gateway_test_support.h"
+#include "tests/services/api-gateway/tokens.h"
 #include "tests/services/oracle/oracle_test_support.h"
 
 namespace chainsync::oracle {
@@ -209,6 +211,73 @@ TEST_CASE(
   CHECK(status.config().batch_size() == 2);
   CHECK(status.config().interval().seconds() == 1);
   CHECK_FALSE(status.has_next_sweep_time());
+}
+
+TEST_CASE("the dashboards' own sync calls work unchanged through the gateway",
+          "[oracle][binary][gateway]") {
+  testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
+  OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
+  gateway::EmptyAnswers stand_in;
+  gateway::GatewayProcess gateway(
+      {"--oracle_address=" + oracle.address(),
+       "--indexer_address=" + stand_in.address(),
+       "--reconciler_address=" + stand_in.address()});
+  const absl::Time expires = absl::Now() + absl::Hours(1);
+  const std::string alice = gateway::Token(kAlice.ToLowerHex(), "", expires);
+  const std::string bob = gateway::Token(kBob.ToLowerHex(), "", expires);
+  const std::string admin = gateway::Token("operator", "admin", expires);
+  const std::string address = RegisterFunded(oracle, 61, kAlice);
+  sim.Fund("regtest", address, 33'000);
+  sim.Mine("regtest", 1);
+
+  // The user's dashboard: start on login, status, force, stop on logout.
+  const std::string user = kAlice.ToLowerHex();
+  const auto post = [&](const std::string& token, const std::string& action) {
+    return gateway.Send("POST", "/api/blockchain/sync", token,
+                        absl::StrCat(R"({"action":")", action,
+                                     R"(","userId":")", user, R"("})"));
+  };
+  auto started = post(alice, "start");
+  INFO(started.body);
+  CHECK(started.status == 200);
+  CHECK(absl::StrContains(started.body, R"({"status":{)"));
+  CHECK(absl::StrContains(started.body, R"("bitcoinBalanceSats":"33000")"));
+  const auto got = gateway.Send(
+      "GET", absl::StrCat("/api/blockchain/sync?userId=", user), alice);
+  CHECK(got.status == 200);
+  CHECK(absl::StrContains(got.body, R"("enabled":true)"));
+  CHECK(post(alice, "force").status == 200);
+  const auto stopped = post(alice, "stop");
+  CHECK(stopped.status == 200);
+  CHECK(absl::StrContains(stopped.body, "USER_SYNC_STATE_STOPPED"));
+  CHECK(post(bob, "start").status == 403);
+  const auto bad = post(alice, "pause");
+  CHECK(bad.status == 400);
+  CHECK(absl::StrContains(bad.body, "pause"));
+
+  // The admin panel: configure, stop, start, force, read with stats.
+  const auto admin_post = [&](const std::string& token,
+                              const std::string& body) {
+    return gateway.Send("POST", "/api/admin/background-sync", token, body);
+  };
+  const auto configured = admin_post(
+      admin,
+      R"({"action":"config","config":{"interval":120000,"maxConcurrentUsers":4}})");
+  INFO(configured.body);
+  CHECK(configured.status == 200);
+  CHECK(absl::StrContains(configured.body, R"("interval":"120s")"));
+  CHECK(absl::StrContains(configured.body, R"("maxConcurrentUsers":4)"));
+  CHECK(absl::StrContains(admin_post(admin, R"({"action":"stop"})").body,
+                          R"("running":false)"));
+  CHECK(absl::StrContains(admin_post(admin, R"({"action":"start"})").body,
+                          R"("running":true)"));
+  CHECK(admin_post(admin, R"({"action":"force"})").status == 200);
+  CHECK(admin_post(alice, R"({"action":"stop"})").status == 403);
+  const auto stats =
+      gateway.Send("GET", "/api/admin/background-sync?stats=true", admin);
+  CHECK(stats.status == 200);
+  CHECK(absl::StrContains(stats.body, R"("totalUsers":"1")"));
 }
 
 }  // namespace
