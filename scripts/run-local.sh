@@ -34,11 +34,18 @@ chmod 600 "$env_dir/oracle.key"
   --committee_key_file="$env_dir/oracle.key" --dev_fund_deployer \
   --output="$env_dir/deployment.json" 2>"$log_dir/deploy.log" \
   || { echo "deploying the contracts failed:" >&2; tail -n 3 "$log_dir/deploy.log" >&2; exit 1; }
+# The oracle pays for its sync() transactions: fund the committee on anvil.
+committee=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["roles"]["committee"])' \
+  "$env_dir/deployment.json")
+curl -sf -H 'content-type: application/json' "$CHAINSYNC_RPC_URL" -o /dev/null \
+  -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"anvil_setBalance\",\"params\":[\"$committee\",\"0x56bc75e2d63100000\"]}"
 
 # The key the oracle seals labels and e-mails with.
 echo "local:$(python3 -c 'import secrets; print(secrets.token_hex(32))')" >"$env_dir/profile.keys"
 chmod 600 "$env_dir/profile.keys"
 export CHAINSYNC_PROFILE_KEYS_FILE="$env_dir/profile.keys"
+# The oracle signs its sync() transactions with the committee key.
+export CHAINSYNC_ORACLE_KEY_FILE="$env_dir/oracle.key"
 
 # The gateway's token secret; chainsync-token signs with the same file.
 python3 -c 'import secrets; print(secrets.token_hex(32))' >"$env_dir/jwt.secret"
@@ -73,7 +80,9 @@ start indexer services/indexer/chainsync-indexer \
 start oracle services/oracle/chainsync-oracle \
   --grpc_port="${ORACLE_GRPC_PORT:-50052}" --admin_port="${ORACLE_ADMIN_PORT:-9102}" \
   --bitcoin_network=regtest \
-  --bitcoin_api_url="http://127.0.0.1:${BTCSIM_HTTP_PORT:-8094}/regtest/api"
+  --bitcoin_api_url="http://127.0.0.1:${BTCSIM_HTTP_PORT:-8094}/regtest/api" \
+  --deployment_config="$env_dir/deployment.json" --rpc_url="$CHAINSYNC_RPC_URL" \
+  --btc_confirmations=1 --chain_confirmations=2
 start reconciler services/reconciler/chainsync-reconciler \
   --grpc_port="${RECONCILER_GRPC_PORT:-50053}" --admin_port="${RECONCILER_ADMIN_PORT:-9103}"
 start gateway services/api-gateway/chainsync-gateway --http_port="${GATEWAY_HTTP_PORT:-8080}" \

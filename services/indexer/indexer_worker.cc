@@ -5,19 +5,14 @@
 #include "libs/common/logging/log.h"
 
 namespace chainsync::indexer {
-namespace {
-
-constexpr PgStatement kTryWriterLock = {
-    "indexer_try_writer_lock",
-    "SELECT pg_try_advisory_lock(hashtext('chainsync.indexer.writer:' || "
-    "$1::text)::bigint)"};
-
-}  // namespace
+namespace {}  // namespace
 
 IndexerWorker::IndexerWorker(ChainFollower& follower,
                              IndexerWorkerOptions options)
     : follower_(follower),
       options_(std::move(options)),
+      lock_(options_.lock_connection, absl::StrCat("chainsync.indexer.writer:",
+                                                   options_.follower.chain_id)),
       head_(Gauge("chainsync_indexer_head_block", "The node's latest block.")),
       finalized_(Gauge("chainsync_indexer_finalized_block",
                        "The last block the indexer takes as final.")),
@@ -115,27 +110,21 @@ bool IndexerWorker::Wait(absl::Duration delay) {
 }
 
 bool IndexerWorker::HoldsWriterLock() {
-  // A broken connection has lost its session, and the lock with it.
-  if (lock_ != nullptr && !lock_->broken() && lock_->Exec("SELECT 1").ok())
-    return true;
-  if (lock_ != nullptr) {
-    log::Warning("indexer writer lock lost",
-                 {{"chain_id", options_.follower.chain_id}});
-    writer_.Set(0);
+  switch (lock_.Hold()) {
+    case SessionLock::Change::kAcquired:
+      writer_.Set(1);
+      log::Info("indexer writer lock acquired",
+                {{"chain_id", options_.follower.chain_id}});
+      break;
+    case SessionLock::Change::kLost:
+      writer_.Set(0);
+      log::Warning("indexer writer lock lost",
+                   {{"chain_id", options_.follower.chain_id}});
+      break;
+    case SessionLock::Change::kNone:
+      break;
   }
-  lock_.reset();
-  absl::StatusOr<std::unique_ptr<PgConnection>> connection =
-      PgConnection::Connect(options_.lock_connection);
-  if (!connection.ok()) return false;
-  absl::StatusOr<PgResult> locked =
-      (*connection)
-          ->Exec(kTryWriterLock, PgParams().Add(options_.follower.chain_id));
-  if (!locked.ok() || locked->Get(0, 0) != "t") return false;
-  lock_ = *std::move(connection);
-  writer_.Set(1);
-  log::Info("indexer writer lock acquired",
-            {{"chain_id", options_.follower.chain_id}});
-  return true;
+  return lock_.held();
 }
 
 absl::Duration IndexerWorker::LagTime() const {
@@ -254,7 +243,7 @@ void IndexerWorker::Run() {
     if (at_head && !Wait(options_.poll_interval)) break;
   }
   writer_.Set(0);
-  lock_.reset();
+  lock_.Release();
 }
 
 }  // namespace chainsync::indexer

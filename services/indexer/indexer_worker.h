@@ -9,6 +9,7 @@
 #include "libs/common/backoff.h"
 #include "libs/common/clock.h"
 #include "libs/common/metrics/registry.h"
+#include "libs/common/postgres/session_lock.h"
 #include "libs/common/server/backend.h"
 #include "services/indexer/chain_follower.h"
 
@@ -87,7 +88,7 @@ class IndexerWorker final : public BackgroundWorker {
 
   ChainFollower& follower_;
   IndexerWorkerOptions options_;
-  std::unique_ptr<PgConnection> lock_;
+  SessionLock lock_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

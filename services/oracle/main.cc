@@ -1,15 +1,21 @@
 // chainsync-oracle: mirrors users' Bitcoin balances on chain with signed sync()
 // transactions.
+#include <fstream>
+#include <sstream>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "chainsync/oracle/v1/oracle.grpc.pb.h"
+#include "contracts/deploy/deployment.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/config/secret.h"
 #include "libs/common/server/backend.h"
+#include "libs/evm/signer.h"
 #include "oracle_migrations.h"
 #include "services/oracle/account_store.h"
 #include "services/oracle/esplora_source.h"
+#include "services/oracle/mirror.h"
 #include "services/oracle/monitor_store.h"
 #include "services/oracle/oracle_grpc_service.h"
 #include "services/oracle/sweeper.h"
@@ -34,6 +40,24 @@ ABSL_FLAG(double, bitcoin_api_rate, 0,
           "Requests a second to the Bitcoin API at most (0: no limit).");
 ABSL_FLAG(absl::Duration, bitcoin_api_timeout, absl::Seconds(10),
           "How long one request to the Bitcoin API may take.");
+ABSL_FLAG(std::vector<std::string>, rpc_url, {"http://127.0.0.1:8545"},
+          "JSON-RPC endpoints of the EVM chain the balances are mirrored to, "
+          "comma-separated, in order of preference.");
+ABSL_FLAG(std::string, deployment_config, "",
+          "The deployment configuration naming the OracleAggregator contract "
+          "(what chainsync-deploy writes). Required. The oracle's signing "
+          "key comes from CHAINSYNC_ORACLE_KEY or CHAINSYNC_ORACLE_KEY_FILE.");
+ABSL_FLAG(int32_t, chain_confirmations, 12,
+          "Blocks, its own included, over a sync's transaction before it is "
+          "final.");
+ABSL_FLAG(absl::Duration, stuck_after, absl::Minutes(2),
+          "How long a sync's transaction may wait to be mined before it is "
+          "replaced with raised fees.");
+ABSL_FLAG(std::string, sync_fee_wei, "0",
+          "The fee each sync charges from the account's FeeVault deposit, in "
+          "wei; an account that cannot pay is burned (an emergency burn).");
+ABSL_FLAG(int32_t, max_accounts_per_transaction, 100,
+          "Accounts one syncBatch transaction mirrors at most.");
 
 namespace chainsync::oracle {
 namespace {
@@ -91,6 +115,75 @@ absl::StatusOr<std::shared_ptr<BitcoinSource>> SourceFromFlags() {
   return std::make_shared<EsploraSource>(*std::move(client));
 }
 
+absl::StatusOr<std::unique_ptr<Mirror>> MirrorFromFlags(PgPool& database) {
+  const std::string path = absl::GetFlag(FLAGS_deployment_config);
+  if (path.empty()) {
+    return InvalidFlag("deployment_config", "",
+                       "required: the file chainsync-deploy wrote");
+  }
+  std::ifstream in(path);
+  if (!in) return InvalidFlag("deployment_config", path, "cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<contracts::Deployment> deployment =
+      contracts::Deployment::FromJson(text.str());
+  if (!deployment.ok()) {
+    return InvalidFlag("deployment_config", path,
+                       deployment.status().message());
+  }
+  const contracts::DeployedContract* aggregator =
+      deployment->Find("OracleAggregator");
+  if (aggregator == nullptr) {
+    return InvalidFlag("deployment_config", path,
+                       "names no OracleAggregator contract");
+  }
+  absl::StatusOr<std::unique_ptr<evm::LocalKeySigner>> key =
+      evm::LocalKeySigner::FromSecret("oracle_key");
+  if (!key.ok()) return key.status();
+  std::shared_ptr<evm::Signer> signer = *std::move(key);
+  absl::StatusOr<std::unique_ptr<evm::JsonRpcClient>> client =
+      evm::JsonRpcClient::Create({.endpoints = absl::GetFlag(FLAGS_rpc_url)});
+  if (!client.ok()) {
+    return InvalidFlag("rpc_url",
+                       absl::StrJoin(absl::GetFlag(FLAGS_rpc_url), ","),
+                       client.status().message());
+  }
+  const int32_t confirmations = absl::GetFlag(FLAGS_chain_confirmations);
+  if (confirmations < 1 || confirmations > 1000) {
+    return InvalidFlag("chain_confirmations", absl::StrCat(confirmations),
+                       "must be from 1 to 1000");
+  }
+  const absl::Duration stuck_after = absl::GetFlag(FLAGS_stuck_after);
+  if (stuck_after < absl::Seconds(1)) {
+    return InvalidFlag("stuck_after", absl::FormatDuration(stuck_after),
+                       "must be at least 1s");
+  }
+  absl::StatusOr<evm::Uint256> fee =
+      evm::ParseUint256(absl::GetFlag(FLAGS_sync_fee_wei), "--sync_fee_wei");
+  if (!fee.ok()) return fee.status();
+  const int32_t per_transaction =
+      absl::GetFlag(FLAGS_max_accounts_per_transaction);
+  if (per_transaction < 1 || per_transaction > 1000) {
+    return InvalidFlag("max_accounts_per_transaction",
+                       absl::StrCat(per_transaction), "must be from 1 to 1000");
+  }
+  const evm::Address sender = signer->address();
+  return std::make_unique<Mirror>(
+      std::make_shared<OperationStore>(database),
+      std::make_shared<JsonRpcMirrorChain>(
+          std::shared_ptr<evm::JsonRpcClient>(*std::move(client)),
+          aggregator->address, sender),
+      std::move(signer),
+      MirrorOptions{
+          .aggregator = aggregator->address,
+          .chain_id = deployment->chain_id,
+          .rules = {.confirmations = static_cast<uint64_t>(confirmations),
+                    .stuck_after = stuck_after},
+          .sync_fee_wei = *fee,
+          .max_accounts_per_transaction = static_cast<size_t>(per_transaction),
+          .lock_connection = database.connect_options()});
+}
+
 absl::StatusOr<BackendComponents> Build(PgPool& database) {
   absl::StatusOr<bitcoin::Network> network = NetworkFromFlag();
   if (!network.ok()) return network.status();
@@ -122,6 +215,12 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
   auto monitor = std::make_shared<MonitorStore>(database);
   auto sweeper =
       std::make_unique<Sweeper>(monitor, *std::move(source), confirmations);
+  absl::StatusOr<std::unique_ptr<Mirror>> mirror = MirrorFromFlags(database);
+  if (!mirror.ok()) return mirror.status();
+  sweeper->OnRead(
+      [sender = mirror->get()](const std::vector<evm::Address>& accounts) {
+        sender->Request(accounts);
+      });
   BackendComponents backend;
   backend.services.push_back(
       {std::make_shared<OracleGrpcService>(
@@ -129,6 +228,7 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
            ProofRules{.network = *network, .max_age = max_age},
            PageTokens(*std::move(page_token_key))),
        v1::OracleService::service_full_name()});
+  backend.workers.push_back(*std::move(mirror));
   backend.workers.push_back(std::move(sweeper));
   return backend;
 }

@@ -53,7 +53,8 @@ void TrackNonce(const std::vector<const TrackedOperation*>& group,
       actions->push_back(
           SetState(*mined, OperationState::kConfirmed, "", *receipt));
     } else if (mined->state != OperationState::kMined) {
-      actions->push_back(SetState(*mined, OperationState::kMined, "", *receipt));
+      actions->push_back(
+          SetState(*mined, OperationState::kMined, "", *receipt));
     }
     return;
   }
@@ -89,9 +90,9 @@ void TrackNonce(const std::vector<const TrackedOperation*>& group,
     actions->push_back(
         {.kind = Action::Kind::kReplace,
          .id = newest.id,
-         .reason = absl::StrCat("not mined ",
-                                absl::FormatDuration(now - *newest.broadcast_at),
-                                " after it was broadcast"),
+         .reason = absl::StrCat(
+             "not mined ", absl::FormatDuration(now - *newest.broadcast_at),
+             " after it was broadcast"),
          .max_fee_per_gas = Bumped(newest.max_fee_per_gas),
          .max_priority_fee_per_gas = Bumped(newest.max_priority_fee_per_gas)});
   }

@@ -247,6 +247,8 @@ bool Sweeper::Sweep() {
     for (std::thread& worker : workers) worker.join();
     if (absl::Status saved = store_->SaveReadings(readings); !saved.ok()) {
       log::Warning("sweep: readings not stored", {{"error", saved}});
+    } else {
+      Announce(readings);
     }
     accounts += batch->size();
     after = batch->back().account;
@@ -262,6 +264,16 @@ bool Sweeper::Sweep() {
   std::lock_guard<std::mutex> lock(mu_);
   last_accounts_ = accounts;
   return true;
+}
+
+void Sweeper::Announce(
+    const std::vector<std::pair<evm::Address, AccountReading>>& readings) {
+  if (!on_read_) return;
+  std::vector<evm::Address> whole;
+  for (const auto& [account, reading] : readings) {
+    if (reading.confirmed_sats.has_value()) whole.push_back(account);
+  }
+  on_read_(whole);
 }
 
 absl::StatusOr<SweepReport> Sweeper::Report() {
@@ -339,6 +351,7 @@ absl::StatusOr<AccountReading> Sweeper::ReadNow(const evm::Address& account) {
       !saved.ok()) {
     return saved;
   }
+  Announce({{account, reading}});
   return reading;
 }
 

@@ -7,6 +7,7 @@
 // forced to sweep now, and one account can be read at once.
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,6 +47,13 @@ class Sweeper final : public BackgroundWorker {
           metrics::Registry& registry = metrics::DefaultRegistry());
   ~Sweeper() override;
 
+  // OnRead has `read` called with the accounts each batch (or ReadNow) read
+  // whole, once their readings are stored: the mirror checks them. Call
+  // before Start.
+  void OnRead(std::function<void(const std::vector<evm::Address>&)> read) {
+    on_read_ = std::move(read);
+  }
+
   // Start loads the stored settings and sweeps on its thread while they
   // say running. A store that cannot be read is retried on the thread.
   void Start() override;
@@ -71,6 +79,9 @@ class Sweeper final : public BackgroundWorker {
   AccountReading ReadWithRetries(const MonitoredAccount& account, uint64_t tip,
                                  const SweepSettings& settings);
   absl::StatusOr<uint64_t> Tip(const SweepSettings& settings);
+  // Announce hands the accounts read whole to on_read_.
+  void Announce(
+      const std::vector<std::pair<evm::Address, AccountReading>>& readings);
   // Wait waits `duration` or until stopped; false when stopped.
   bool Wait(absl::Duration duration);
   SweepSettings settings();
@@ -97,6 +108,7 @@ class Sweeper final : public BackgroundWorker {
   absl::Duration last_duration_;
   uint64_t last_accounts_ = 0;
   std::optional<absl::Time> next_start_;
+  std::function<void(const std::vector<evm::Address>&)> on_read_;
   std::thread thread_;
 };
 

@@ -41,7 +41,7 @@ struct Backend {
   const char* binary;
   const char* schema;
   const char* grpc_service;
-  // The indexer needs a chain and the contracts to follow.
+  // The indexer and the oracle need a chain and the contracts.
   bool needs_chain = false;
   // Flags the backend requires besides the database.
   std::vector<std::string> required = {};
@@ -54,7 +54,7 @@ const Backend kBackends[] = {
     {CHAINSYNC_ORACLE_BIN,
      "oracle",
      "chainsync.oracle.v1.OracleService",
-     false,
+     true,
      {"--bitcoin_api_url=http://127.0.0.1:1/api"}},
     {CHAINSYNC_RECONCILER_BIN, "reconciler",
      "chainsync.reconciler.v1.ReconcilerService"},
@@ -83,19 +83,27 @@ Ports WaitUntilReady(Subprocess& process) {
           json["admin_port"].get_int64().value()};
 }
 
-// DeploymentFile is the reference protocol deployed once on the fixture
-// chain, as the configuration file the indexer reads.
-const std::string& DeploymentFile() {
-  static const std::string path = [] {
+// FixtureChain is the reference protocol deployed once on the fixture
+// chain: the configuration file the indexer and the oracle read, and the
+// committee key the oracle signs with.
+struct FixtureChain {
+  std::string deployment_file;
+  std::string committee_key;
+};
+
+const FixtureChain& Chain() {
+  static const FixtureChain chain = [] {
     auto workload = testing::ProtocolWorkload::Deploy(
         testing::GetTestEnvironment().rpc_url);
     const std::string file =
         absl::StrCat("/tmp/chainsync_deployment_", getpid(), ".json");
     std::ofstream(file) << workload->deployment().ToJson();
-    return file;
+    return FixtureChain{file, workload->committee_key()};
   }();
-  return path;
+  return chain;
 }
+
+const std::string& DeploymentFile() { return Chain().deployment_file; }
 
 std::unique_ptr<Subprocess> StartBackend(const Backend& backend,
                                          const std::string& url,
@@ -108,7 +116,10 @@ std::unique_ptr<Subprocess> StartBackend(const Backend& backend,
   }
   argv.insert(argv.end(), backend.required.begin(), backend.required.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
-  auto process = Subprocess::Start(argv, {{"CHAINSYNC_DATABASE_URL", url}});
+  auto process = Subprocess::Start(
+      argv, {{"CHAINSYNC_DATABASE_URL", url},
+             {"CHAINSYNC_ORACLE_KEY",
+              backend.needs_chain ? Chain().committee_key : ""}});
   REQUIRE(process.ok());
   return *std::move(process);
 }

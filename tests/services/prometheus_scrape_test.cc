@@ -56,10 +56,10 @@ std::string Query(HttpClient& client, int port, const std::string& promql) {
 
 TEST_CASE("Prometheus scrapes a backend's /metrics", "[prometheus]") {
   testing::ScopedDatabase database;
-  auto backend = Subprocess::Start(
-      {CHAINSYNC_ORACLE_BIN, "--listen_host=127.0.0.1", "--grpc_port=0",
-       "--admin_port=0", "--bitcoin_api_url=http://127.0.0.1:1/api"},
-      {{"CHAINSYNC_DATABASE_URL", database.url()}});
+  auto backend =
+      Subprocess::Start({CHAINSYNC_RECONCILER_BIN, "--listen_host=127.0.0.1",
+                         "--grpc_port=0", "--admin_port=0"},
+                        {{"CHAINSYNC_DATABASE_URL", database.url()}});
   REQUIRE(backend.ok());
   auto serving =
       (*backend)->WaitForLine(R"("message":"serving")", absl::Seconds(30));
@@ -72,7 +72,7 @@ TEST_CASE("Prometheus scrapes a backend's /metrics", "[prometheus]") {
   REQUIRE(mkdtemp(directory) != nullptr);
   const std::string config = absl::StrCat(directory, "/prometheus.yml");
   std::ofstream(config) << "global:\n  scrape_interval: 1s\n"
-                        << "scrape_configs:\n  - job_name: oracle\n"
+                        << "scrape_configs:\n  - job_name: reconciler\n"
                         << "    static_configs:\n      - targets: ['127.0.0.1:"
                         << admin_port << "']\n";
   const int prometheus_port = FreePort();
@@ -88,14 +88,14 @@ TEST_CASE("Prometheus scrapes a backend's /metrics", "[prometheus]") {
   while (up != "1" && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(250));
     (*prometheus)->ReadLine(absl::ZeroDuration());  // keep its pipe drained
-    up = Query(*client, prometheus_port, "up%7Bjob%3D%22oracle%22%7D");
+    up = Query(*client, prometheus_port, "up%7Bjob%3D%22reconciler%22%7D");
   }
   CHECK(up == "1");
   // A histogram and the process families made it into the database.
   CHECK_FALSE(
       Query(*client, prometheus_port, "process_start_time_seconds").empty());
   CHECK_FALSE(Query(*client, prometheus_port,
-                    "scrape_samples_scraped%7Bjob%3D%22oracle%22%7D")
+                    "scrape_samples_scraped%7Bjob%3D%22reconciler%22%7D")
                   .empty());
 
   (*prometheus)->Signal(SIGTERM);

@@ -56,14 +56,17 @@ evm::Receipt Mined(evm::JsonRpcClient& client, evm::TransactionSender& sender,
   return Must(sender.Wait(hash, absl::Seconds(50)), step);
 }
 
+// FundedKey makes a fresh key for `role`, funded on the chain; `hex`, when
+// given, receives the key.
 std::unique_ptr<evm::LocalKeySigner> FundedKey(evm::JsonRpcClient& client,
-                                               absl::string_view role) {
+                                               absl::string_view role,
+                                               std::string* hex = nullptr) {
   static std::atomic<int> counter{0};
-  auto signer =
-      Must(evm::LocalKeySigner::Create(Secret(evm::ToHex(evm::Keccak256(
-               absl::StrCat("workload ", role, " ", getpid(), " ", counter++,
-                            " ", absl::ToUnixNanos(absl::Now())))))),
-           "key");
+  const std::string key = evm::ToHex(evm::Keccak256(
+      absl::StrCat("workload ", role, " ", getpid(), " ", counter++, " ",
+                   absl::ToUnixNanos(absl::Now()))));
+  if (hex != nullptr) *hex = key;
+  auto signer = Must(evm::LocalKeySigner::Create(Secret(key)), "key");
   Must(client.Call("anvil_setBalance",
                    absl::StrCat(R"([")", signer->address().ToLowerHex(),
                                 R"(","0x56bc75e2d63100000"])")),
@@ -87,7 +90,8 @@ std::unique_ptr<ProtocolWorkload> ProtocolWorkload::Deploy(
   workload->client_ =
       Must(evm::JsonRpcClient::Create({.endpoints = {rpc_url}}), "client");
   workload->deployer_ = FundedKey(*workload->client_, "deployer");
-  workload->committee_ = FundedKey(*workload->client_, "committee");
+  workload->committee_ =
+      FundedKey(*workload->client_, "committee", &workload->committee_key_);
   for (const char* user : {"alice", "bob", "carol"}) {
     workload->users_.push_back(FundedKey(*workload->client_, user));
   }

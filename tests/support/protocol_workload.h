@@ -36,6 +36,8 @@ class ProtocolWorkload {
   void Sync(size_t user, uint64_t sats);
 
   const contracts::Deployment& deployment() const { return deployment_; }
+  // The committee's private key (hex), which the oracle signs with.
+  const std::string& committee_key() const { return committee_key_; }
   evm::JsonRpcClient& client() { return *client_; }
   // Holders are every account whose token balances the script changes.
   std::vector<evm::Address> holders() const;
@@ -46,6 +48,7 @@ class ProtocolWorkload {
   std::unique_ptr<evm::JsonRpcClient> client_;
   std::unique_ptr<evm::LocalKeySigner> deployer_;
   std::unique_ptr<evm::LocalKeySigner> committee_;
+  std::string committee_key_;
   std::vector<std::unique_ptr<evm::LocalKeySigner>> users_;
   contracts::Deployment deployment_;
 };

@@ -16,16 +16,6 @@ namespace {
 
 using bitcoin::Network;
 
-std::string RegisterFunded(OracleProcess& oracle, uint8_t seed,
-                           const evm::Address& account) {
-  const std::string address =
-      bitcoin::P2wpkhAddress(CompressedKey(seed), Network::kRegtest);
-  REQUIRE(Register(oracle, Request(seed, address, bitcoin::AddressType::kP2wpkh,
-                                   account))
-              .ok());
-  return address;
-}
-
 v1::UserSyncStatus Force(OracleProcess& oracle, const evm::Address& account) {
   v1::ForceUserSyncRequest request;
   request.set_address(account.ToLowerHex());
@@ -64,7 +54,7 @@ TEST_CASE(
   testing::ScopedDatabase database;
   testing::BtcsimProcess sim;
   OracleProcess oracle(database, sim, {"--btc_confirmations=3"});
-  const std::string address = RegisterFunded(oracle, 41, kAlice);
+  const std::string address = RegisterAddress(oracle, 41, kAlice);
 
   sim.Fund("regtest", address, 120'000);
   v1::UserSyncStatus status = Force(oracle, kAlice);
@@ -100,7 +90,7 @@ TEST_CASE("a failing Bitcoin API marks the account stale, never zero",
   testing::ScopedDatabase database;
   testing::BtcsimProcess sim;
   OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
-  const std::string address = RegisterFunded(oracle, 42, kAlice);
+  const std::string address = RegisterAddress(oracle, 42, kAlice);
   sim.Fund("regtest", address, 50'000);
   sim.Mine("regtest", 1);
   REQUIRE(Force(oracle, kAlice).bitcoin_balance_sats() == "50000");
@@ -150,7 +140,7 @@ TEST_CASE(
       std::array<uint8_t, 20> bytes{};
       bytes[19] = static_cast<uint8_t>(i + 1);
       accounts.push_back(evm::Address(bytes));
-      addresses.push_back(RegisterFunded(oracle, 50 + i, accounts.back()));
+      addresses.push_back(RegisterAddress(oracle, 50 + i, accounts.back()));
       sim.Fund("regtest", addresses.back(), 10'000 * (i + 1));
     }
     sim.Mine("regtest", 1);
@@ -227,7 +217,7 @@ TEST_CASE("the dashboards' own sync calls work unchanged through the gateway",
   const std::string alice = gateway::Token(kAlice.ToLowerHex(), "", expires);
   const std::string bob = gateway::Token(kBob.ToLowerHex(), "", expires);
   const std::string admin = gateway::Token("operator", "admin", expires);
-  const std::string address = RegisterFunded(oracle, 61, kAlice);
+  const std::string address = RegisterAddress(oracle, 61, kAlice);
   sim.Fund("regtest", address, 33'000);
   sim.Mine("regtest", 1);
 

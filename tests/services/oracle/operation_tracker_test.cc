@@ -8,8 +8,7 @@ namespace chainsync::oracle {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
-const TrackerRules kRules{.confirmations = 3,
-                          .stuck_after = absl::Minutes(2)};
+const TrackerRules kRules{.confirmations = 3, .stuck_after = absl::Minutes(2)};
 
 evm::Hash HashOf(uint8_t seed) {
   evm::Hash hash{};
@@ -23,9 +22,8 @@ TrackedOperation Op(int64_t id, OperationState state, uint64_t nonce,
           .state = state,
           .nonce = nonce,
           .tx_hash = HashOf(static_cast<uint8_t>(id)),
-          .broadcast_at = state == OperationState::kPlanned
-                              ? std::nullopt
-                              : broadcast_at,
+          .broadcast_at =
+              state == OperationState::kPlanned ? std::nullopt : broadcast_at,
           .max_fee_per_gas = 80,
           .max_priority_fee_per_gas = 8};
 }
@@ -37,9 +35,8 @@ evm::Receipt ReceiptOf(int64_t id, uint64_t block, bool success = true) {
 }
 
 TEST_CASE("a planned operation is broadcast", "[oracle][tracker]") {
-  const auto actions =
-      Track({Op(1, OperationState::kPlanned, 7)},
-            {.head = 100, .mined_nonce = 7}, kRules, kNow);
+  const auto actions = Track({Op(1, OperationState::kPlanned, 7)},
+                             {.head = 100, .mined_nonce = 7}, kRules, kNow);
   REQUIRE(actions.size() == 1);
   CHECK(actions[0].kind == Action::Kind::kBroadcast);
   CHECK(actions[0].id == 1);
@@ -49,14 +46,13 @@ TEST_CASE("a receipt makes it mined, and final under enough blocks",
           "[oracle][tracker]") {
   ChainView chain{.head = 101, .mined_nonce = 8};
   chain.receipts[HashOf(1)] = ReceiptOf(1, 100);
-  auto actions = Track({Op(1, OperationState::kBroadcast, 7)}, chain, kRules,
-                       kNow);
+  auto actions =
+      Track({Op(1, OperationState::kBroadcast, 7)}, chain, kRules, kNow);
   REQUIRE(actions.size() == 1);
   CHECK(actions[0].state == OperationState::kMined);
   CHECK(actions[0].receipt->block_number == 100);
   // Mined already: nothing to do until it is deep enough.
-  CHECK(Track({Op(1, OperationState::kMined, 7)}, chain, kRules, kNow)
-            .empty());
+  CHECK(Track({Op(1, OperationState::kMined, 7)}, chain, kRules, kNow).empty());
   chain.head = 102;
   actions = Track({Op(1, OperationState::kMined, 7)}, chain, kRules, kNow);
   REQUIRE(actions.size() == 1);
@@ -93,13 +89,11 @@ TEST_CASE("a stuck transaction is replaced with raised fees, only the newest",
   CHECK(actions[0].max_fee_per_gas == 91);
   CHECK(actions[0].max_priority_fee_per_gas == 10);
   // Not yet stuck: left alone.
-  CHECK(Track({Op(1, OperationState::kBroadcast, 7,
-                  kNow - absl::Seconds(30))},
+  CHECK(Track({Op(1, OperationState::kBroadcast, 7, kNow - absl::Seconds(30))},
               {.head = 100, .mined_nonce = 7}, kRules, kNow)
             .empty());
   // With a replacement already out, the replacement is the one raised.
-  TrackedOperation replacement =
-      Op(2, OperationState::kBroadcast, 7, long_ago);
+  TrackedOperation replacement = Op(2, OperationState::kBroadcast, 7, long_ago);
   replacement.replaces = 1;
   actions = Track({Op(1, OperationState::kBroadcast, 7, long_ago), replacement},
                   {.head = 100, .mined_nonce = 7}, kRules, kNow);
@@ -138,10 +132,10 @@ TEST_CASE("a nonce spent by a transaction not journaled fails its operations",
 
 TEST_CASE("the lowest nonce goes first, final operations are left alone",
           "[oracle][tracker]") {
-  const auto actions = Track({Op(3, OperationState::kPlanned, 9),
-                              Op(1, OperationState::kPlanned, 8),
-                              Op(2, OperationState::kConfirmed, 6)},
-                             {.head = 100, .mined_nonce = 7}, kRules, kNow);
+  const auto actions = Track(
+      {Op(3, OperationState::kPlanned, 9), Op(1, OperationState::kPlanned, 8),
+       Op(2, OperationState::kConfirmed, 6)},
+      {.head = 100, .mined_nonce = 7}, kRules, kNow);
   REQUIRE(actions.size() == 2);
   CHECK(actions[0].id == 1);
   CHECK(actions[1].id == 3);

@@ -2,6 +2,9 @@
 
 // The oracle binary on a private database, for the oracle's tests.
 
+#include <unistd.h>
+
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,10 +14,12 @@
 #include "absl/time/clock.h"
 #include "chainsync/oracle/v1/oracle.grpc.pb.h"
 #include "grpcpp/create_channel.h"
+#include "libs/bitcoin/address.h"
 #include "libs/bitcoin/signed_message.h"
 #include "libs/crypto/secp256k1.h"
 #include "services/oracle/ownership_proof.h"
 #include "tests/support/btcsim_process.h"
+#include "tests/support/protocol_workload.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_env.h"
 
@@ -23,8 +28,30 @@ namespace chainsync::oracle {
 inline constexpr char kProfileKeys[] =
     "k1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
+// OracleChain is the reference protocol deployed on the fixture's anvil,
+// once per test process, as the oracle's deployment configuration, with the
+// committee key the oracle signs with.
+struct OracleChain {
+  std::unique_ptr<testing::ProtocolWorkload> workload;
+  std::string deployment_file;
+
+  static OracleChain& Shared() {
+    static OracleChain chain = [] {
+      OracleChain deployed;
+      deployed.workload = testing::ProtocolWorkload::Deploy(
+          testing::GetTestEnvironment().rpc_url);
+      deployed.deployment_file =
+          absl::StrCat("/tmp/chainsync_oracle_", getpid(), ".json");
+      std::ofstream(deployed.deployment_file)
+          << deployed.workload->deployment().ToJson();
+      return deployed;
+    }();
+    return chain;
+  }
+};
+
 // OracleProcess runs chainsync-oracle on regtest against `database`, reading
-// the Bitcoin API simulator `bitcoin`.
+// the Bitcoin API simulator `bitcoin` and mirroring to the shared chain.
 class OracleProcess {
  public:
   OracleProcess(const testing::ScopedDatabase& database,
@@ -39,9 +66,14 @@ class OracleProcess {
         "--admin_port=0",
         "--bitcoin_network=regtest",
         "--bitcoin_api_url=" + bitcoin.api("regtest"),
-        "--bitcoin_api_timeout=2s"};
+        "--bitcoin_api_timeout=2s",
+        "--deployment_config=" + OracleChain::Shared().deployment_file,
+        "--rpc_url=" + testing::GetTestEnvironment().rpc_url,
+        "--chain_confirmations=2"};
     argv.insert(argv.end(), flags.begin(), flags.end());
     environment["CHAINSYNC_DATABASE_URL"] = database.url();
+    environment["CHAINSYNC_ORACLE_KEY"] =
+        OracleChain::Shared().workload->committee_key();
     auto process = testing::Subprocess::Start(argv, environment);
     if (!process.ok()) std::abort();
     process_ = *std::move(process);
@@ -108,6 +140,17 @@ inline grpc::Status Register(OracleProcess& oracle,
   grpc::ClientContext context;
   return oracle.stub().RegisterBitcoinAddress(
       &context, request, response == nullptr ? &ignored : response);
+}
+
+// RegisterAddress registers the P2WPKH address of key `seed` for `account`.
+inline std::string RegisterAddress(OracleProcess& oracle, uint8_t seed,
+                                   const evm::Address& account) {
+  const std::string address =
+      bitcoin::P2wpkhAddress(CompressedKey(seed), bitcoin::Network::kRegtest);
+  REQUIRE(Register(oracle, Request(seed, address, bitcoin::AddressType::kP2wpkh,
+                                   account))
+              .ok());
+  return address;
 }
 
 }  // namespace chainsync::oracle

@@ -1,0 +1,329 @@
+#include "services/oracle/mirror.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/logging/log.h"
+#include "libs/evm/contract_abi.h"
+#include "libs/evm/transaction.h"
+
+namespace chainsync::oracle {
+namespace {
+
+const evm::AbiFunction& SyncFunction() {
+  static const evm::AbiFunction function =
+      *evm::AbiFunction::Parse("sync(address,uint256,uint256)");
+  return function;
+}
+
+const evm::AbiFunction& SyncBatchFunction() {
+  static const evm::AbiFunction function =
+      *evm::AbiFunction::Parse("syncBatch(address[],uint256[],uint256[])");
+  return function;
+}
+
+std::string HashHex(const evm::Hash& hash) { return evm::ToHex(hash); }
+
+}  // namespace
+
+Mirror::Mirror(std::shared_ptr<OperationStore> store,
+               std::shared_ptr<MirrorChain> chain,
+               std::shared_ptr<evm::Signer> signer, MirrorOptions options,
+               Clock& clock, metrics::Registry& registry)
+    : store_(std::move(store)),
+      chain_(std::move(chain)),
+      signer_(std::move(signer)),
+      options_(std::move(options)),
+      clock_(clock),
+      lock_(options_.lock_connection, "chainsync.oracle.sender"),
+      operations_(registry.AddCounter(
+          "chainsync_oracle_operations_total",
+          "On-chain operations by kind and the state they reached.",
+          {"kind", "state"})),
+      replacements_(registry
+                        .AddCounter("chainsync_oracle_replacements_total",
+                                    "Stuck transactions replaced with "
+                                    "raised fees.")
+                        .WithLabels({})),
+      open_(registry
+                .AddGauge("chainsync_oracle_pending_operations",
+                          "Operations journaled and not yet final.")
+                .WithLabels({})),
+      oldest_open_(registry
+                       .AddGauge("chainsync_oracle_oldest_pending_operation_"
+                                 "seconds",
+                                 "How long the oldest broadcast operation "
+                                 "not yet final has waited.")
+                       .WithLabels({})),
+      sender_(registry
+                  .AddGauge("chainsync_oracle_sender",
+                            "1 while this process holds the sender lock.")
+                  .WithLabels({})) {}
+
+Mirror::~Mirror() { Stop(); }
+
+void Mirror::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Mirror::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  lock_.Release();
+}
+
+bool Mirror::sending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sending_;
+}
+
+void Mirror::Request(const std::vector<evm::Address>& accounts) {
+  if (accounts.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    requested_.insert(accounts.begin(), accounts.end());
+  }
+  wake_.notify_all();
+}
+
+void Mirror::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    const SessionLock::Change change = lock_.Hold();
+    if (change == SessionLock::Change::kAcquired) {
+      log::Info("oracle sender lock acquired; following the journal");
+    } else if (change == SessionLock::Change::kLost) {
+      log::Warning("oracle sender lock lost; standing by");
+    }
+    sender_.Set(lock_.held() ? 1 : 0);
+    std::vector<evm::Address> accounts;
+    if (lock_.held()) {
+      // The journal first: what was sent before a crash or a takeover is
+      // settled before anything new is planned.
+      if (absl::Status followed = Follow(); !followed.ok()) {
+        log::Warning("following the journal failed; retrying",
+                     {{"error", followed}});
+      }
+      {
+        std::lock_guard<std::mutex> guard(mu_);
+        accounts.assign(requested_.begin(), requested_.end());
+        requested_.clear();
+      }
+      if (!accounts.empty()) {
+        if (absl::Status planned = Plan(accounts); !planned.ok()) {
+          log::Warning("planning syncs failed; retrying", {{"error", planned}});
+          Request(accounts);
+        } else if (absl::Status followed = Follow(); !followed.ok()) {
+          log::Warning("following the journal failed; retrying",
+                       {{"error", followed}});
+        }
+      }
+    }
+    lock.lock();
+    sending_ = lock_.held();
+    // A standby tries the lock again within a second.
+    const absl::Duration wait =
+        lock_.held() ? options_.poll_interval : absl::Seconds(1);
+    clock_.WaitFor(wake_, lock, wait, [&] {
+      return stopping_ || (sending_ && !requested_.empty());
+    });
+  }
+}
+
+absl::StatusOr<evm::Bytes> Mirror::CallData(
+    const std::vector<OperationItem>& items) const {
+  if (items.size() == 1) {
+    return SyncFunction().EncodeCall(
+        {items[0].account, items[0].new_sats, items[0].fee_wei});
+  }
+  evm::AbiValue::List users, balances, fees;
+  for (const OperationItem& item : items) {
+    users.push_back(item.account);
+    balances.push_back(item.new_sats);
+    fees.push_back(item.fee_wei);
+  }
+  return SyncBatchFunction().EncodeCall({users, balances, fees});
+}
+
+absl::Status Mirror::Plan(const std::vector<evm::Address>& accounts) {
+  absl::StatusOr<std::vector<std::pair<evm::Address, int64_t>>> candidates =
+      store_->Candidates(accounts);
+  if (!candidates.ok()) return candidates.status();
+  if (candidates->empty()) return absl::OkStatus();
+  std::vector<evm::Address> addresses;
+  for (const auto& [account, sats] : *candidates) addresses.push_back(account);
+  absl::StatusOr<std::vector<evm::Uint256>> synced =
+      chain_->SyncedBalances(addresses);
+  if (!synced.ok()) return synced.status();
+  std::vector<OperationItem> due;
+  for (size_t i = 0; i < candidates->size(); ++i) {
+    const evm::Uint256 bitcoin((*candidates)[i].second);
+    if (bitcoin == (*synced)[i]) continue;
+    due.push_back({.account = (*candidates)[i].first,
+                   .previous_sats = (*synced)[i],
+                   .new_sats = bitcoin,
+                   .fee_wei = options_.sync_fee_wei});
+  }
+  for (size_t start = 0; start < due.size();
+       start += options_.max_accounts_per_transaction) {
+    const size_t end =
+        std::min(due.size(), start + options_.max_accounts_per_transaction);
+    if (absl::Status journaled = JournalSync(
+            std::vector<OperationItem>(due.begin() + start, due.begin() + end));
+        !journaled.ok()) {
+      return journaled;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Mirror::SignAndJournal(
+    std::vector<OperationItem> items, uint64_t nonce, const SuggestedFees& fees,
+    std::optional<int64_t> replaces) {
+  absl::StatusOr<evm::Bytes> data = CallData(items);
+  if (!data.ok()) return data.status();
+  absl::StatusOr<uint64_t> gas = chain_->EstimateGas(*data);
+  if (!gas.ok()) return gas.status();
+  const evm::Eip1559Transaction transaction{
+      .chain_id = options_.chain_id,
+      .nonce = nonce,
+      .max_priority_fee_per_gas = fees.max_priority_fee_per_gas,
+      .max_fee_per_gas = fees.max_fee_per_gas,
+      .gas_limit = *gas,
+      .to = options_.aggregator,
+      .data = *std::move(data)};
+  absl::StatusOr<evm::SignedTransaction> signed_transaction =
+      evm::Sign(transaction, *signer_);
+  if (!signed_transaction.ok()) return signed_transaction.status();
+  const JournaledOperation operation{
+      .tracked = {.nonce = nonce,
+                  .tx_hash = signed_transaction->hash,
+                  .max_fee_per_gas = fees.max_fee_per_gas,
+                  .max_priority_fee_per_gas = fees.max_priority_fee_per_gas,
+                  .replaces = replaces},
+      .kind = OperationKind::kSync,
+      .raw_tx = signed_transaction->raw,
+      .items = std::move(items)};
+  absl::StatusOr<int64_t> id = store_->Journal(operation);
+  if (!id.ok()) return id.status();
+  operations_.WithLabels({"sync", "planned"}).Increment();
+  for (const OperationItem& item : operation.items) {
+    log::Info("sync journaled",
+              {{"operation", *id},
+               {"account", item.account.ToChecksumHex()},
+               {"previous_sats", evm::ToDecimal(item.previous_sats)},
+               {"new_sats", evm::ToDecimal(item.new_sats)},
+               {"nonce", nonce},
+               {"transaction", HashHex(signed_transaction->hash)}});
+  }
+  return id;
+}
+
+absl::Status Mirror::JournalSync(std::vector<OperationItem> items) {
+  absl::StatusOr<SuggestedFees> fees = chain_->Fees();
+  if (!fees.ok()) return fees.status();
+  absl::StatusOr<std::optional<uint64_t>> highest = store_->HighestNonce();
+  if (!highest.ok()) return highest.status();
+  absl::StatusOr<uint64_t> pending = chain_->PendingNonce();
+  if (!pending.ok()) return pending.status();
+  return SignAndJournal(std::move(items), NextNonce(*highest, *pending), *fees,
+                        std::nullopt)
+      .status();
+}
+
+absl::Status Mirror::Replace(const JournaledOperation& original,
+                             const Action& action) {
+  absl::StatusOr<int64_t> id = SignAndJournal(
+      original.items, original.tracked.nonce,
+      {.max_fee_per_gas = action.max_fee_per_gas,
+       .max_priority_fee_per_gas = action.max_priority_fee_per_gas},
+      original.tracked.id);
+  if (!id.ok()) return id.status();
+  replacements_.Increment();
+  log::Warning("stuck transaction replaced with raised fees",
+               {{"operation", original.tracked.id},
+                {"replacement", *id},
+                {"nonce", original.tracked.nonce},
+                {"reason", action.reason}});
+  return absl::OkStatus();
+}
+
+absl::Status Mirror::Follow() {
+  absl::StatusOr<std::vector<JournaledOperation>> open = store_->Open();
+  if (!open.ok()) return open.status();
+  open_.Set(static_cast<double>(open->size()));
+  if (open->empty()) {
+    oldest_open_.Set(0);
+    return absl::OkStatus();
+  }
+  std::vector<TrackedOperation> tracked;
+  std::vector<evm::Hash> hashes;
+  std::map<int64_t, const JournaledOperation*> by_id;
+  absl::Time oldest = clock_.Now();
+  for (const JournaledOperation& operation : *open) {
+    tracked.push_back(operation.tracked);
+    hashes.push_back(operation.tracked.tx_hash);
+    by_id[operation.tracked.id] = &operation;
+    if (operation.tracked.broadcast_at.has_value()) {
+      oldest = std::min(oldest, *operation.tracked.broadcast_at);
+    }
+  }
+  oldest_open_.Set(absl::ToDoubleSeconds(clock_.Now() - oldest));
+  absl::StatusOr<ChainView> view = chain_->View(hashes);
+  if (!view.ok()) return view.status();
+  for (const Action& action :
+       Track(tracked, *view, options_.rules, clock_.Now())) {
+    const JournaledOperation& operation = *by_id.at(action.id);
+    const char* kind =
+        operation.kind == OperationKind::kSync ? "sync" : "emergency_burn";
+    switch (action.kind) {
+      case Action::Kind::kBroadcast: {
+        if (absl::Status sent = chain_->Broadcast(operation.raw_tx);
+            !sent.ok()) {
+          // The next round tries again; a stuck one is replaced.
+          log::Warning("broadcast refused",
+                       {{"operation", action.id}, {"error", sent}});
+          continue;
+        }
+        if (absl::Status marked = store_->MarkBroadcast(action.id);
+            !marked.ok()) {
+          return marked;
+        }
+        if (operation.tracked.state == OperationState::kPlanned) {
+          operations_.WithLabels({kind, "broadcast"}).Increment();
+        }
+        break;
+      }
+      case Action::Kind::kSetState: {
+        if (absl::Status applied = store_->Apply(action); !applied.ok()) {
+          return applied;
+        }
+        operations_.WithLabels({kind, std::string(StateName(action.state))})
+            .Increment();
+        log::Info(
+            absl::StrCat("operation ", StateName(action.state)),
+            {{"operation", action.id},
+             {"nonce", operation.tracked.nonce},
+             {"transaction", HashHex(operation.tracked.tx_hash)},
+             {"block",
+              action.receipt.has_value() ? action.receipt->block_number : 0},
+             {"reason", action.reason}});
+        break;
+      }
+      case Action::Kind::kReplace:
+        if (absl::Status replaced = Replace(operation, action);
+            !replaced.ok()) {
+          return replaced;
+        }
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace chainsync::oracle

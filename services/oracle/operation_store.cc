@@ -1,0 +1,224 @@
+#include "services/oracle/operation_store.h"
+
+#include <map>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "services/oracle/sql_values.h"
+
+namespace chainsync::oracle {
+namespace {
+
+constexpr OperationState kStates[] = {
+    OperationState::kPlanned, OperationState::kBroadcast,
+    OperationState::kMined,   OperationState::kConfirmed,
+    OperationState::kFailed,  OperationState::kReplaced};
+
+absl::StatusOr<OperationState> StateNamed(absl::string_view name) {
+  for (const OperationState state : kStates) {
+    if (StateName(state) == name) return state;
+  }
+  return absl::DataLossError(absl::StrCat("unknown operation state ", name));
+}
+
+std::string HexBytes(absl::Span<const uint8_t> bytes) {
+  return absl::BytesToHexString(absl::string_view(
+      reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+evm::Bytes FromHex(absl::string_view hex) {
+  const std::string bytes = absl::HexStringToBytes(hex);
+  return evm::Bytes(bytes.begin(), bytes.end());
+}
+
+}  // namespace
+
+absl::string_view StateName(OperationState state) {
+  switch (state) {
+    case OperationState::kPlanned:
+      return "planned";
+    case OperationState::kBroadcast:
+      return "broadcast";
+    case OperationState::kMined:
+      return "mined";
+    case OperationState::kConfirmed:
+      return "confirmed";
+    case OperationState::kFailed:
+      return "failed";
+    case OperationState::kReplaced:
+      return "replaced";
+  }
+  return "planned";
+}
+
+absl::StatusOr<int64_t> OperationStore::Journal(
+    const JournaledOperation& operation) {
+  const TrackedOperation& tracked = operation.tracked;
+  std::vector<std::string> accounts, previous, updated, fees;
+  for (const OperationItem& item : operation.items) {
+    accounts.push_back(item.account.ToLowerHex().substr(2));
+    previous.push_back(evm::ToDecimal(item.previous_sats));
+    updated.push_back(evm::ToDecimal(item.new_sats));
+    fees.push_back(evm::ToDecimal(item.fee_wei));
+  }
+  int64_t id = 0;
+  absl::Status status =
+      pool_.InTransaction([&](PgConnection& connection) -> absl::Status {
+        PgParams params;
+        params
+            .Add(operation.kind == OperationKind::kSync ? "sync"
+                                                        : "emergency_burn")
+            .Add(tracked.nonce)
+            .Add(absl::StrCat("\\x", HexBytes(tracked.tx_hash)))
+            .Add(absl::StrCat("\\x", HexBytes(operation.raw_tx)))
+            .Add(evm::ToDecimal(tracked.max_fee_per_gas))
+            .Add(evm::ToDecimal(tracked.max_priority_fee_per_gas));
+        if (tracked.replaces.has_value()) {
+          params.Add(*tracked.replaces);
+        } else {
+          params.AddNull();
+        }
+        absl::StatusOr<PgResult> inserted = connection.Exec(
+            "INSERT INTO oracle.operations (kind, state, nonce, tx_hash, "
+            "raw_tx, max_fee_per_gas, max_priority_fee_per_gas, replaces) "
+            "VALUES ($1, 'planned', $2, $3::bytea, $4::bytea, $5, $6, $7) "
+            "RETURNING id",
+            params);
+        if (!inserted.ok()) return inserted.status();
+        id = *inserted->GetInt64(0, 0);
+        absl::StatusOr<PgResult> items = connection.Exec(
+            "INSERT INTO oracle.operation_items (operation_id, user_address, "
+            "previous_sats, new_sats, fee_wei) SELECT $1, decode(a, 'hex'), "
+            "p::numeric, n::numeric, f::numeric FROM unnest($2::text[], "
+            "$3::text[], $4::text[], $5::text[]) AS i(a, p, n, f)",
+            PgParams()
+                .Add(id)
+                .AddArray(accounts)
+                .AddArray(previous)
+                .AddArray(updated)
+                .AddArray(fees));
+        return items.status();
+      });
+  if (!status.ok()) return status;
+  return id;
+}
+
+absl::StatusOr<std::vector<JournaledOperation>> OperationStore::Open() {
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      "SELECT id, kind, state, nonce, encode(tx_hash, 'hex'), "
+      "encode(raw_tx, 'hex'), max_fee_per_gas::text, "
+      "max_priority_fee_per_gas::text, replaces, (extract(epoch FROM "
+      "broadcast_at) * 1000000)::bigint FROM oracle.operations WHERE state "
+      "IN ('planned', 'broadcast', 'mined') ORDER BY nonce, id");
+  if (!rows.ok()) return rows.status();
+  std::vector<JournaledOperation> operations;
+  std::map<int64_t, size_t> index;
+  for (int row = 0; row < rows->rows(); ++row) {
+    JournaledOperation& operation = operations.emplace_back();
+    TrackedOperation& tracked = operation.tracked;
+    tracked.id = *rows->GetInt64(row, 0);
+    index[tracked.id] = operations.size() - 1;
+    operation.kind = rows->Get(row, 1) == "sync"
+                         ? OperationKind::kSync
+                         : OperationKind::kEmergencyBurn;
+    absl::StatusOr<OperationState> state = StateNamed(rows->Get(row, 2));
+    if (!state.ok()) return state.status();
+    tracked.state = *state;
+    tracked.nonce = static_cast<uint64_t>(*rows->GetInt64(row, 3));
+    const evm::Bytes hash = FromHex(rows->Get(row, 4));
+    std::copy(hash.begin(), hash.end(), tracked.tx_hash.begin());
+    operation.raw_tx = FromHex(rows->Get(row, 5));
+    tracked.max_fee_per_gas = *evm::ParseUint256(rows->Get(row, 6), "fee");
+    tracked.max_priority_fee_per_gas =
+        *evm::ParseUint256(rows->Get(row, 7), "tip");
+    if (!rows->IsNull(row, 8)) tracked.replaces = *rows->GetInt64(row, 8);
+    if (!rows->IsNull(row, 9)) {
+      tracked.broadcast_at = absl::FromUnixMicros(*rows->GetInt64(row, 9));
+    }
+  }
+  if (operations.empty()) return operations;
+  std::vector<std::string> ids;
+  for (const auto& [id, position] : index) ids.push_back(absl::StrCat(id));
+  absl::StatusOr<PgResult> items = pool_.Exec(
+      "SELECT operation_id, encode(user_address, 'hex'), previous_sats::text, "
+      "new_sats::text, fee_wei::text FROM oracle.operation_items WHERE "
+      "operation_id = ANY($1::bigint[]) ORDER BY id",
+      PgParams().AddArray(ids));
+  if (!items.ok()) return items.status();
+  for (int row = 0; row < items->rows(); ++row) {
+    absl::StatusOr<evm::Address> account = AccountFromHex(items->Get(row, 1));
+    if (!account.ok()) return account.status();
+    operations[index.at(*items->GetInt64(row, 0))].items.push_back(
+        {.account = *account,
+         .previous_sats = *evm::ParseUint256(items->Get(row, 2), "previous"),
+         .new_sats = *evm::ParseUint256(items->Get(row, 3), "new"),
+         .fee_wei = *evm::ParseUint256(items->Get(row, 4), "fee")});
+  }
+  return operations;
+}
+
+absl::Status OperationStore::Apply(const Action& action) {
+  PgParams params;
+  params.Add(action.id).Add(StateName(action.state));
+  if (action.receipt.has_value()) {
+    params.Add(action.receipt->block_number)
+        .Add(absl::StrCat("\\x", HexBytes(action.receipt->block_hash)));
+  } else {
+    params.AddNull().AddNull();
+  }
+  const bool failed = action.state == OperationState::kFailed;
+  params.Add(failed ? "" : action.reason).Add(failed ? action.reason : "");
+  return pool_
+      .Exec(
+          "UPDATE oracle.operations SET state = $2, block_number = "
+          "coalesce($3::bigint, block_number), block_hash = "
+          "coalesce($4::bytea, block_hash), reason = coalesce(nullif($5, ''), "
+          "reason), error = nullif($6, ''), updated_at = now() WHERE id = $1",
+          params)
+      .status();
+}
+
+absl::Status OperationStore::MarkBroadcast(int64_t id) {
+  return pool_
+      .Exec(
+          "UPDATE oracle.operations SET state = 'broadcast', broadcast_at = "
+          "now(), updated_at = now() WHERE id = $1 AND state IN ('planned', "
+          "'broadcast')",
+          PgParams().Add(id))
+      .status();
+}
+
+absl::StatusOr<std::vector<std::pair<evm::Address, int64_t>>>
+OperationStore::Candidates(const std::vector<evm::Address>& accounts) {
+  std::vector<std::string> hex;
+  for (const evm::Address& account : accounts) {
+    hex.push_back(account.ToLowerHex().substr(2));
+  }
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      "SELECT encode(u.address, 'hex'), u.bitcoin_sats FROM oracle.users u "
+      "JOIN unnest($1::text[]) AS a(hex) ON u.address = decode(a.hex, 'hex') "
+      "WHERE u.sync_enabled AND u.stale_reason IS NULL AND u.bitcoin_sats IS "
+      "NOT NULL AND NOT EXISTS (SELECT 1 FROM oracle.operation_items i JOIN "
+      "oracle.operations o ON o.id = i.operation_id WHERE i.user_address = "
+      "u.address AND o.state IN ('planned', 'broadcast')) ORDER BY "
+      "u.address",
+      PgParams().AddArray(hex));
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<evm::Address, int64_t>> candidates;
+  for (int row = 0; row < rows->rows(); ++row) {
+    absl::StatusOr<evm::Address> account = AccountFromHex(rows->Get(row, 0));
+    if (!account.ok()) return account.status();
+    candidates.emplace_back(*account, *rows->GetInt64(row, 1));
+  }
+  return candidates;
+}
+
+absl::StatusOr<std::optional<uint64_t>> OperationStore::HighestNonce() {
+  absl::StatusOr<PgResult> rows =
+      pool_.Exec("SELECT max(nonce) FROM oracle.operations");
+  if (!rows.ok()) return rows.status();
+  if (rows->IsNull(0, 0)) return std::nullopt;
+  return static_cast<uint64_t>(*rows->GetInt64(0, 0));
+}
+
+}  // namespace chainsync::oracle

@@ -1,0 +1,210 @@
+// Mirroring balances on chain with the oracle binary, the Bitcoin API
+// simulator, anvil and a real Postgres: a change is synced once, a batch of
+// accounts in one transaction, and kill -9 at any instant never sends twice.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "libs/bitcoin/address.h"
+#include "libs/evm/contract_abi.h"
+#include "libs/evm/keccak.h"
+#include "tests/services/oracle/oracle_test_support.h"
+
+namespace chainsync::oracle {
+namespace {
+
+using bitcoin::Network;
+
+evm::JsonRpcClient& Chain() { return OracleChain::Shared().workload->client(); }
+
+evm::Address Aggregator() {
+  return OracleChain::Shared()
+      .workload->deployment()
+      .Find("OracleAggregator")
+      ->address;
+}
+
+// SyncedOnChain is OracleAggregator.syncedBalance of `account`.
+uint64_t SyncedOnChain(const evm::Address& account) {
+  const auto function =
+      *evm::AbiFunction::Parse("syncedBalance(address) returns (uint256)");
+  const auto output = Chain().EthCall(
+      {.to = Aggregator(), .data = *function.EncodeCall({account})},
+      evm::BlockRef::Latest());
+  REQUIRE(output.ok());
+  return static_cast<uint64_t>(
+      std::get<evm::Uint256>(function.DecodeOutput(*output)->front().value));
+}
+
+// SyncedEvents are the newBalance of every Synced event for `account`.
+std::vector<uint64_t> SyncedEvents(const evm::Address& account) {
+  evm::Hash user{};
+  const auto bytes = account.bytes();
+  std::copy(bytes.begin(), bytes.end(), user.begin() + 12);
+  const auto logs = Chain().GetLogs(
+      {.from_block = 0,
+       .to_block = *Chain().BlockNumber(),
+       .addresses = {Aggregator()},
+       .topics = {{evm::Keccak256("Synced(address,uint256,uint256,uint256)")},
+                  {user}}});
+  REQUIRE(logs.ok());
+  std::vector<uint64_t> balances;
+  for (const evm::Log& log : *logs) {
+    // previousBalance, newBalance, fee: newBalance is the second word.
+    balances.push_back(static_cast<uint64_t>(
+        evm::FromBigEndian(evm::ByteSpan(log.data).subspan(32, 32))));
+  }
+  return balances;
+}
+
+// WaitForSynced waits until the chain holds `sats` for the account.
+bool WaitForSynced(const evm::Address& account, uint64_t sats) {
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30);
+       absl::Now() < deadline; absl::SleepFor(absl::Milliseconds(100))) {
+    if (SyncedOnChain(account) == sats) return true;
+  }
+  return false;
+}
+
+// ForceSync reads the account now and returns the total it found.
+uint64_t ForceSync(OracleProcess& oracle, const evm::Address& account) {
+  v1::ForceUserSyncRequest request;
+  request.set_address(account.ToLowerHex());
+  v1::UserSyncStatus status;
+  grpc::ClientContext context;
+  REQUIRE(oracle.stub().ForceUserSync(&context, request, &status).ok());
+  return std::stoull(status.bitcoin_balance_sats());
+}
+
+int64_t Operations(const testing::ScopedDatabase& database,
+                   const std::string& where = "true") {
+  return *database.Connect()
+              ->Exec(absl::StrCat("SELECT count(*) FROM oracle.operations "
+                                  "WHERE ",
+                                  where))
+              ->GetInt64(0, 0);
+}
+
+evm::Address AccountOf(uint8_t seed) {
+  std::array<uint8_t, 20> bytes{};
+  bytes[0] = 0xab;
+  bytes[19] = seed;
+  return evm::Address(bytes);
+}
+
+TEST_CASE(
+    "a changed balance is synced on chain once, and again when it "
+    "changes",
+    "[oracle][binary][mirror]") {
+  testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
+  OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
+  const evm::Address account = AccountOf(1);
+  const std::string address = RegisterAddress(oracle, 71, account);
+
+  sim.Fund("regtest", address, 120'000);
+  sim.Mine("regtest", 1);
+  ForceSync(oracle, account);
+  REQUIRE(WaitForSynced(account, 120'000));
+  // Nothing changed: nothing is sent.
+  ForceSync(oracle, account);
+  absl::SleepFor(absl::Seconds(1));
+  CHECK(Operations(database) == 1);
+
+  sim.Spend("regtest", address, 20'000);
+  sim.Mine("regtest", 1);
+  const uint64_t spent = ForceSync(oracle, account);
+  CHECK(spent < 100'000);
+  REQUIRE(WaitForSynced(account, spent));
+  const std::vector<uint64_t> events = SyncedEvents(account);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0] == 120'000);
+  CHECK(events[1] == spent);
+  CHECK(Operations(database) == 2);
+  // The operations become final under the confirmations.
+  Chain().Call("evm_mine", "[]").IgnoreError();
+  Chain().Call("evm_mine", "[]").IgnoreError();
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
+       Operations(database, "state = 'confirmed'") < 2 &&
+       absl::Now() < deadline;
+       absl::SleepFor(absl::Milliseconds(100))) {
+  }
+  CHECK(Operations(database, "state = 'confirmed'") == 2);
+}
+
+TEST_CASE("accounts due together are synced in one syncBatch transaction",
+          "[oracle][binary][mirror]") {
+  testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
+  OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
+  v1::SweepStatus status;
+  {
+    v1::UpdateSweepConfigRequest request;
+    request.mutable_config()->set_batch_size(10);
+    request.mutable_config()->mutable_batch_pause()->set_nanos(0);
+    request.mutable_update_mask()->add_paths("batch_size");
+    request.mutable_update_mask()->add_paths("batch_pause");
+    grpc::ClientContext context;
+    REQUIRE(oracle.stub().UpdateSweepConfig(&context, request, &status).ok());
+  }
+  std::vector<evm::Address> accounts;
+  for (uint8_t i = 0; i < 5; ++i) {
+    accounts.push_back(AccountOf(static_cast<uint8_t>(20 + i)));
+    sim.Fund("regtest", RegisterAddress(oracle, 80 + i, accounts.back()),
+             1'000 * (i + 1));
+  }
+  sim.Mine("regtest", 1);
+  grpc::ClientContext context;
+  REQUIRE(oracle.stub().ForceSweep(&context, {}, &status).ok());
+  for (size_t i = 0; i < accounts.size(); ++i) {
+    CHECK(WaitForSynced(accounts[i], 1'000 * (i + 1)));
+  }
+  CHECK(Operations(database) == 1);
+}
+
+TEST_CASE("kill -9 at any instant of a sync never sends it twice",
+          "[oracle][binary][mirror]") {
+  testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
+  const evm::Address account = AccountOf(2);
+  std::string address;
+  std::mt19937 random(42);
+  uint64_t total = 0;
+  for (int round = 0; round < 8; ++round) {
+    OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
+    if (address.empty()) address = RegisterAddress(oracle, 90, account);
+    sim.Fund("regtest", address, 10'000);
+    total += 10'000;
+    sim.Mine("regtest", 1);
+    v1::ForceUserSyncRequest request;
+    request.set_address(account.ToLowerHex());
+    v1::UserSyncStatus ignored;
+    grpc::ClientContext context;
+    // The answer may never come: the process dies under it.
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    std::thread force(
+        [&] { oracle.stub().ForceUserSync(&context, request, &ignored); });
+    absl::SleepFor(absl::Milliseconds(random() % 400));
+    oracle.process().Signal(SIGKILL);
+    force.join();
+    (void)oracle.process().Wait(absl::Seconds(10));
+  }
+  // The last oracle settles what the others left, and syncs the rest.
+  OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
+  ForceSync(oracle, account);
+  REQUIRE(WaitForSynced(account, total));
+  const std::vector<uint64_t> events = SyncedEvents(account);
+  INFO(absl::StrJoin(events, ","));
+  // Every change mirrored at most once, in order, ending at the total.
+  for (size_t i = 1; i < events.size(); ++i) CHECK(events[i] > events[i - 1]);
+  CHECK(events.back() == total);
+  CHECK(Operations(database, "state IN ('planned', 'broadcast')") == 0);
+}
+
+}  // namespace
+}  // namespace chainsync::oracle
