@@ -101,27 +101,29 @@ void Mirror::Run() {
       log::Warning("oracle sender lock lost; standing by");
     }
     sender_.Set(lock_.held() ? 1 : 0);
-    std::vector<evm::Address> accounts;
+    if (change == SessionLock::Change::kAcquired) {
+      // A new sender checks every account read since the start.
+      read_watermark_ = absl::InfinitePast();
+    }
     if (lock_.held()) {
       // The journal first: what was sent before a crash or a takeover is
       // settled before anything new is planned.
-      if (absl::Status followed = Follow(); !followed.ok()) {
-        log::Warning("following the journal failed; retrying",
-                     {{"error", followed}});
-      }
-      {
-        std::lock_guard<std::mutex> guard(mu_);
-        accounts.assign(requested_.begin(), requested_.end());
-        requested_.clear();
-      }
-      if (!accounts.empty()) {
-        if (absl::Status planned = Plan(accounts); !planned.ok()) {
-          log::Warning("planning syncs failed; retrying", {{"error", planned}});
-          Request(accounts);
-        } else if (absl::Status followed = Follow(); !followed.ok()) {
-          log::Warning("following the journal failed; retrying",
-                       {{"error", followed}});
+      absl::Status status = Follow();
+      absl::StatusOr<std::vector<evm::Address>> due = Due();
+      if (!due.ok()) {
+        status = due.status();
+      } else if (!due->empty()) {
+        if (status.ok()) status = Plan(*due);
+        if (status.ok()) {
+          status = Follow();
+        } else {
+          // Checked again next round; those journaled meanwhile are in
+          // flight, so nothing is planned twice.
+          Request(*due);
         }
+      }
+      if (!status.ok()) {
+        log::Warning("mirroring failed; retrying", {{"error", status}});
       }
     }
     lock.lock();
@@ -133,6 +135,26 @@ void Mirror::Run() {
       return stopping_ || (sending_ && !requested_.empty());
     });
   }
+}
+
+absl::StatusOr<std::vector<evm::Address>> Mirror::Due() {
+  std::set<evm::Address> due;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    due.swap(requested_);
+  }
+  absl::StatusOr<std::vector<std::pair<evm::Address, absl::Time>>> read =
+      store_->ReadSince(read_watermark_, 10'000);
+  if (!read.ok()) {
+    // Requested accounts wait for the next round.
+    Request(std::vector<evm::Address>(due.begin(), due.end()));
+    return read.status();
+  }
+  for (const auto& [account, at] : *read) {
+    due.insert(account);
+    read_watermark_ = std::max(read_watermark_, at);
+  }
+  return std::vector<evm::Address>(due.begin(), due.end());
 }
 
 absl::StatusOr<evm::Bytes> Mirror::CallData(

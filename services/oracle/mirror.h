@@ -51,7 +51,8 @@ class Mirror final : public BackgroundWorker {
   void Start() override;
   void Stop() override;
 
-  // Request has the accounts checked for a sync at the next round.
+  // Request has the accounts checked for a sync at once. Accounts read by
+  // another replica are found in the store at the next round.
   void Request(const std::vector<evm::Address>& accounts);
 
   // sending says whether this process holds the sender lock.
@@ -59,6 +60,9 @@ class Mirror final : public BackgroundWorker {
 
  private:
   void Run();
+  // Due collects the accounts to check: those requested, and those read
+  // since the watermark.
+  absl::StatusOr<std::vector<evm::Address>> Due();
   // Plan journals the syncs `accounts` need.
   absl::Status Plan(const std::vector<evm::Address>& accounts);
   // Follow carries out the tracker's actions for the open operations.
@@ -91,6 +95,8 @@ class Mirror final : public BackgroundWorker {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::set<evm::Address> requested_;
+  // Accounts read up to this time were checked for a sync.
+  absl::Time read_watermark_ = absl::InfinitePast();
   bool stopping_ = false;
   bool sending_ = false;
   std::thread thread_;

@@ -213,6 +213,27 @@ OperationStore::Candidates(const std::vector<evm::Address>& accounts) {
   return candidates;
 }
 
+absl::StatusOr<std::vector<std::pair<evm::Address, absl::Time>>>
+OperationStore::ReadSince(absl::Time since, int limit) {
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      "SELECT encode(address, 'hex'), (extract(epoch FROM checked_at) * "
+      "1000000)::bigint FROM oracle.users WHERE checked_at > "
+      "to_timestamp($1::double precision / 1000000) ORDER BY checked_at "
+      "LIMIT $2",
+      PgParams()
+          .Add(since == absl::InfinitePast() ? int64_t{0}
+                                             : absl::ToUnixMicros(since))
+          .Add(limit));
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<evm::Address, absl::Time>> read;
+  for (int row = 0; row < rows->rows(); ++row) {
+    absl::StatusOr<evm::Address> account = AccountFromHex(rows->Get(row, 0));
+    if (!account.ok()) return account.status();
+    read.emplace_back(*account, absl::FromUnixMicros(*rows->GetInt64(row, 1)));
+  }
+  return read;
+}
+
 absl::StatusOr<std::optional<uint64_t>> OperationStore::HighestNonce() {
   absl::StatusOr<PgResult> rows =
       pool_.Exec("SELECT max(nonce) FROM oracle.operations");

@@ -58,6 +58,11 @@ class OperationStore {
   absl::StatusOr<std::vector<std::pair<evm::Address, int64_t>>> Candidates(
       const std::vector<evm::Address>& accounts);
 
+  // ReadSince returns up to `limit` accounts whose balance was stored after
+  // `since` (by any replica), oldest read first, with when it was stored.
+  absl::StatusOr<std::vector<std::pair<evm::Address, absl::Time>>> ReadSince(
+      absl::Time since, int limit);
+
   // HighestNonce is the highest nonce journaled, if any.
   absl::StatusOr<std::optional<uint64_t>> HighestNonce();
 

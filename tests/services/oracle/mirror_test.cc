@@ -206,5 +206,67 @@ TEST_CASE("kill -9 at any instant of a sync never sends it twice",
   CHECK(Operations(database, "state IN ('planned', 'broadcast')") == 0);
 }
 
+TEST_CASE("a sync a reorg took out is sent again, once",
+          "[oracle][binary][mirror]") {
+  testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
+  OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
+  const evm::Address account = AccountOf(3);
+  const std::string address = RegisterAddress(oracle, 100, account);
+  sim.Fund("regtest", address, 55'000);
+  sim.Mine("regtest", 1);
+  const auto snapshot = Chain().Call("evm_snapshot", "[]");
+  REQUIRE(snapshot.ok());
+  ForceSync(oracle, account);
+  REQUIRE(WaitForSynced(account, 55'000));
+  // The oracle saw it mined before the chain forgot it.
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
+       Operations(database, "state = 'mined'") == 0 && absl::Now() < deadline;
+       absl::SleepFor(absl::Milliseconds(50))) {
+  }
+  REQUIRE(Operations(database, "state = 'mined'") == 1);
+  REQUIRE(Chain().Call("evm_revert", absl::StrCat("[", *snapshot, "]")).ok());
+  CHECK(SyncedOnChain(account) == 0);
+
+  REQUIRE(WaitForSynced(account, 55'000));
+  CHECK(SyncedEvents(account) == std::vector<uint64_t>{55'000});
+  // The same journaled operation, not a new one.
+  CHECK(Operations(database) == 1);
+  CHECK(oracle.process()
+            .WaitForLine("a reorg removed its block", absl::Seconds(5))
+            .has_value());
+}
+
+TEST_CASE("of two oracles one sends, and the standby takes over after kill -9",
+          "[oracle][binary][mirror]") {
+  testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
+  auto first = std::make_unique<OracleProcess>(
+      database, sim, std::vector<std::string>{"--btc_confirmations=1"});
+  REQUIRE(first->process()
+              .WaitForLine("sender lock acquired", absl::Seconds(10))
+              .has_value());
+  OracleProcess standby(database, sim, {"--btc_confirmations=1"});
+  const evm::Address account = AccountOf(4);
+  const std::string address = RegisterAddress(standby, 101, account);
+  sim.Fund("regtest", address, 77'000);
+  sim.Mine("regtest", 1);
+  // The standby reads the account, but only the sender sends.
+  ForceSync(standby, account);
+  REQUIRE(WaitForSynced(account, 77'000));
+
+  first->process().Signal(SIGKILL);
+  (void)first->process().Wait(absl::Seconds(10));
+  first.reset();
+  REQUIRE(standby.process()
+              .WaitForLine("sender lock acquired", absl::Seconds(10))
+              .has_value());
+  sim.Fund("regtest", address, 3'000);
+  sim.Mine("regtest", 1);
+  ForceSync(standby, account);
+  REQUIRE(WaitForSynced(account, 80'000));
+  CHECK(SyncedEvents(account) == std::vector<uint64_t>{77'000, 80'000});
+}
+
 }  // namespace
 }  // namespace chainsync::oracle
