@@ -19,10 +19,17 @@ namespace {
 
 using bitcoin::Network;
 
-evm::JsonRpcClient& Chain() { return OracleChain::Shared().workload->client(); }
+// The chain the helpers below read: the shared one, or a test's own.
+const OracleChain* current_chain = nullptr;
+
+const OracleChain& CurrentChain() {
+  return current_chain != nullptr ? *current_chain : OracleChain::Shared();
+}
+
+evm::JsonRpcClient& Chain() { return CurrentChain().workload->client(); }
 
 evm::Address Aggregator() {
-  return OracleChain::Shared()
+  return CurrentChain()
       .workload->deployment()
       .Find("OracleAggregator")
       ->address;
@@ -208,9 +215,14 @@ TEST_CASE("kill -9 at any instant of a sync never sends it twice",
 
 TEST_CASE("a sync a reorg took out is sent again, once",
           "[oracle][binary][mirror]") {
+  // A revert changes the whole chain: an anvil of the test's own.
+  testing::PrivateEnvironment own;
+  const OracleChain chain = OracleChain::Deploy(own.environment().rpc_url);
+  current_chain = &chain;
   testing::ScopedDatabase database;
   testing::BtcsimProcess sim;
-  OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
+  OracleProcess oracle(database, sim, {"--btc_confirmations=1"},
+                       {{"CHAINSYNC_PROFILE_KEYS", kProfileKeys}}, chain);
   const evm::Address account = AccountOf(3);
   const std::string address = RegisterAddress(oracle, 100, account);
   sim.Fund("regtest", address, 55'000);

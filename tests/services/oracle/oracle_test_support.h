@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -28,24 +29,29 @@ namespace chainsync::oracle {
 inline constexpr char kProfileKeys[] =
     "k1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
-// OracleChain is the reference protocol deployed on the fixture's anvil,
-// once per test process, as the oracle's deployment configuration, with the
-// committee key the oracle signs with.
+// OracleChain is the reference protocol deployed on an anvil as the
+// oracle's deployment configuration, with the committee key the oracle signs
+// with.
 struct OracleChain {
+  std::string rpc_url;
   std::unique_ptr<testing::ProtocolWorkload> workload;
   std::string deployment_file;
 
+  static OracleChain Deploy(const std::string& rpc_url) {
+    static std::atomic<int> deployed{0};
+    OracleChain chain;
+    chain.rpc_url = rpc_url;
+    chain.workload = testing::ProtocolWorkload::Deploy(rpc_url);
+    chain.deployment_file = absl::StrCat("/tmp/chainsync_oracle_", getpid(),
+                                         "_", deployed++, ".json");
+    std::ofstream(chain.deployment_file)
+        << chain.workload->deployment().ToJson();
+    return chain;
+  }
+
+  // Shared is the one deployed on the fixture's anvil, once per process.
   static OracleChain& Shared() {
-    static OracleChain chain = [] {
-      OracleChain deployed;
-      deployed.workload = testing::ProtocolWorkload::Deploy(
-          testing::GetTestEnvironment().rpc_url);
-      deployed.deployment_file =
-          absl::StrCat("/tmp/chainsync_oracle_", getpid(), ".json");
-      std::ofstream(deployed.deployment_file)
-          << deployed.workload->deployment().ToJson();
-      return deployed;
-    }();
+    static OracleChain chain = Deploy(testing::GetTestEnvironment().rpc_url);
     return chain;
   }
 };
@@ -57,8 +63,9 @@ class OracleProcess {
   OracleProcess(const testing::ScopedDatabase& database,
                 const testing::BtcsimProcess& bitcoin,
                 const std::vector<std::string>& flags = {},
-                std::map<std::string, std::string> environment = {
-                    {"CHAINSYNC_PROFILE_KEYS", kProfileKeys}}) {
+                std::map<std::string, std::string> environment =
+                    {{"CHAINSYNC_PROFILE_KEYS", kProfileKeys}},
+                const OracleChain& chain = OracleChain::Shared()) {
     std::vector<std::string> argv = {
         CHAINSYNC_ORACLE_BIN,
         "--listen_host=127.0.0.1",
@@ -67,13 +74,12 @@ class OracleProcess {
         "--bitcoin_network=regtest",
         "--bitcoin_api_url=" + bitcoin.api("regtest"),
         "--bitcoin_api_timeout=2s",
-        "--deployment_config=" + OracleChain::Shared().deployment_file,
-        "--rpc_url=" + testing::GetTestEnvironment().rpc_url,
+        "--deployment_config=" + chain.deployment_file,
+        "--rpc_url=" + chain.rpc_url,
         "--chain_confirmations=2"};
     argv.insert(argv.end(), flags.begin(), flags.end());
     environment["CHAINSYNC_DATABASE_URL"] = database.url();
-    environment["CHAINSYNC_ORACLE_KEY"] =
-        OracleChain::Shared().workload->committee_key();
+    environment["CHAINSYNC_ORACLE_KEY"] = chain.workload->committee_key();
     auto process = testing::Subprocess::Start(argv, environment);
     if (!process.ok()) std::abort();
     process_ = *std::move(process);
