@@ -115,7 +115,8 @@ absl::StatusOr<std::shared_ptr<BitcoinSource>> SourceFromFlags() {
   return std::make_shared<EsploraSource>(*std::move(client));
 }
 
-absl::StatusOr<std::unique_ptr<Mirror>> MirrorFromFlags(PgPool& database) {
+absl::StatusOr<std::unique_ptr<Mirror>> MirrorFromFlags(
+    PgPool& database, std::shared_ptr<OperationStore> operations) {
   const std::string path = absl::GetFlag(FLAGS_deployment_config);
   if (path.empty()) {
     return InvalidFlag("deployment_config", "",
@@ -169,7 +170,7 @@ absl::StatusOr<std::unique_ptr<Mirror>> MirrorFromFlags(PgPool& database) {
   }
   const evm::Address sender = signer->address();
   return std::make_unique<Mirror>(
-      std::make_shared<OperationStore>(database),
+      std::move(operations),
       std::make_shared<JsonRpcMirrorChain>(
           std::shared_ptr<evm::JsonRpcClient>(*std::move(client)),
           aggregator->address, sender),
@@ -215,7 +216,9 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
   auto monitor = std::make_shared<MonitorStore>(database);
   auto sweeper =
       std::make_unique<Sweeper>(monitor, *std::move(source), confirmations);
-  absl::StatusOr<std::unique_ptr<Mirror>> mirror = MirrorFromFlags(database);
+  auto operations = std::make_shared<OperationStore>(database);
+  absl::StatusOr<std::unique_ptr<Mirror>> mirror =
+      MirrorFromFlags(database, operations);
   if (!mirror.ok()) return mirror.status();
   sweeper->OnRead(
       [sender = mirror->get()](const std::vector<evm::Address>& accounts) {
@@ -224,7 +227,7 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
   BackendComponents backend;
   backend.services.push_back(
       {std::make_shared<OracleGrpcService>(
-           std::move(accounts), std::move(monitor), *sweeper,
+           std::move(accounts), std::move(monitor), operations, *sweeper,
            ProofRules{.network = *network, .max_age = max_age},
            PageTokens(*std::move(page_token_key))),
        v1::OracleService::service_full_name()});

@@ -160,6 +160,24 @@ absl::StatusOr<AccountState> MonitorStore::State(const evm::Address& account) {
   return state;
 }
 
+absl::StatusOr<std::vector<evm::Address>> MonitorStore::Accounts(
+    const std::optional<evm::Address>& after, int limit) {
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      "SELECT encode(address, 'hex') FROM oracle.users WHERE address > "
+      "$1::bytea ORDER BY address LIMIT $2",
+      PgParams()
+          .Add(after.has_value() ? Bytea(*after) : std::string("\\x"))
+          .Add(limit));
+  if (!rows.ok()) return rows.status();
+  std::vector<evm::Address> accounts;
+  for (int row = 0; row < rows->rows(); ++row) {
+    absl::StatusOr<evm::Address> account = AccountFromHex(rows->Get(row, 0));
+    if (!account.ok()) return account.status();
+    accounts.push_back(*account);
+  }
+  return accounts;
+}
+
 absl::Status MonitorStore::SetEnabled(const evm::Address& account,
                                       bool enabled) {
   absl::StatusOr<PgResult> updated = pool_.Exec(

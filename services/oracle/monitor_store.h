@@ -75,6 +75,10 @@ class MonitorStore {
       const std::vector<std::pair<evm::Address, AccountReading>>& readings);
 
   absl::StatusOr<AccountState> State(const evm::Address& account);
+  // Accounts returns up to `limit` accounts after `after`, in address
+  // order.
+  absl::StatusOr<std::vector<evm::Address>> Accounts(
+      const std::optional<evm::Address>& after, int limit);
   // SetEnabled switches an account's syncing; NOT_FOUND for an unknown one.
   absl::Status SetEnabled(const evm::Address& account, bool enabled);
   absl::StatusOr<AccountCounts> Counts();

@@ -1,5 +1,6 @@
 #include "services/oracle/operation_store.h"
 
+#include <limits>
 #include <map>
 
 #include "absl/strings/escaping.h"
@@ -232,6 +233,114 @@ OperationStore::ReadSince(absl::Time since, int limit) {
     read.emplace_back(*account, absl::FromUnixMicros(*rows->GetInt64(row, 1)));
   }
   return read;
+}
+
+namespace {
+
+// The columns RecordFromRow reads, in its order, of operation_items i
+// joined with operations o.
+constexpr char kRecordColumns[] =
+    "o.id, i.id, o.kind, o.state, encode(i.user_address, 'hex'), "
+    "i.previous_sats::text, i.new_sats::text, i.fee_wei::text, o.nonce, "
+    "encode(o.tx_hash, 'hex'), coalesce(o.block_number, 0), "
+    "coalesce(o.reason, ''), coalesce(o.error, ''), (extract(epoch FROM "
+    "o.created_at) * 1000000)::bigint, (extract(epoch FROM o.updated_at) * "
+    "1000000)::bigint FROM oracle.operation_items i JOIN oracle.operations o "
+    "ON o.id = i.operation_id ";
+
+absl::StatusOr<OperationRecord> RecordFromRow(const PgResult& rows, int row) {
+  OperationRecord record;
+  record.operation_id = *rows.GetInt64(row, 0);
+  record.item_id = *rows.GetInt64(row, 1);
+  record.kind = rows.Get(row, 2) == "sync" ? OperationKind::kSync
+                                           : OperationKind::kEmergencyBurn;
+  absl::StatusOr<OperationState> state = StateNamed(rows.Get(row, 3));
+  if (!state.ok()) return state.status();
+  record.state = *state;
+  absl::StatusOr<evm::Address> account = AccountFromHex(rows.Get(row, 4));
+  if (!account.ok()) return account.status();
+  record.item = {.account = *account,
+                 .previous_sats = *evm::ParseUint256(rows.Get(row, 5), "p"),
+                 .new_sats = *evm::ParseUint256(rows.Get(row, 6), "n"),
+                 .fee_wei = *evm::ParseUint256(rows.Get(row, 7), "f")};
+  record.nonce = static_cast<uint64_t>(*rows.GetInt64(row, 8));
+  const evm::Bytes hash = FromHex(rows.Get(row, 9));
+  std::copy(hash.begin(), hash.end(), record.tx_hash.begin());
+  record.block_number = static_cast<uint64_t>(*rows.GetInt64(row, 10));
+  record.reason = std::string(rows.Get(row, 11));
+  record.error = std::string(rows.Get(row, 12));
+  record.created_at = absl::FromUnixMicros(*rows.GetInt64(row, 13));
+  record.updated_at = absl::FromUnixMicros(*rows.GetInt64(row, 14));
+  return record;
+}
+
+absl::StatusOr<std::vector<OperationRecord>> RecordsFromRows(
+    const PgResult& rows) {
+  std::vector<OperationRecord> records;
+  for (int row = 0; row < rows.rows(); ++row) {
+    absl::StatusOr<OperationRecord> record = RecordFromRow(rows, row);
+    if (!record.ok()) return record.status();
+    records.push_back(*std::move(record));
+  }
+  return records;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<OperationRecord>> OperationStore::List(
+    const OperationFilter& filter) {
+  std::vector<std::string> states;
+  for (const OperationState state : filter.states) {
+    states.emplace_back(StateName(state));
+  }
+  PgParams params;
+  params
+      .Add(filter.account.has_value() ? filter.account->ToLowerHex().substr(2)
+                                      : std::string())
+      .AddArray(states)
+      .Add(filter.before.has_value() ? filter.before->first
+                                     : std::numeric_limits<int64_t>::max())
+      .Add(filter.before.has_value() ? filter.before->second
+                                     : std::numeric_limits<int64_t>::max())
+      .Add(filter.limit);
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      absl::StrCat("SELECT ", kRecordColumns,
+                   "WHERE ($1 = '' OR i.user_address = decode($1, 'hex')) "
+                   "AND (cardinality($2::text[]) = 0 OR o.state = "
+                   "ANY($2::text[])) AND (o.id, i.id) < ($3, $4) ORDER BY "
+                   "o.id DESC, i.id DESC LIMIT $5"),
+      params);
+  if (!rows.ok()) return rows.status();
+  return RecordsFromRows(*rows);
+}
+
+absl::StatusOr<std::optional<OperationRecord>> OperationStore::LastMirrored(
+    const evm::Address& account) {
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      absl::StrCat("SELECT ", kRecordColumns,
+                   "WHERE i.user_address = $1::bytea AND o.kind = 'sync' AND "
+                   "o.state IN ('mined', 'confirmed') ORDER BY o.nonce DESC "
+                   "LIMIT 1"),
+      PgParams().Add(Bytea(account)));
+  if (!rows.ok()) return rows.status();
+  absl::StatusOr<std::vector<OperationRecord>> records = RecordsFromRows(*rows);
+  if (!records.ok()) return records.status();
+  if (records->empty()) return std::nullopt;
+  return std::move(records->front());
+}
+
+absl::StatusOr<std::optional<OperationRecord>> OperationStore::Pending(
+    const evm::Address& account) {
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      absl::StrCat("SELECT ", kRecordColumns,
+                   "WHERE i.user_address = $1::bytea AND o.state IN "
+                   "('planned', 'broadcast') ORDER BY o.id DESC LIMIT 1"),
+      PgParams().Add(Bytea(account)));
+  if (!rows.ok()) return rows.status();
+  absl::StatusOr<std::vector<OperationRecord>> records = RecordsFromRows(*rows);
+  if (!records.ok()) return records.status();
+  if (records->empty()) return std::nullopt;
+  return std::move(records->front());
 }
 
 absl::StatusOr<std::optional<uint64_t>> OperationStore::HighestNonce() {

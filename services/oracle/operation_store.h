@@ -34,6 +34,31 @@ struct JournaledOperation {
   std::vector<OperationItem> items;
 };
 
+// OperationRecord is one account's part in an operation, as listed.
+struct OperationRecord {
+  int64_t operation_id = 0;
+  int64_t item_id = 0;
+  OperationKind kind = OperationKind::kSync;
+  OperationState state = OperationState::kPlanned;
+  OperationItem item;
+  uint64_t nonce = 0;
+  evm::Hash tx_hash{};
+  uint64_t block_number = 0;
+  std::string reason;
+  std::string error;
+  absl::Time created_at;
+  absl::Time updated_at;
+};
+
+// OperationFilter selects records for a list, newest first.
+struct OperationFilter {
+  std::optional<evm::Address> account;
+  std::vector<OperationState> states;
+  // Records before this (operation id, item id); none for the first page.
+  std::optional<std::pair<int64_t, int64_t>> before;
+  int limit = 100;
+};
+
 class OperationStore {
  public:
   explicit OperationStore(PgPool& pool) : pool_(pool) {}
@@ -62,6 +87,18 @@ class OperationStore {
   // `since` (by any replica), oldest read first, with when it was stored.
   absl::StatusOr<std::vector<std::pair<evm::Address, absl::Time>>> ReadSince(
       absl::Time since, int limit);
+
+  // List returns the records the filter selects, newest first.
+  absl::StatusOr<std::vector<OperationRecord>> List(
+      const OperationFilter& filter);
+
+  // LastMirrored is the account's latest sync that was mined (its new
+  // balance is what the chain holds), and Pending its operation waiting to
+  // be mined, if any.
+  absl::StatusOr<std::optional<OperationRecord>> LastMirrored(
+      const evm::Address& account);
+  absl::StatusOr<std::optional<OperationRecord>> Pending(
+      const evm::Address& account);
 
   // HighestNonce is the highest nonce journaled, if any.
   absl::StatusOr<std::optional<uint64_t>> HighestNonce();

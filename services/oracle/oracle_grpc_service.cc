@@ -79,6 +79,45 @@ absl::Duration DurationOf(const google::protobuf::Duration& duration) {
          absl::Nanoseconds(duration.nanos());
 }
 
+v1::OperationState StateOf(OperationState state) {
+  switch (state) {
+    case OperationState::kPlanned:
+      return v1::OPERATION_STATE_INTENDED;
+    case OperationState::kBroadcast:
+      return v1::OPERATION_STATE_BROADCAST;
+    case OperationState::kMined:
+      return v1::OPERATION_STATE_MINED;
+    case OperationState::kConfirmed:
+      return v1::OPERATION_STATE_CONFIRMED;
+    case OperationState::kFailed:
+      return v1::OPERATION_STATE_FAILED;
+    case OperationState::kReplaced:
+      return v1::OPERATION_STATE_REPLACED;
+  }
+  return v1::OPERATION_STATE_UNSPECIFIED;
+}
+
+v1::OracleOperation OperationMessage(const OperationRecord& record) {
+  v1::OracleOperation message;
+  message.set_id(record.operation_id);
+  message.set_kind(record.kind == OperationKind::kSync
+                       ? v1::OPERATION_KIND_SYNC
+                       : v1::OPERATION_KIND_EMERGENCY_BURN);
+  message.set_state(StateOf(record.state));
+  message.set_address(record.item.account.ToChecksumHex());
+  message.set_previous_balance_sats(evm::ToDecimal(record.item.previous_sats));
+  message.set_new_balance_sats(evm::ToDecimal(record.item.new_sats));
+  message.set_fee_wei(evm::ToDecimal(record.item.fee_wei));
+  message.set_nonce(record.nonce);
+  message.set_transaction_hash(evm::ToHex(record.tx_hash));
+  message.set_block_number(record.block_number);
+  message.set_error(record.error);
+  message.set_reason(record.reason);
+  SetTime(record.created_at, message.mutable_create_time());
+  SetTime(record.updated_at, message.mutable_update_time());
+  return message;
+}
+
 v1::SweepConfig ConfigOf(const SweepSettings& settings) {
   v1::SweepConfig config;
   SetDuration(settings.interval, config.mutable_interval());
@@ -125,11 +164,13 @@ absl::Status CheckEmail(absl::string_view email) {
 
 OracleGrpcService::OracleGrpcService(std::shared_ptr<AccountStore> accounts,
                                      std::shared_ptr<MonitorStore> monitor,
+                                     std::shared_ptr<OperationStore> operations,
                                      Sweeper& sweeper, ProofRules rules,
                                      PageTokens page_tokens, Clock& clock,
                                      metrics::Registry& registry)
     : accounts_(std::move(accounts)),
       monitor_(std::move(monitor)),
+      operations_(std::move(operations)),
       sweeper_(sweeper),
       rules_(rules),
       page_tokens_(std::move(page_tokens)),
@@ -278,10 +319,32 @@ absl::StatusOr<v1::UserSyncStatus> OracleGrpcService::UserStatus(
   status.set_last_error(state->stale_reason);
   status.set_consecutive_failures(state->consecutive_failures);
   status.set_email(*email);
+  absl::StatusOr<std::optional<OperationRecord>> mirrored =
+      operations_->LastMirrored(*account);
+  if (!mirrored.ok()) return mirrored.status();
+  absl::StatusOr<std::optional<OperationRecord>> pending =
+      operations_->Pending(*account);
+  if (!pending.ok()) return pending.status();
+  status.set_onchain_balance_sats(
+      mirrored->has_value() ? evm::ToDecimal((*mirrored)->item.new_sats) : "0");
+  if (mirrored->has_value()) {
+    SetTime((*mirrored)->updated_at, status.mutable_last_sync_time());
+    status.set_last_transaction_hash(evm::ToHex((*mirrored)->tx_hash));
+  }
+  if (pending->has_value()) {
+    *status.mutable_pending_operation() = OperationMessage(**pending);
+  }
   if (!state->enabled) {
     status.set_state(v1::USER_SYNC_STATE_STOPPED);
   } else if (!state->stale_reason.empty()) {
+    // Whatever is in flight, the account's balance cannot be read now.
     status.set_state(v1::USER_SYNC_STATE_FAILED);
+  } else if (pending->has_value()) {
+    status.set_state(v1::USER_SYNC_STATE_SYNCING);
+  } else if (state->bitcoin_sats.has_value() &&
+             status.onchain_balance_sats() ==
+                 absl::StrCat(*state->bitcoin_sats)) {
+    status.set_state(v1::USER_SYNC_STATE_SYNCED);
   } else {
     status.set_state(v1::USER_SYNC_STATE_NOT_SYNCED);
   }
@@ -517,6 +580,116 @@ grpc::ServerUnaryReactor* OracleGrpcService::UpdateSweepConfig(
     grpc::CallbackServerContext* context,
     const v1::UpdateSweepConfigRequest* request, v1::SweepStatus* response) {
   return Reply(context, UpdateSweep(*request), response);
+}
+
+absl::StatusOr<v1::ListOperationsResponse> OracleGrpcService::Operations(
+    const v1::ListOperationsRequest& request) {
+  OperationFilter filter;
+  if (!request.address().empty()) {
+    absl::StatusOr<evm::Address> account =
+        evm::Address::Parse(request.address(), "address");
+    if (!account.ok()) return account.status();
+    filter.account = *account;
+  }
+  for (const int state : request.states()) {
+    switch (static_cast<v1::OperationState>(state)) {
+      case v1::OPERATION_STATE_INTENDED:
+        filter.states.push_back(OperationState::kPlanned);
+        break;
+      case v1::OPERATION_STATE_BROADCAST:
+        filter.states.push_back(OperationState::kBroadcast);
+        break;
+      case v1::OPERATION_STATE_MINED:
+        filter.states.push_back(OperationState::kMined);
+        break;
+      case v1::OPERATION_STATE_CONFIRMED:
+        filter.states.push_back(OperationState::kConfirmed);
+        break;
+      case v1::OPERATION_STATE_FAILED:
+        filter.states.push_back(OperationState::kFailed);
+        break;
+      case v1::OPERATION_STATE_REPLACED:
+        filter.states.push_back(OperationState::kReplaced);
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("states: ", state, " is not an operation state"));
+    }
+  }
+  absl::StatusOr<int> size = PageSize(request.page_size(), 100, 1000);
+  if (!size.ok()) return size.status();
+  filter.limit = *size + 1;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::vector<std::string>> fields =
+        page_tokens_.Decode(request.page_token(), 2);
+    if (!fields.ok()) return fields.status();
+    std::pair<int64_t, int64_t> before;
+    if (!absl::SimpleAtoi((*fields)[0], &before.first) ||
+        !absl::SimpleAtoi((*fields)[1], &before.second)) {
+      return absl::InvalidArgumentError(
+          "page_token is not a token of this list");
+    }
+    filter.before = before;
+  }
+  absl::StatusOr<std::vector<OperationRecord>> records =
+      operations_->List(filter);
+  if (!records.ok()) return records.status();
+  v1::ListOperationsResponse response;
+  for (size_t i = 0; i < records->size() && i < static_cast<size_t>(*size);
+       ++i) {
+    *response.add_operations() = OperationMessage((*records)[i]);
+  }
+  if (records->size() > static_cast<size_t>(*size)) {
+    const OperationRecord& last = (*records)[*size - 1];
+    response.set_next_page_token(page_tokens_.Encode(
+        {absl::StrCat(last.operation_id), absl::StrCat(last.item_id)}));
+  }
+  return response;
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::ListOperations(
+    grpc::CallbackServerContext* context,
+    const v1::ListOperationsRequest* request,
+    v1::ListOperationsResponse* response) {
+  return Reply(context, Operations(*request), response);
+}
+
+absl::StatusOr<v1::ListUsersResponse> OracleGrpcService::Users(
+    const v1::ListUsersRequest& request) {
+  absl::StatusOr<int> size = PageSize(request.page_size(), 100, 1000);
+  if (!size.ok()) return size.status();
+  std::optional<evm::Address> after;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::vector<std::string>> fields =
+        page_tokens_.Decode(request.page_token(), 1);
+    if (!fields.ok()) return fields.status();
+    absl::StatusOr<evm::Address> account =
+        evm::Address::Parse((*fields)[0], "page_token");
+    if (!account.ok()) return account.status();
+    after = *account;
+  }
+  absl::StatusOr<std::vector<evm::Address>> accounts =
+      monitor_->Accounts(after, *size + 1);
+  if (!accounts.ok()) return accounts.status();
+  v1::ListUsersResponse response;
+  for (size_t i = 0; i < accounts->size() && i < static_cast<size_t>(*size);
+       ++i) {
+    absl::StatusOr<v1::UserSyncStatus> status =
+        UserStatus((*accounts)[i].ToLowerHex(), nullptr);
+    if (!status.ok()) return status.status();
+    *response.add_users() = *std::move(status);
+  }
+  if (accounts->size() > static_cast<size_t>(*size)) {
+    response.set_next_page_token(
+        page_tokens_.Encode({(*accounts)[*size - 1].ToLowerHex()}));
+  }
+  return response;
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::ListUsers(
+    grpc::CallbackServerContext* context, const v1::ListUsersRequest* request,
+    v1::ListUsersResponse* response) {
+  return Reply(context, Users(*request), response);
 }
 
 }  // namespace chainsync::oracle

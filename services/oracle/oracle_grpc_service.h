@@ -9,6 +9,7 @@
 #include "libs/common/metrics/registry.h"
 #include "services/oracle/account_store.h"
 #include "services/oracle/monitor_store.h"
+#include "services/oracle/operation_store.h"
 #include "services/oracle/ownership_proof.h"
 #include "services/oracle/sweeper.h"
 
@@ -19,8 +20,9 @@ namespace chainsync::oracle {
 class OracleGrpcService final : public v1::OracleService::CallbackService {
  public:
   OracleGrpcService(std::shared_ptr<AccountStore> accounts,
-                    std::shared_ptr<MonitorStore> monitor, Sweeper& sweeper,
-                    ProofRules rules, PageTokens page_tokens,
+                    std::shared_ptr<MonitorStore> monitor,
+                    std::shared_ptr<OperationStore> operations,
+                    Sweeper& sweeper, ProofRules rules, PageTokens page_tokens,
                     Clock& clock = SystemClock(),
                     metrics::Registry& registry = metrics::DefaultRegistry());
 
@@ -62,6 +64,13 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
   grpc::ServerUnaryReactor* ManageSweep(grpc::CallbackServerContext* context,
                                         const v1::ManageSweepRequest* request,
                                         v1::SweepStatus* response) override;
+  grpc::ServerUnaryReactor* ListOperations(
+      grpc::CallbackServerContext* context,
+      const v1::ListOperationsRequest* request,
+      v1::ListOperationsResponse* response) override;
+  grpc::ServerUnaryReactor* ListUsers(grpc::CallbackServerContext* context,
+                                      const v1::ListUsersRequest* request,
+                                      v1::ListUsersResponse* response) override;
   grpc::ServerUnaryReactor* GetSweepStatus(
       grpc::CallbackServerContext* context,
       const v1::GetSweepStatusRequest* request,
@@ -97,6 +106,10 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
   absl::StatusOr<v1::UserSyncResponse> WrapStatus(
       absl::StatusOr<v1::UserSyncStatus> status);
   absl::StatusOr<v1::SweepStatus> Manage(const v1::ManageSweepRequest& request);
+  absl::StatusOr<v1::ListOperationsResponse> Operations(
+      const v1::ListOperationsRequest& request);
+  absl::StatusOr<v1::ListUsersResponse> Users(
+      const v1::ListUsersRequest& request);
   absl::StatusOr<v1::SweepStatus> SweepStatusOf(
       absl::StatusOr<SweepReport> report);
   absl::StatusOr<v1::SweepStatus> UpdateSweep(
@@ -104,6 +117,7 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
 
   const std::shared_ptr<AccountStore> accounts_;
   const std::shared_ptr<MonitorStore> monitor_;
+  const std::shared_ptr<OperationStore> operations_;
   Sweeper& sweeper_;
   const ProofRules rules_;
   const PageTokens page_tokens_;

@@ -121,6 +121,36 @@ TEST_CASE(
   ForceSync(oracle, account);
   absl::SleepFor(absl::Seconds(1));
   CHECK(Operations(database) == 1);
+  {
+    // The status, the operations log and the users list say so.
+    v1::GetUserSyncStatusRequest request;
+    request.set_address(account.ToLowerHex());
+    v1::UserSyncStatus status;
+    grpc::ClientContext context;
+    REQUIRE(oracle.stub().GetUserSyncStatus(&context, request, &status).ok());
+    CHECK(status.state() == v1::USER_SYNC_STATE_SYNCED);
+    CHECK(status.onchain_balance_sats() == "120000");
+    CHECK(status.last_transaction_hash().size() == 66);
+    CHECK_FALSE(status.has_pending_operation());
+    v1::ListOperationsRequest list;
+    list.set_address(account.ToLowerHex());
+    v1::ListOperationsResponse operations;
+    grpc::ClientContext list_context;
+    REQUIRE(
+        oracle.stub().ListOperations(&list_context, list, &operations).ok());
+    REQUIRE(operations.operations_size() == 1);
+    CHECK(operations.operations(0).kind() == v1::OPERATION_KIND_SYNC);
+    CHECK(operations.operations(0).new_balance_sats() == "120000");
+    CHECK(operations.operations(0).previous_balance_sats() == "0");
+    CHECK(operations.operations(0).transaction_hash() ==
+          status.last_transaction_hash());
+    CHECK(operations.operations(0).block_number() > 0);
+    v1::ListUsersResponse users;
+    grpc::ClientContext users_context;
+    REQUIRE(oracle.stub().ListUsers(&users_context, {}, &users).ok());
+    REQUIRE(users.users_size() == 1);
+    CHECK(users.users(0).address() == account.ToChecksumHex());
+  }
 
   sim.Spend("regtest", address, 20'000);
   sim.Mine("regtest", 1);
@@ -210,6 +240,12 @@ TEST_CASE("kill -9 at any instant of a sync never sends it twice",
   // Every change mirrored at most once, in order, ending at the total.
   for (size_t i = 1; i < events.size(); ++i) CHECK(events[i] > events[i - 1]);
   CHECK(events.back() == total);
+  // The journal catches up with the chain at its next round.
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
+       Operations(database, "state IN ('planned', 'broadcast')") > 0 &&
+       absl::Now() < deadline;
+       absl::SleepFor(absl::Milliseconds(100))) {
+  }
   CHECK(Operations(database, "state IN ('planned', 'broadcast')") == 0);
 }
 
