@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/logging/log.h"
 #include "libs/evm/contract_abi.h"
+#include "libs/evm/keccak.h"
 #include "libs/evm/transaction.h"
 
 namespace chainsync::oracle {
@@ -13,6 +14,12 @@ namespace {
 const evm::AbiFunction& SyncFunction() {
   static const evm::AbiFunction function =
       *evm::AbiFunction::Parse("sync(address,uint256,uint256)");
+  return function;
+}
+
+const evm::AbiFunction& EmergencyBurnFunction() {
+  static const evm::AbiFunction function =
+      *evm::AbiFunction::Parse("emergencyBurn(address,string)");
   return function;
 }
 
@@ -58,7 +65,12 @@ Mirror::Mirror(std::shared_ptr<OperationStore> store,
       sender_(registry
                   .AddGauge("chainsync_oracle_sender",
                             "1 while this process holds the sender lock.")
-                  .WithLabels({})) {}
+                  .WithLabels({})),
+      burns_(registry
+                 .AddCounter("chainsync_oracle_emergency_burns_total",
+                             "Accounts burned by mined operations: emergency "
+                             "burns, and syncs whose fee could not be paid.")
+                 .WithLabels({})) {}
 
 Mirror::~Mirror() { Stop(); }
 
@@ -109,6 +121,7 @@ void Mirror::Run() {
       // The journal first: what was sent before a crash or a takeover is
       // settled before anything new is planned.
       absl::Status status = Follow();
+      if (status.ok()) status = JournalBurns();
       absl::StatusOr<std::vector<evm::Address>> due = Due();
       if (!due.ok()) {
         status = due.status();
@@ -158,7 +171,12 @@ absl::StatusOr<std::vector<evm::Address>> Mirror::Due() {
 }
 
 absl::StatusOr<evm::Bytes> Mirror::CallData(
-    const std::vector<OperationItem>& items) const {
+    const JournaledOperation& operation) const {
+  const std::vector<OperationItem>& items = operation.items;
+  if (operation.kind == OperationKind::kEmergencyBurn) {
+    return EmergencyBurnFunction().EncodeCall(
+        {items[0].account, operation.burn_reason});
+  }
   if (items.size() == 1) {
     return SyncFunction().EncodeCall(
         {items[0].account, items[0].new_sats, items[0].fee_wei});
@@ -204,67 +222,101 @@ absl::Status Mirror::Plan(const std::vector<evm::Address>& accounts) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> Mirror::SignAndJournal(
-    std::vector<OperationItem> items, uint64_t nonce, const SuggestedFees& fees,
-    std::optional<int64_t> replaces) {
-  absl::StatusOr<evm::Bytes> data = CallData(items);
+absl::StatusOr<int64_t> Mirror::SignAndJournal(JournaledOperation operation,
+                                               std::optional<int64_t> request) {
+  absl::StatusOr<evm::Bytes> data = CallData(operation);
   if (!data.ok()) return data.status();
   absl::StatusOr<uint64_t> gas = chain_->EstimateGas(*data);
   if (!gas.ok()) return gas.status();
+  TrackedOperation& tracked = operation.tracked;
   const evm::Eip1559Transaction transaction{
       .chain_id = options_.chain_id,
-      .nonce = nonce,
-      .max_priority_fee_per_gas = fees.max_priority_fee_per_gas,
-      .max_fee_per_gas = fees.max_fee_per_gas,
+      .nonce = tracked.nonce,
+      .max_priority_fee_per_gas = tracked.max_priority_fee_per_gas,
+      .max_fee_per_gas = tracked.max_fee_per_gas,
       .gas_limit = *gas,
       .to = options_.aggregator,
       .data = *std::move(data)};
   absl::StatusOr<evm::SignedTransaction> signed_transaction =
       evm::Sign(transaction, *signer_);
   if (!signed_transaction.ok()) return signed_transaction.status();
-  const JournaledOperation operation{
-      .tracked = {.nonce = nonce,
-                  .tx_hash = signed_transaction->hash,
-                  .max_fee_per_gas = fees.max_fee_per_gas,
-                  .max_priority_fee_per_gas = fees.max_priority_fee_per_gas,
-                  .replaces = replaces},
-      .kind = OperationKind::kSync,
-      .raw_tx = signed_transaction->raw,
-      .items = std::move(items)};
-  absl::StatusOr<int64_t> id = store_->Journal(operation);
+  tracked.tx_hash = signed_transaction->hash;
+  tracked.state = OperationState::kPlanned;
+  tracked.broadcast_at.reset();
+  operation.raw_tx = signed_transaction->raw;
+  absl::StatusOr<int64_t> id = store_->Journal(operation, request);
   if (!id.ok()) return id.status();
-  operations_.WithLabels({"sync", "planned"}).Increment();
+  const char* kind =
+      operation.kind == OperationKind::kSync ? "sync" : "emergency_burn";
+  operations_.WithLabels({kind, "planned"}).Increment();
   for (const OperationItem& item : operation.items) {
-    log::Info("sync journaled",
+    log::Info("operation journaled",
               {{"operation", *id},
+               {"kind", kind},
                {"account", item.account.ToChecksumHex()},
                {"previous_sats", evm::ToDecimal(item.previous_sats)},
                {"new_sats", evm::ToDecimal(item.new_sats)},
-               {"nonce", nonce},
-               {"transaction", HashHex(signed_transaction->hash)}});
+               {"nonce", tracked.nonce},
+               {"transaction", HashHex(tracked.tx_hash)}});
   }
   return id;
 }
 
-absl::Status Mirror::JournalSync(std::vector<OperationItem> items) {
+absl::StatusOr<int64_t> Mirror::Journal(JournaledOperation operation,
+                                        std::optional<int64_t> request) {
   absl::StatusOr<SuggestedFees> fees = chain_->Fees();
   if (!fees.ok()) return fees.status();
   absl::StatusOr<std::optional<uint64_t>> highest = store_->HighestNonce();
   if (!highest.ok()) return highest.status();
   absl::StatusOr<uint64_t> pending = chain_->PendingNonce();
   if (!pending.ok()) return pending.status();
-  return SignAndJournal(std::move(items), NextNonce(*highest, *pending), *fees,
-                        std::nullopt)
+  operation.tracked = {
+      .nonce = NextNonce(*highest, *pending),
+      .max_fee_per_gas = fees->max_fee_per_gas,
+      .max_priority_fee_per_gas = fees->max_priority_fee_per_gas};
+  return SignAndJournal(std::move(operation), request);
+}
+
+absl::Status Mirror::JournalSync(std::vector<OperationItem> items) {
+  return Journal({.kind = OperationKind::kSync, .items = std::move(items)},
+                 std::nullopt)
       .status();
+}
+
+absl::Status Mirror::JournalBurns() {
+  absl::StatusOr<std::vector<BurnRequest>> requests =
+      store_->OpenBurnRequests();
+  if (!requests.ok()) return requests.status();
+  for (const BurnRequest& request : *requests) {
+    absl::StatusOr<std::vector<evm::Uint256>> synced =
+        chain_->SyncedBalances({request.account});
+    if (!synced.ok()) return synced.status();
+    absl::StatusOr<int64_t> id =
+        Journal({.kind = OperationKind::kEmergencyBurn,
+                 .items = {{.account = request.account,
+                            .previous_sats = synced->front(),
+                            .new_sats = 0}},
+                 .burn_reason = request.reason},
+                request.id);
+    if (!id.ok()) return id.status();
+    log::Warning("emergency burn journaled",
+                 {{"operation", *id},
+                  {"account", request.account.ToChecksumHex()},
+                  {"reason", request.reason}});
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Mirror::Replace(const JournaledOperation& original,
                              const Action& action) {
-  absl::StatusOr<int64_t> id = SignAndJournal(
-      original.items, original.tracked.nonce,
-      {.max_fee_per_gas = action.max_fee_per_gas,
-       .max_priority_fee_per_gas = action.max_priority_fee_per_gas},
-      original.tracked.id);
+  JournaledOperation replacement = original;
+  replacement.tracked = {
+      .nonce = original.tracked.nonce,
+      .max_fee_per_gas = action.max_fee_per_gas,
+      .max_priority_fee_per_gas = action.max_priority_fee_per_gas,
+      .replaces = original.tracked.id};
+  absl::StatusOr<int64_t> id =
+      SignAndJournal(std::move(replacement), std::nullopt);
   if (!id.ok()) return id.status();
   replacements_.Increment();
   log::Warning("stuck transaction replaced with raised fees",
@@ -273,6 +325,30 @@ absl::Status Mirror::Replace(const JournaledOperation& original,
                 {"nonce", original.tracked.nonce},
                 {"reason", action.reason}});
   return absl::OkStatus();
+}
+
+absl::Status Mirror::RecordBurned(int64_t operation,
+                                  const evm::Receipt& receipt) {
+  static const evm::Hash kEmergencyBurn =
+      evm::Keccak256("EmergencyBurn(address,uint256,string)");
+  std::vector<std::pair<evm::Address, evm::Uint256>> burned;
+  for (const evm::Log& log : receipt.logs) {
+    if (log.address != options_.aggregator || log.topics.size() != 2 ||
+        log.topics[0] != kEmergencyBurn || log.data.size() < 32) {
+      continue;
+    }
+    burned.emplace_back(evm::Address::FromWord(log.topics[1]),
+                        evm::FromBigEndian(evm::ByteSpan(log.data).first(32)));
+  }
+  if (burned.empty()) return absl::OkStatus();
+  for (const auto& [account, amount] : burned) {
+    log::Warning("emergency burn mined",
+                 {{"operation", operation},
+                  {"account", account.ToChecksumHex()},
+                  {"burned_sats", evm::ToDecimal(amount)}});
+  }
+  burns_.Increment(static_cast<double>(burned.size()));
+  return store_->RecordBurned(operation, burned);
 }
 
 absl::Status Mirror::Follow() {
@@ -324,6 +400,12 @@ absl::Status Mirror::Follow() {
       case Action::Kind::kSetState: {
         if (absl::Status applied = store_->Apply(action); !applied.ok()) {
           return applied;
+        }
+        if (action.receipt.has_value() && action.receipt->success) {
+          if (absl::Status recorded = RecordBurned(action.id, *action.receipt);
+              !recorded.ok()) {
+            return recorded;
+          }
         }
         operations_.WithLabels({kind, std::string(StateName(action.state))})
             .Increment();

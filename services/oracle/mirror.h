@@ -68,17 +68,23 @@ class Mirror final : public BackgroundWorker {
   // Follow carries out the tracker's actions for the open operations.
   absl::Status Follow();
   absl::Status JournalSync(std::vector<OperationItem> items);
-  // SignAndJournal signs the sync of `items` with `nonce` and `fees` and
-  // journals it, planned; `replaces` names the operation a fee bump
-  // replaces.
-  absl::StatusOr<int64_t> SignAndJournal(std::vector<OperationItem> items,
-                                         uint64_t nonce,
-                                         const SuggestedFees& fees,
-                                         std::optional<int64_t> replaces);
+  // JournalBurns journals the emergency burns admins asked for.
+  absl::Status JournalBurns();
+  // Journal journals `operation` (its kind, items and burn reason) signed
+  // with a new nonce and the current fees.
+  absl::StatusOr<int64_t> Journal(JournaledOperation operation,
+                                  std::optional<int64_t> request);
+  // SignAndJournal signs `operation` with its tracked nonce and fees and
+  // journals it, planned; its `replaces` names the operation a fee bump
+  // replaces, `request` the burn request it carries out.
+  absl::StatusOr<int64_t> SignAndJournal(JournaledOperation operation,
+                                         std::optional<int64_t> request);
+  // RecordBurned stores what a mined operation's receipt says it burned.
+  absl::Status RecordBurned(int64_t operation, const evm::Receipt& receipt);
   absl::Status Replace(const JournaledOperation& original,
                        const Action& action);
   absl::StatusOr<evm::Bytes> CallData(
-      const std::vector<OperationItem>& items) const;
+      const JournaledOperation& operation) const;
 
   const std::shared_ptr<OperationStore> store_;
   const std::shared_ptr<MirrorChain> chain_;
@@ -91,6 +97,7 @@ class Mirror final : public BackgroundWorker {
   metrics::Gauge& open_;
   metrics::Gauge& oldest_open_;
   metrics::Gauge& sender_;
+  metrics::Counter& burns_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -53,7 +53,7 @@ absl::string_view StateName(OperationState state) {
 }
 
 absl::StatusOr<int64_t> OperationStore::Journal(
-    const JournaledOperation& operation) {
+    const JournaledOperation& operation, std::optional<int64_t> request) {
   const TrackedOperation& tracked = operation.tracked;
   std::vector<std::string> accounts, previous, updated, fees;
   for (const OperationItem& item : operation.items) {
@@ -79,11 +79,12 @@ absl::StatusOr<int64_t> OperationStore::Journal(
         } else {
           params.AddNull();
         }
+        params.Add(operation.burn_reason);
         absl::StatusOr<PgResult> inserted = connection.Exec(
             "INSERT INTO oracle.operations (kind, state, nonce, tx_hash, "
-            "raw_tx, max_fee_per_gas, max_priority_fee_per_gas, replaces) "
-            "VALUES ($1, 'planned', $2, $3::bytea, $4::bytea, $5, $6, $7) "
-            "RETURNING id",
+            "raw_tx, max_fee_per_gas, max_priority_fee_per_gas, replaces, "
+            "burn_reason) VALUES ($1, 'planned', $2, $3::bytea, $4::bytea, "
+            "$5, $6, $7, nullif($8, '')) RETURNING id",
             params);
         if (!inserted.ok()) return inserted.status();
         id = *inserted->GetInt64(0, 0);
@@ -98,7 +99,16 @@ absl::StatusOr<int64_t> OperationStore::Journal(
                 .AddArray(previous)
                 .AddArray(updated)
                 .AddArray(fees));
-        return items.status();
+        if (!items.ok() || !request.has_value()) return items.status();
+        absl::StatusOr<PgResult> linked = connection.Exec(
+            "UPDATE oracle.burn_requests SET operation_id = $2 WHERE id = $1 "
+            "AND operation_id IS NULL",
+            PgParams().Add(*request).Add(id));
+        if (!linked.ok()) return linked.status();
+        if (linked->affected_rows() != 1) {
+          return absl::AbortedError("the burn request was journaled already");
+        }
+        return absl::OkStatus();
       });
   if (!status.ok()) return status;
   return id;
@@ -109,7 +119,8 @@ absl::StatusOr<std::vector<JournaledOperation>> OperationStore::Open() {
       "SELECT id, kind, state, nonce, encode(tx_hash, 'hex'), "
       "encode(raw_tx, 'hex'), max_fee_per_gas::text, "
       "max_priority_fee_per_gas::text, replaces, (extract(epoch FROM "
-      "broadcast_at) * 1000000)::bigint FROM oracle.operations WHERE state "
+      "broadcast_at) * 1000000)::bigint, coalesce(burn_reason, '') FROM "
+      "oracle.operations WHERE state "
       "IN ('planned', 'broadcast', 'mined') ORDER BY nonce, id");
   if (!rows.ok()) return rows.status();
   std::vector<JournaledOperation> operations;
@@ -136,6 +147,7 @@ absl::StatusOr<std::vector<JournaledOperation>> OperationStore::Open() {
     if (!rows->IsNull(row, 9)) {
       tracked.broadcast_at = absl::FromUnixMicros(*rows->GetInt64(row, 9));
     }
+    operation.burn_reason = std::string(rows->Get(row, 10));
   }
   if (operations.empty()) return operations;
   std::vector<std::string> ids;
@@ -307,9 +319,9 @@ absl::StatusOr<std::vector<OperationRecord>> OperationStore::List(
       absl::StrCat("SELECT ", kRecordColumns,
                    "WHERE ($1 = '' OR i.user_address = decode($1, 'hex')) "
                    "AND (cardinality($2::text[]) = 0 OR o.state = "
-                   "ANY($2::text[])) AND (o.id, i.id) < ($3, $4) ORDER BY "
-                   "o.id DESC, i.id DESC LIMIT $5"),
-      params);
+                   "ANY($2::text[])) AND (o.id, i.id) < ($3, $4) AND ($6 = 0 "
+                   "OR o.id = $6) ORDER BY o.id DESC, i.id DESC LIMIT $5"),
+      params.Add(filter.operation.value_or(0)));
   if (!rows.ok()) return rows.status();
   return RecordsFromRows(*rows);
 }
@@ -341,6 +353,93 @@ absl::StatusOr<std::optional<OperationRecord>> OperationStore::Pending(
   if (!records.ok()) return records.status();
   if (records->empty()) return std::nullopt;
   return std::move(records->front());
+}
+
+absl::StatusOr<int64_t> OperationStore::RequestBurn(const evm::Address& account,
+                                                    absl::string_view reason) {
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      "INSERT INTO oracle.burn_requests (user_address, reason) VALUES "
+      "($1::bytea, $2) RETURNING id",
+      PgParams().Add(Bytea(account)).Add(reason));
+  if (!rows.ok()) return rows.status();
+  return *rows->GetInt64(0, 0);
+}
+
+absl::StatusOr<std::vector<BurnRequest>> OperationStore::OpenBurnRequests() {
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      "SELECT id, encode(user_address, 'hex'), reason FROM "
+      "oracle.burn_requests WHERE operation_id IS NULL ORDER BY id LIMIT "
+      "100");
+  if (!rows.ok()) return rows.status();
+  std::vector<BurnRequest> requests;
+  for (int row = 0; row < rows->rows(); ++row) {
+    absl::StatusOr<evm::Address> account = AccountFromHex(rows->Get(row, 1));
+    if (!account.ok()) return account.status();
+    requests.push_back({.id = *rows->GetInt64(row, 0),
+                        .account = *account,
+                        .reason = std::string(rows->Get(row, 2))});
+  }
+  return requests;
+}
+
+absl::StatusOr<std::optional<int64_t>> OperationStore::BurnOperation(
+    int64_t request) {
+  absl::StatusOr<PgResult> rows =
+      pool_.Exec("SELECT operation_id FROM oracle.burn_requests WHERE id = $1",
+                 PgParams().Add(request));
+  if (!rows.ok()) return rows.status();
+  if (rows->rows() == 0 || rows->IsNull(0, 0)) return std::nullopt;
+  return *rows->GetInt64(0, 0);
+}
+
+absl::Status OperationStore::RecordBurned(
+    int64_t operation,
+    const std::vector<std::pair<evm::Address, evm::Uint256>>& burned) {
+  std::vector<std::string> accounts, amounts;
+  for (const auto& [account, amount] : burned) {
+    accounts.push_back(account.ToLowerHex().substr(2));
+    amounts.push_back(evm::ToDecimal(amount));
+  }
+  return pool_.InTransaction([&](PgConnection& connection) -> absl::Status {
+    absl::StatusOr<PgResult> recorded = connection.Exec(
+        "UPDATE oracle.operation_items i SET burned_sats = b.amount::numeric "
+        "FROM unnest($2::text[], $3::text[]) AS b(account, amount) WHERE "
+        "i.operation_id = $1 AND i.user_address = decode(b.account, 'hex')",
+        PgParams().Add(operation).AddArray(accounts).AddArray(amounts));
+    if (!recorded.ok()) return recorded.status();
+    // A burned account is synced no more until it is started again: the
+    // next sync would mint back what was burned, or burn again for a fee it
+    // still cannot pay.
+    return connection
+        .Exec(
+            "UPDATE oracle.users SET sync_enabled = false WHERE address IN "
+            "(SELECT decode(a, 'hex') FROM unnest($1::text[]) AS a)",
+            PgParams().AddArray(accounts))
+        .status();
+  });
+}
+
+absl::StatusOr<BurnStats> OperationStore::Burns() {
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      "SELECT count(*) FILTER (WHERE o.state = 'confirmed' AND i.burned_sats "
+      "IS NOT NULL), count(*) FILTER (WHERE o.kind = 'emergency_burn' AND "
+      "o.state IN ('planned', 'broadcast', 'mined')), coalesce(sum("
+      "i.burned_sats) FILTER (WHERE o.state = 'confirmed'), 0)::text, "
+      "count(DISTINCT i.user_address) FILTER (WHERE i.burned_sats IS NOT "
+      "NULL), (extract(epoch FROM max(o.updated_at) FILTER (WHERE "
+      "i.burned_sats IS NOT NULL OR o.kind = 'emergency_burn')) * "
+      "1000000)::bigint FROM oracle.operation_items i JOIN oracle.operations "
+      "o ON o.id = i.operation_id WHERE o.state NOT IN ('failed', "
+      "'replaced')");
+  if (!rows.ok()) return rows.status();
+  BurnStats stats{.confirmed = static_cast<uint64_t>(*rows->GetInt64(0, 0)),
+                  .pending = static_cast<uint64_t>(*rows->GetInt64(0, 1)),
+                  .burned_sats = *evm::ParseUint256(rows->Get(0, 2), "burned"),
+                  .accounts = static_cast<uint64_t>(*rows->GetInt64(0, 3))};
+  if (!rows->IsNull(0, 4)) {
+    stats.last = absl::FromUnixMicros(*rows->GetInt64(0, 4));
+  }
+  return stats;
 }
 
 absl::StatusOr<std::optional<uint64_t>> OperationStore::HighestNonce() {

@@ -32,6 +32,24 @@ struct JournaledOperation {
   OperationKind kind = OperationKind::kSync;
   evm::Bytes raw_tx;
   std::vector<OperationItem> items;
+  // For an emergency burn: the reason it carries on chain.
+  std::string burn_reason;
+};
+
+// BurnRequest is an emergency burn an admin asked for, not yet journaled.
+struct BurnRequest {
+  int64_t id = 0;
+  evm::Address account;
+  std::string reason;
+};
+
+// BurnStats are the totals GetEmergencyBurnStats reports.
+struct BurnStats {
+  uint64_t confirmed = 0;
+  uint64_t pending = 0;
+  evm::Uint256 burned_sats = 0;
+  uint64_t accounts = 0;
+  std::optional<absl::Time> last;
 };
 
 // OperationRecord is one account's part in an operation, as listed.
@@ -56,6 +74,8 @@ struct OperationFilter {
   std::vector<OperationState> states;
   // Records before this (operation id, item id); none for the first page.
   std::optional<std::pair<int64_t, int64_t>> before;
+  // Only this operation.
+  std::optional<int64_t> operation;
   int limit = 100;
 };
 
@@ -64,8 +84,25 @@ class OperationStore {
   explicit OperationStore(PgPool& pool) : pool_(pool) {}
 
   // Journal records a signed operation, planned, with its items, in one
-  // transaction, and returns its id.
-  absl::StatusOr<int64_t> Journal(const JournaledOperation& operation);
+  // transaction, and returns its id; with `request`, the burn request it
+  // carries out is linked to it in the same transaction.
+  absl::StatusOr<int64_t> Journal(
+      const JournaledOperation& operation,
+      std::optional<int64_t> request = std::nullopt);
+
+  // RequestBurn records an admin's emergency burn and returns its id.
+  absl::StatusOr<int64_t> RequestBurn(const evm::Address& account,
+                                      absl::string_view reason);
+  // OpenBurnRequests are the requests not journaled yet, oldest first.
+  absl::StatusOr<std::vector<BurnRequest>> OpenBurnRequests();
+  // BurnOperation is the operation a request was journaled as, if yet.
+  absl::StatusOr<std::optional<int64_t>> BurnOperation(int64_t request);
+  // RecordBurned stores what a mined operation burned of each account, and
+  // stops syncing those accounts.
+  absl::Status RecordBurned(
+      int64_t operation,
+      const std::vector<std::pair<evm::Address, evm::Uint256>>& burned);
+  absl::StatusOr<BurnStats> Burns();
 
   // Open returns the operations not final, lowest nonce first.
   absl::StatusOr<std::vector<JournaledOperation>> Open();

@@ -692,4 +692,66 @@ grpc::ServerUnaryReactor* OracleGrpcService::ListUsers(
   return Reply(context, Users(*request), response);
 }
 
+absl::StatusOr<v1::OracleOperation> OracleGrpcService::Burn(
+    const v1::TriggerEmergencyBurnRequest& request) {
+  absl::StatusOr<evm::Address> account =
+      evm::Address::Parse(request.address(), "address");
+  if (!account.ok()) return account.status();
+  if (request.reason().empty()) {
+    return absl::InvalidArgumentError("reason is required");
+  }
+  if (absl::Status reason = CheckText("reason", request.reason(), 200);
+      !reason.ok()) {
+    return reason;
+  }
+  absl::StatusOr<int64_t> id =
+      operations_->RequestBurn(*account, request.reason());
+  if (!id.ok()) return id.status();
+  log::Warning("emergency burn requested",
+               {{"account", account->ToChecksumHex()},
+                {"reason", request.reason()},
+                {"request", *id}});
+  // The sending oracle journals it within its next round; answered with
+  // the operation once it is, or as intended when no oracle sends now.
+  for (const absl::Time deadline = clock_.Now() + absl::Seconds(5);
+       clock_.Now() < deadline; clock_.SleepFor(absl::Milliseconds(50))) {
+    absl::StatusOr<std::optional<int64_t>> operation =
+        operations_->BurnOperation(*id);
+    if (!operation.ok()) return operation.status();
+    if (!operation->has_value()) continue;
+    absl::StatusOr<std::vector<OperationRecord>> records =
+        operations_->List({.operation = **operation, .limit = 1});
+    if (!records.ok()) return records.status();
+    if (!records->empty()) return OperationMessage(records->front());
+  }
+  v1::OracleOperation intended;
+  intended.set_kind(v1::OPERATION_KIND_EMERGENCY_BURN);
+  intended.set_state(v1::OPERATION_STATE_INTENDED);
+  intended.set_address(account->ToChecksumHex());
+  intended.set_reason(request.reason());
+  return intended;
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::TriggerEmergencyBurn(
+    grpc::CallbackServerContext* context,
+    const v1::TriggerEmergencyBurnRequest* request,
+    v1::OracleOperation* response) {
+  return Reply(context, Burn(*request), response);
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::GetEmergencyBurnStats(
+    grpc::CallbackServerContext* context,
+    const v1::GetEmergencyBurnStatsRequest*, v1::EmergencyBurnStats* response) {
+  absl::StatusOr<BurnStats> stats = operations_->Burns();
+  if (!stats.ok()) return Reply(context, stats.status());
+  response->set_confirmed_burns(stats->confirmed);
+  response->set_pending_burns(stats->pending);
+  response->set_total_burned_sats(evm::ToDecimal(stats->burned_sats));
+  response->set_affected_accounts(stats->accounts);
+  if (stats->last.has_value()) {
+    SetTime(*stats->last, response->mutable_last_burn_time());
+  }
+  return Reply(context, absl::OkStatus());
+}
+
 }  // namespace chainsync::oracle

@@ -64,6 +64,14 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
   grpc::ServerUnaryReactor* ManageSweep(grpc::CallbackServerContext* context,
                                         const v1::ManageSweepRequest* request,
                                         v1::SweepStatus* response) override;
+  grpc::ServerUnaryReactor* TriggerEmergencyBurn(
+      grpc::CallbackServerContext* context,
+      const v1::TriggerEmergencyBurnRequest* request,
+      v1::OracleOperation* response) override;
+  grpc::ServerUnaryReactor* GetEmergencyBurnStats(
+      grpc::CallbackServerContext* context,
+      const v1::GetEmergencyBurnStatsRequest* request,
+      v1::EmergencyBurnStats* response) override;
   grpc::ServerUnaryReactor* ListOperations(
       grpc::CallbackServerContext* context,
       const v1::ListOperationsRequest* request,
@@ -106,6 +114,8 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
   absl::StatusOr<v1::UserSyncResponse> WrapStatus(
       absl::StatusOr<v1::UserSyncStatus> status);
   absl::StatusOr<v1::SweepStatus> Manage(const v1::ManageSweepRequest& request);
+  absl::StatusOr<v1::OracleOperation> Burn(
+      const v1::TriggerEmergencyBurnRequest& request);
   absl::StatusOr<v1::ListOperationsResponse> Operations(
       const v1::ListOperationsRequest& request);
   absl::StatusOr<v1::ListUsersResponse> Users(

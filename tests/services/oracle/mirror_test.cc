@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -68,13 +69,20 @@ std::vector<uint64_t> SyncedEvents(const evm::Address& account) {
   return balances;
 }
 
+// Eventually polls `condition` until it holds or `timeout` passes.
+bool Eventually(const std::function<bool()>& condition,
+                absl::Duration timeout = absl::Seconds(10)) {
+  for (const absl::Time deadline = absl::Now() + timeout;
+       absl::Now() < deadline; absl::SleepFor(absl::Milliseconds(50))) {
+    if (condition()) return true;
+  }
+  return condition();
+}
+
 // WaitForSynced waits until the chain holds `sats` for the account.
 bool WaitForSynced(const evm::Address& account, uint64_t sats) {
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(30);
-       absl::Now() < deadline; absl::SleepFor(absl::Milliseconds(100))) {
-    if (SyncedOnChain(account) == sats) return true;
-  }
-  return false;
+  return Eventually([&] { return SyncedOnChain(account) == sats; },
+                    absl::Seconds(30));
 }
 
 // ForceSync reads the account now and returns the total it found.
@@ -85,6 +93,16 @@ uint64_t ForceSync(OracleProcess& oracle, const evm::Address& account) {
   grpc::ClientContext context;
   REQUIRE(oracle.stub().ForceUserSync(&context, request, &status).ok());
   return std::stoull(status.bitcoin_balance_sats());
+}
+
+v1::UserSyncStatus StatusOf(OracleProcess& oracle,
+                            const evm::Address& account) {
+  v1::GetUserSyncStatusRequest request;
+  request.set_address(account.ToLowerHex());
+  v1::UserSyncStatus status;
+  grpc::ClientContext context;
+  REQUIRE(oracle.stub().GetUserSyncStatus(&context, request, &status).ok());
+  return status;
 }
 
 int64_t Operations(const testing::ScopedDatabase& database,
@@ -123,11 +141,7 @@ TEST_CASE(
   CHECK(Operations(database) == 1);
   {
     // The status, the operations log and the users list say so.
-    v1::GetUserSyncStatusRequest request;
-    request.set_address(account.ToLowerHex());
-    v1::UserSyncStatus status;
-    grpc::ClientContext context;
-    REQUIRE(oracle.stub().GetUserSyncStatus(&context, request, &status).ok());
+    const v1::UserSyncStatus status = StatusOf(oracle, account);
     CHECK(status.state() == v1::USER_SYNC_STATE_SYNCED);
     CHECK(status.onchain_balance_sats() == "120000");
     CHECK(status.last_transaction_hash().size() == 66);
@@ -165,12 +179,8 @@ TEST_CASE(
   // The operations become final under the confirmations.
   Chain().Call("evm_mine", "[]").IgnoreError();
   Chain().Call("evm_mine", "[]").IgnoreError();
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
-       Operations(database, "state = 'confirmed'") < 2 &&
-       absl::Now() < deadline;
-       absl::SleepFor(absl::Milliseconds(100))) {
-  }
-  CHECK(Operations(database, "state = 'confirmed'") == 2);
+  CHECK(Eventually(
+      [&] { return Operations(database, "state = 'confirmed'") == 2; }));
 }
 
 TEST_CASE("accounts due together are synced in one syncBatch transaction",
@@ -241,12 +251,9 @@ TEST_CASE("kill -9 at any instant of a sync never sends it twice",
   for (size_t i = 1; i < events.size(); ++i) CHECK(events[i] > events[i - 1]);
   CHECK(events.back() == total);
   // The journal catches up with the chain at its next round.
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
-       Operations(database, "state IN ('planned', 'broadcast')") > 0 &&
-       absl::Now() < deadline;
-       absl::SleepFor(absl::Milliseconds(100))) {
-  }
-  CHECK(Operations(database, "state IN ('planned', 'broadcast')") == 0);
+  CHECK(Eventually([&] {
+    return Operations(database, "state IN ('planned', 'broadcast')") == 0;
+  }));
 }
 
 TEST_CASE("a sync a reorg took out is sent again, once",
@@ -268,11 +275,8 @@ TEST_CASE("a sync a reorg took out is sent again, once",
   ForceSync(oracle, account);
   REQUIRE(WaitForSynced(account, 55'000));
   // The oracle saw it mined before the chain forgot it.
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(10);
-       Operations(database, "state = 'mined'") == 0 && absl::Now() < deadline;
-       absl::SleepFor(absl::Milliseconds(50))) {
-  }
-  REQUIRE(Operations(database, "state = 'mined'") == 1);
+  REQUIRE(
+      Eventually([&] { return Operations(database, "state = 'mined'") == 1; }));
   REQUIRE(Chain().Call("evm_revert", absl::StrCat("[", *snapshot, "]")).ok());
   CHECK(SyncedOnChain(account) == 0);
 
@@ -314,6 +318,79 @@ TEST_CASE("of two oracles one sends, and the standby takes over after kill -9",
   ForceSync(standby, account);
   REQUIRE(WaitForSynced(account, 80'000));
   CHECK(SyncedEvents(account) == std::vector<uint64_t>{77'000, 80'000});
+}
+
+v1::EmergencyBurnStats BurnStats(OracleProcess& oracle) {
+  v1::EmergencyBurnStats stats;
+  grpc::ClientContext context;
+  REQUIRE(oracle.stub().GetEmergencyBurnStats(&context, {}, &stats).ok());
+  return stats;
+}
+
+TEST_CASE(
+    "an admin's emergency burn is journaled, mined and recorded, and "
+    "the account synced no more",
+    "[oracle][binary][mirror]") {
+  testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
+  OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
+  const evm::Address account = AccountOf(5);
+  sim.Fund("regtest", RegisterAddress(oracle, 102, account), 50'000);
+  sim.Mine("regtest", 1);
+  ForceSync(oracle, account);
+  REQUIRE(WaitForSynced(account, 50'000));
+
+  v1::TriggerEmergencyBurnRequest request;
+  request.set_address(account.ToLowerHex());
+  request.set_reason("keys compromised");
+  v1::OracleOperation burn;
+  grpc::ClientContext context;
+  REQUIRE(oracle.stub().TriggerEmergencyBurn(&context, request, &burn).ok());
+  CHECK(burn.kind() == v1::OPERATION_KIND_EMERGENCY_BURN);
+  CHECK(burn.id() > 0);
+  CHECK(burn.previous_balance_sats() == "50000");
+  REQUIRE(WaitForSynced(account, 0));
+  Chain().Call("evm_mine", "[]").IgnoreError();
+  Chain().Call("evm_mine", "[]").IgnoreError();
+  REQUIRE(Eventually([&] { return BurnStats(oracle).confirmed_burns() > 0; }));
+  const v1::EmergencyBurnStats stats = BurnStats(oracle);
+  CHECK(stats.confirmed_burns() == 1);
+  CHECK(stats.total_burned_sats() == "50000");
+  CHECK(stats.affected_accounts() == 1);
+  CHECK(stats.has_last_burn_time());
+  // The next read does not mint it back.
+  const uint64_t total = ForceSync(oracle, account);
+  CHECK(total == 50'000);
+  absl::SleepFor(absl::Seconds(1));
+  CHECK(SyncedOnChain(account) == 0);
+  // Refusals name the problem.
+  request.set_reason("");
+  grpc::ClientContext refused;
+  CHECK(oracle.stub()
+            .TriggerEmergencyBurn(&refused, request, &burn)
+            .error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("a sync whose fee cannot be paid burns instead, once",
+          "[oracle][binary][mirror]") {
+  testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
+  // No account has a FeeVault deposit.
+  OracleProcess oracle(database, sim,
+                       {"--btc_confirmations=1", "--sync_fee_wei=1000"});
+  const evm::Address account = AccountOf(6);
+  sim.Fund("regtest", RegisterAddress(oracle, 103, account), 9'000);
+  sim.Mine("regtest", 1);
+  ForceSync(oracle, account);
+  REQUIRE(
+      Eventually([&] { return Operations(database, "state = 'mined'") == 1; }));
+  absl::SleepFor(absl::Seconds(1));
+  CHECK(SyncedOnChain(account) == 0);
+  CHECK(SyncedEvents(account).empty());
+  // One transaction, then the account is stopped, not retried forever.
+  CHECK(Operations(database) == 1);
+  CHECK(StatusOf(oracle, account).state() == v1::USER_SYNC_STATE_STOPPED);
+  CHECK(BurnStats(oracle).affected_accounts() == 1);
 }
 
 }  // namespace
