@@ -382,8 +382,9 @@ TEST_CASE("a sync whose fee cannot be paid burns instead, once",
   sim.Fund("regtest", RegisterAddress(oracle, 103, account), 9'000);
   sim.Mine("regtest", 1);
   ForceSync(oracle, account);
-  REQUIRE(
-      Eventually([&] { return Operations(database, "state = 'mined'") == 1; }));
+  REQUIRE(Eventually([&] {
+    return Operations(database, "state IN ('mined', 'confirmed')") == 1;
+  }));
   absl::SleepFor(absl::Seconds(1));
   CHECK(SyncedOnChain(account) == 0);
   CHECK(SyncedEvents(account).empty());
