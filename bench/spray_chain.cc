@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -93,7 +94,62 @@ uint64_t StatusBytes(pid_t pid, absl::string_view field) {
   return 0;
 }
 
+// ProcessTimes is what /proc/<pid>/stat says of one process.
+struct ProcessTimes {
+  pid_t parent = 0;
+  // utime + stime + cutime + cstime, in clock ticks.
+  uint64_t ticks = 0;
+};
+
+// AllProcesses reads /proc/<pid>/stat of every process there is.
+std::map<pid_t, ProcessTimes> AllProcesses() {
+  std::map<pid_t, ProcessTimes> processes;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+    std::ifstream file(entry.path() / "stat");
+    std::string stat;
+    if (!std::getline(file, stat)) continue;
+    // The name in parentheses may hold spaces: fields count from its end.
+    const size_t name_end = stat.rfind(')');
+    if (name_end == std::string::npos) continue;
+    const std::vector<absl::string_view> fields = absl::StrSplit(
+        absl::string_view(stat).substr(name_end + 2), ' ', absl::SkipEmpty());
+    if (fields.size() < 15) continue;
+    ProcessTimes times;
+    if (!absl::SimpleAtoi(fields[1], &times.parent)) continue;
+    // Fields 14 to 17 of stat(5), counted from the state (field 3).
+    for (size_t field = 11; field <= 14; ++field) {
+      uint64_t ticks = 0;
+      if (absl::SimpleAtoi(fields[field], &ticks)) times.ticks += ticks;
+    }
+    processes[pid] = times;
+  }
+  return processes;
+}
+
 }  // namespace
+
+uint64_t PeakRssBytes(pid_t pid) { return StatusBytes(pid, "VmHWM:"); }
+
+double CpuSeconds(pid_t root) {
+  const std::map<pid_t, ProcessTimes> processes = AllProcesses();
+  std::map<pid_t, std::vector<pid_t>> children;
+  for (const auto& [pid, times] : processes) {
+    children[times.parent].push_back(pid);
+  }
+  uint64_t ticks = 0;
+  std::vector<pid_t> pending = {root};
+  while (!pending.empty()) {
+    const pid_t pid = pending.back();
+    pending.pop_back();
+    if (const auto found = processes.find(pid); found != processes.end()) {
+      ticks += found->second.ticks;
+    }
+    for (pid_t child : children[pid]) pending.push_back(child);
+  }
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 void Check(const absl::Status& status, absl::string_view what) {
   if (status.ok()) return;
@@ -201,7 +257,7 @@ bool IndexerProcess::WaitForIndexed(uint64_t block, absl::Duration timeout) {
 std::string IndexerProcess::Metrics() const { return Scrape(http_port_); }
 
 uint64_t IndexerProcess::PeakRssBytes() const {
-  return StatusBytes(process_->pid(), "VmHWM:");
+  return bench::PeakRssBytes(process_->pid());
 }
 
 GatewayProcess::GatewayProcess(int indexer_grpc_port,
@@ -234,7 +290,7 @@ uint64_t GatewayProcess::RssBytes() const {
 }
 
 uint64_t GatewayProcess::PeakRssBytes() const {
-  return StatusBytes(process_->pid(), "VmHWM:");
+  return bench::PeakRssBytes(process_->pid());
 }
 
 double MetricSum(absl::string_view text, absl::string_view name,

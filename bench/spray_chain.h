@@ -97,6 +97,13 @@ class GatewayProcess {
   int admin_port_ = 0;
 };
 
+// PeakRssBytes is the high-water resident memory of process `pid` so far.
+uint64_t PeakRssBytes(pid_t pid);
+
+// CpuSeconds is the CPU time (user and system) that process `root` and every
+// process under it have used so far, the children it reaped included.
+double CpuSeconds(pid_t root);
+
 // MetricSum adds up the samples named `name` whose labels contain
 // `labels` (for example method="eth_getLogs"), in Prometheus text.
 double MetricSum(absl::string_view text, absl::string_view name,

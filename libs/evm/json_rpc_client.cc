@@ -385,18 +385,37 @@ absl::StatusOr<std::vector<Log>> JsonRpcClient::GetLogs(
 
 absl::StatusOr<Bytes> JsonRpcClient::EthCall(const CallRequest& request,
                                              const BlockRef& block) {
-  Bytes output;
-  absl::Status status = Single(
-      "eth_call",
-      absl::StrCat("[", CallObject(request), ",", Quoted(block.Param()), "]"),
-      [&output](const element& result) -> absl::Status {
-        absl::StatusOr<Bytes> bytes = BytesOf(result, "result");
-        if (!bytes.ok()) return bytes.status();
-        output = *std::move(bytes);
-        return absl::OkStatus();
-      });
-  if (!status.ok()) return status;
-  return output;
+  return std::move(EthCalls({request}, block).front());
+}
+
+std::vector<absl::StatusOr<Bytes>> JsonRpcClient::EthCalls(
+    const std::vector<CallRequest>& calls, const BlockRef& block) {
+  std::vector<Bytes> outputs(calls.size());
+  std::vector<JsonRpcRequest> requests;
+  requests.reserve(calls.size());
+  for (size_t i = 0; i < calls.size(); ++i) {
+    requests.push_back(
+        {"eth_call",
+         absl::StrCat("[", CallObject(calls[i]), ",", Quoted(block.Param()),
+                      "]"),
+         [output = &outputs[i]](const element& result) -> absl::Status {
+           absl::StatusOr<Bytes> bytes = BytesOf(result, "result");
+           if (!bytes.ok()) return bytes.status();
+           *output = *std::move(bytes);
+           return absl::OkStatus();
+         }});
+  }
+  const std::vector<absl::Status> statuses = Execute(requests);
+  std::vector<absl::StatusOr<Bytes>> results;
+  results.reserve(calls.size());
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (statuses[i].ok()) {
+      results.emplace_back(std::move(outputs[i]));
+    } else {
+      results.emplace_back(statuses[i]);
+    }
+  }
+  return results;
 }
 
 absl::StatusOr<uint64_t> JsonRpcClient::GetTransactionCount(

@@ -56,6 +56,10 @@ class JsonRpcClient {
   absl::StatusOr<std::vector<Log>> GetLogs(const LogFilter& filter);
   absl::StatusOr<Bytes> EthCall(const CallRequest& request,
                                 const BlockRef& block);
+  // EthCalls makes the calls in one batch, all at `block`, and returns each
+  // one's output in the order asked.
+  std::vector<absl::StatusOr<Bytes>> EthCalls(
+      const std::vector<CallRequest>& requests, const BlockRef& block);
   absl::StatusOr<uint64_t> GetTransactionCount(const Address& account,
                                                const BlockRef& block);
   absl::StatusOr<uint64_t> EstimateGas(const CallRequest& request);

@@ -103,6 +103,10 @@ void Mirror::Request(const std::vector<evm::Address>& accounts) {
 }
 
 void Mirror::Run() {
+  Backoff retries({.initial_delay = options_.poll_interval,
+                   .max_delay = absl::Seconds(30)});
+  bool failed = false;
+  absl::Duration retry;
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     lock.unlock();
@@ -135,17 +139,24 @@ void Mirror::Run() {
           Request(*due);
         }
       }
-      if (!status.ok()) {
-        log::Warning("mirroring failed; retrying", {{"error", status}});
+      failed = !status.ok();
+      if (failed) {
+        retry = retries.NextDelay();
+        log::Warning("mirroring failed; retrying",
+                     {{"error", status}, {"retry_in", retry}});
+      } else {
+        retries.Reset();
       }
     }
     lock.lock();
     sending_ = lock_.held();
-    // A standby tries the lock again within a second.
-    const absl::Duration wait =
-        lock_.held() ? options_.poll_interval : absl::Seconds(1);
+    // A standby tries the lock again within a second; after a failure the
+    // round waits out its backoff, whatever is requested meanwhile.
+    const absl::Duration wait = !lock_.held() ? absl::Seconds(1)
+                                : failed      ? retry
+                                              : options_.poll_interval;
     clock_.WaitFor(wake_, lock, wait, [&] {
-      return stopping_ || (sending_ && !requested_.empty());
+      return stopping_ || (sending_ && !failed && !requested_.empty());
     });
   }
 }
@@ -372,7 +383,8 @@ absl::Status Mirror::Follow() {
     }
   }
   oldest_open_.Set(absl::ToDoubleSeconds(clock_.Now() - oldest));
-  absl::StatusOr<ChainView> view = chain_->View(hashes);
+  absl::StatusOr<ChainView> view =
+      chain_->View(hashes, options_.rules.confirmations);
   if (!view.ok()) return view.status();
   for (const Action& action :
        Track(tracked, *view, options_.rules, clock_.Now())) {
@@ -406,6 +418,16 @@ absl::Status Mirror::Follow() {
               !recorded.ok()) {
             return recorded;
           }
+        }
+        if (action.state == OperationState::kFailed &&
+            operation.kind == OperationKind::kSync) {
+          // Its accounts are checked again: a sync that reverted or lost
+          // its nonce is planned anew from the balances as they are now.
+          std::vector<evm::Address> accounts;
+          for (const OperationItem& item : operation.items) {
+            accounts.push_back(item.account);
+          }
+          Request(accounts);
         }
         operations_.WithLabels({kind, std::string(StateName(action.state))})
             .Increment();

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "libs/common/backoff.h"
 #include "libs/common/clock.h"
 #include "libs/common/metrics/registry.h"
 #include "libs/common/postgres/session_lock.h"

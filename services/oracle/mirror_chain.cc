@@ -1,5 +1,7 @@
 #include "services/oracle/mirror_chain.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/evm/contract_abi.h"
@@ -9,6 +11,10 @@ namespace {
 
 // The tip the oracle offers: 1 gwei, as wallets default to.
 constexpr uint64_t kTipWei = 1'000'000'000;
+
+// Calls per JSON-RPC batch: providers refuse batches much larger (Alchemy
+// and Infura cap them at 1,000 or less).
+constexpr size_t kCallsPerBatch = 200;
 
 const evm::AbiFunction& SyncedBalance() {
   static const evm::AbiFunction function =
@@ -22,30 +28,37 @@ absl::StatusOr<std::vector<evm::Uint256>> JsonRpcMirrorChain::SyncedBalances(
     const std::vector<evm::Address>& accounts) {
   std::vector<evm::Uint256> balances;
   balances.reserve(accounts.size());
-  for (const evm::Address& account : accounts) {
-    absl::StatusOr<evm::Bytes> data = SyncedBalance().EncodeCall({account});
-    if (!data.ok()) return data.status();
-    absl::StatusOr<evm::Bytes> output = client_->EthCall(
-        {.to = aggregator_, .data = *std::move(data)}, evm::BlockRef::Latest());
-    if (!output.ok()) return output.status();
-    absl::StatusOr<std::vector<evm::AbiValue>> values =
-        SyncedBalance().DecodeOutput(*output);
-    if (!values.ok()) return values.status();
-    balances.push_back(std::get<evm::Uint256>(values->front().value));
+  for (size_t start = 0; start < accounts.size(); start += kCallsPerBatch) {
+    std::vector<evm::CallRequest> calls;
+    for (size_t i = start;
+         i < std::min(accounts.size(), start + kCallsPerBatch); ++i) {
+      absl::StatusOr<evm::Bytes> data =
+          SyncedBalance().EncodeCall({accounts[i]});
+      if (!data.ok()) return data.status();
+      calls.push_back({.to = aggregator_, .data = *std::move(data)});
+    }
+    for (absl::StatusOr<evm::Bytes>& output :
+         client_->EthCalls(calls, evm::BlockRef::Latest())) {
+      if (!output.ok()) return output.status();
+      absl::StatusOr<std::vector<evm::AbiValue>> values =
+          SyncedBalance().DecodeOutput(*output);
+      if (!values.ok()) return values.status();
+      balances.push_back(std::get<evm::Uint256>(values->front().value));
+    }
   }
   return balances;
 }
 
 absl::StatusOr<ChainView> JsonRpcMirrorChain::View(
-    const std::vector<evm::Hash>& hashes) {
+    const std::vector<evm::Hash>& hashes, uint64_t confirmations) {
   ChainView view;
   absl::StatusOr<uint64_t> head = client_->BlockNumber();
   if (!head.ok()) return head.status();
   view.head = *head;
-  absl::StatusOr<uint64_t> nonce =
-      client_->GetTransactionCount(sender_, evm::BlockRef::Number(*head));
+  absl::StatusOr<uint64_t> nonce = client_->GetTransactionCount(
+      sender_, evm::BlockRef::Number(*head - std::min(*head, confirmations)));
   if (!nonce.ok()) return nonce.status();
-  view.mined_nonce = *nonce;
+  view.settled_nonce = *nonce;
   for (const evm::Hash& hash : hashes) {
     absl::StatusOr<std::optional<evm::Receipt>> receipt =
         client_->GetTransactionReceipt(hash);

@@ -28,10 +28,10 @@ class MirrorChain {
   // the latest block, in order.
   virtual absl::StatusOr<std::vector<evm::Uint256>> SyncedBalances(
       const std::vector<evm::Address>& accounts) = 0;
-  // View reads the head, the sender's transaction count and the receipts of
-  // `hashes` that the chain holds.
-  virtual absl::StatusOr<ChainView> View(
-      const std::vector<evm::Hash>& hashes) = 0;
+  // View reads the head, the sender's transaction count `confirmations`
+  // blocks below it, and then the receipts of `hashes` that the chain holds.
+  virtual absl::StatusOr<ChainView> View(const std::vector<evm::Hash>& hashes,
+                                         uint64_t confirmations) = 0;
   // PendingNonce counts the sender's transactions, the node's pending
   // included.
   virtual absl::StatusOr<uint64_t> PendingNonce() = 0;
@@ -51,7 +51,8 @@ class JsonRpcMirrorChain final : public MirrorChain {
 
   absl::StatusOr<std::vector<evm::Uint256>> SyncedBalances(
       const std::vector<evm::Address>& accounts) override;
-  absl::StatusOr<ChainView> View(const std::vector<evm::Hash>& hashes) override;
+  absl::StatusOr<ChainView> View(const std::vector<evm::Hash>& hashes,
+                                 uint64_t confirmations) override;
   absl::StatusOr<uint64_t> PendingNonce() override;
   absl::StatusOr<SuggestedFees> Fees() override;
   absl::StatusOr<uint64_t> EstimateGas(const evm::Bytes& data) override;

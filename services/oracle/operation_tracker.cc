@@ -59,7 +59,7 @@ void TrackNonce(const std::vector<const TrackedOperation*>& group,
     return;
   }
   const uint64_t nonce = group.front()->nonce;
-  if (nonce < chain.mined_nonce) {
+  if (nonce < chain.settled_nonce) {
     // The nonce is spent, by none of them: by a transaction the journal
     // does not hold (the key used elsewhere).
     for (const TrackedOperation* op : group) {
@@ -125,9 +125,9 @@ std::vector<Action> Track(const std::vector<TrackedOperation>& open,
 }
 
 uint64_t NextNonce(const std::optional<uint64_t>& highest_journaled,
-                   uint64_t mined_nonce) {
+                   uint64_t pending_nonce) {
   return std::max(highest_journaled.has_value() ? *highest_journaled + 1 : 0,
-                  mined_nonce);
+                  pending_nonce);
 }
 
 }  // namespace chainsync::oracle

@@ -62,8 +62,11 @@ struct TrackedOperation {
 struct ChainView {
   // The block the view was read at.
   uint64_t head = 0;
-  // The sender's transaction count at `head`: every nonce below it is used.
-  uint64_t mined_nonce = 0;
+  // The sender's transaction count at the block `confirmations` below the
+  // head: every nonce below it is spent, in a block deep enough that its
+  // receipt, read after the count, is surely there. (At the head itself a
+  // node may answer the count of a block it is still storing.)
+  uint64_t settled_nonce = 0;
   // Receipts of the tracked transactions the chain holds, by hash.
   std::map<evm::Hash, evm::Receipt> receipts;
 };
@@ -105,6 +108,6 @@ std::vector<Action> Track(const std::vector<TrackedOperation>& open,
 // NextNonce is the nonce of the next new operation: above every nonce the
 // journal holds and every nonce the chain has used.
 uint64_t NextNonce(const std::optional<uint64_t>& highest_journaled,
-                   uint64_t mined_nonce);
+                   uint64_t pending_nonce);
 
 }  // namespace chainsync::oracle

@@ -102,6 +102,30 @@ void PrivateEnvironment::RestartAnvil() {
   RunLocalEnv("restart-anvil", directory_);
 }
 
+namespace {
+
+// PidInFile is the number on the first line of a pid file of the
+// environment.
+pid_t PidInFile(const std::string& path) {
+  std::ifstream file(path);
+  std::string line;
+  pid_t pid = 0;
+  if (!std::getline(file, line) || !absl::SimpleAtoi(line, &pid)) {
+    Fail(absl::StrCat("no process id in ", path));
+  }
+  return pid;
+}
+
+}  // namespace
+
+pid_t PrivateEnvironment::postgres_pid() const {
+  return PidInFile(directory_ + "/pgdata/postmaster.pid");
+}
+
+pid_t PrivateEnvironment::anvil_pid() const {
+  return PidInFile(directory_ + "/anvil.pid");
+}
+
 ScopedDatabase::ScopedDatabase() {
   static std::atomic<int> counter{0};
   name_ = absl::StrCat("test_", getpid(), "_", counter.fetch_add(1));

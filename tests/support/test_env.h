@@ -4,6 +4,8 @@
 // (scripts/local-env.sh) starts for integration tests: a private Postgres
 // cluster and an anvil node.
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 
@@ -37,6 +39,10 @@ class PrivateEnvironment {
   void RestartPostgres();
   // RestartAnvil stops anvil and starts a fresh chain on the same port.
   void RestartAnvil();
+  // The processes at the root of each (Postgres's postmaster, anvil's
+  // launcher), for benchmarks that account for their CPU time.
+  pid_t postgres_pid() const;
+  pid_t anvil_pid() const;
 
  private:
   std::string directory_;

@@ -125,6 +125,19 @@ TEST_CASE("signed transactions are mined and calls return what contracts hold",
   const auto decoded = function->DecodeOutput(*call);
   REQUIRE(decoded.ok());
   CHECK(std::get<Uint256>(decoded->front().value) == 42);
+  // A batch answers each call in its place, a revert as that call's error.
+  const Bytes reverts = {0x60, 0x00, 0x60, 0x00, 0xfd};  // REVERT(0, 0)
+  const Receipt reverting =
+      SendLegacy(*client, *signer, std::nullopt, Deployer(reverts));
+  REQUIRE(reverting.contract_address.has_value());
+  const auto batch = client->EthCalls({{.to = *deployed.contract_address},
+                                       {.to = *reverting.contract_address},
+                                       {.to = *deployed.contract_address}},
+                                      BlockRef::Latest());
+  REQUIRE(batch.size() == 3);
+  CHECK(*batch[0] == *call);
+  CHECK_FALSE(batch[1].ok());
+  CHECK(*batch[2] == *call);
   CHECK(*client->EstimateGas({.from = signer->address(),
                               .to = *deployed.contract_address}) >= 21000);
 

@@ -23,6 +23,16 @@ using bitcoin::Network;
 // The chain the helpers below read: the shared one, or a test's own.
 const OracleChain* current_chain = nullptr;
 
+// ChainInUse points the helpers at a test's own chain while it lives, so a
+// later test never reads a chain that is gone.
+class ChainInUse {
+ public:
+  explicit ChainInUse(const OracleChain& chain) { current_chain = &chain; }
+  ~ChainInUse() { current_chain = nullptr; }
+  ChainInUse(const ChainInUse&) = delete;
+  ChainInUse& operator=(const ChainInUse&) = delete;
+};
+
 const OracleChain& CurrentChain() {
   return current_chain != nullptr ? *current_chain : OracleChain::Shared();
 }
@@ -261,7 +271,7 @@ TEST_CASE("a sync a reorg took out is sent again, once",
   // A revert changes the whole chain: an anvil of the test's own.
   testing::PrivateEnvironment own;
   const OracleChain chain = OracleChain::Deploy(own.environment().rpc_url);
-  current_chain = &chain;
+  const ChainInUse in_use(chain);
   testing::ScopedDatabase database;
   testing::BtcsimProcess sim;
   OracleProcess oracle(database, sim, {"--btc_confirmations=1"},

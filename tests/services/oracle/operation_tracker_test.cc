@@ -36,7 +36,7 @@ evm::Receipt ReceiptOf(int64_t id, uint64_t block, bool success = true) {
 
 TEST_CASE("a planned operation is broadcast", "[oracle][tracker]") {
   const auto actions = Track({Op(1, OperationState::kPlanned, 7)},
-                             {.head = 100, .mined_nonce = 7}, kRules, kNow);
+                             {.head = 100, .settled_nonce = 7}, kRules, kNow);
   REQUIRE(actions.size() == 1);
   CHECK(actions[0].kind == Action::Kind::kBroadcast);
   CHECK(actions[0].id == 1);
@@ -44,7 +44,7 @@ TEST_CASE("a planned operation is broadcast", "[oracle][tracker]") {
 
 TEST_CASE("a receipt makes it mined, and final under enough blocks",
           "[oracle][tracker]") {
-  ChainView chain{.head = 101, .mined_nonce = 8};
+  ChainView chain{.head = 101, .settled_nonce = 8};
   chain.receipts[HashOf(1)] = ReceiptOf(1, 100);
   auto actions =
       Track({Op(1, OperationState::kBroadcast, 7)}, chain, kRules, kNow);
@@ -60,7 +60,7 @@ TEST_CASE("a receipt makes it mined, and final under enough blocks",
 }
 
 TEST_CASE("a reverted transaction fails the operation", "[oracle][tracker]") {
-  ChainView chain{.head = 110, .mined_nonce = 8};
+  ChainView chain{.head = 110, .settled_nonce = 8};
   chain.receipts[HashOf(1)] = ReceiptOf(1, 100, false);
   const auto actions =
       Track({Op(1, OperationState::kBroadcast, 7)}, chain, kRules, kNow);
@@ -72,7 +72,7 @@ TEST_CASE("a reverted transaction fails the operation", "[oracle][tracker]") {
 TEST_CASE("a reorg that took its block out sends the same bytes again",
           "[oracle][tracker]") {
   const auto actions = Track({Op(1, OperationState::kMined, 7)},
-                             {.head = 100, .mined_nonce = 7}, kRules, kNow);
+                             {.head = 100, .settled_nonce = 7}, kRules, kNow);
   REQUIRE(actions.size() == 2);
   CHECK(actions[0].state == OperationState::kBroadcast);
   CHECK(actions[0].reason == "a reorg removed its block");
@@ -83,20 +83,20 @@ TEST_CASE("a stuck transaction is replaced with raised fees, only the newest",
           "[oracle][tracker]") {
   const absl::Time long_ago = kNow - absl::Minutes(5);
   auto actions = Track({Op(1, OperationState::kBroadcast, 7, long_ago)},
-                       {.head = 100, .mined_nonce = 7}, kRules, kNow);
+                       {.head = 100, .settled_nonce = 7}, kRules, kNow);
   REQUIRE(actions.size() == 1);
   CHECK(actions[0].kind == Action::Kind::kReplace);
   CHECK(actions[0].max_fee_per_gas == 91);
   CHECK(actions[0].max_priority_fee_per_gas == 10);
   // Not yet stuck: left alone.
   CHECK(Track({Op(1, OperationState::kBroadcast, 7, kNow - absl::Seconds(30))},
-              {.head = 100, .mined_nonce = 7}, kRules, kNow)
+              {.head = 100, .settled_nonce = 7}, kRules, kNow)
             .empty());
   // With a replacement already out, the replacement is the one raised.
   TrackedOperation replacement = Op(2, OperationState::kBroadcast, 7, long_ago);
   replacement.replaces = 1;
   actions = Track({Op(1, OperationState::kBroadcast, 7, long_ago), replacement},
-                  {.head = 100, .mined_nonce = 7}, kRules, kNow);
+                  {.head = 100, .settled_nonce = 7}, kRules, kNow);
   REQUIRE(actions.size() == 1);
   CHECK(actions[0].id == 2);
 }
@@ -104,7 +104,7 @@ TEST_CASE("a stuck transaction is replaced with raised fees, only the newest",
 TEST_CASE("of the operations sharing a nonce, the one mined wins",
           "[oracle][tracker]") {
   for (const int64_t winner : {1, 2}) {
-    ChainView chain{.head = 100, .mined_nonce = 8};
+    ChainView chain{.head = 100, .settled_nonce = 8};
     chain.receipts[HashOf(static_cast<uint8_t>(winner))] =
         ReceiptOf(winner, 100);
     const auto actions = Track({Op(1, OperationState::kBroadcast, 7),
@@ -122,7 +122,7 @@ TEST_CASE("a nonce spent by a transaction not journaled fails its operations",
           "[oracle][tracker]") {
   const auto actions = Track({Op(1, OperationState::kBroadcast, 7),
                               Op(2, OperationState::kBroadcast, 7)},
-                             {.head = 100, .mined_nonce = 8}, kRules, kNow);
+                             {.head = 100, .settled_nonce = 8}, kRules, kNow);
   REQUIRE(actions.size() == 2);
   for (const Action& action : actions) {
     CHECK(action.state == OperationState::kFailed);
@@ -135,7 +135,7 @@ TEST_CASE("the lowest nonce goes first, final operations are left alone",
   const auto actions = Track(
       {Op(3, OperationState::kPlanned, 9), Op(1, OperationState::kPlanned, 8),
        Op(2, OperationState::kConfirmed, 6)},
-      {.head = 100, .mined_nonce = 7}, kRules, kNow);
+      {.head = 100, .settled_nonce = 7}, kRules, kNow);
   REQUIRE(actions.size() == 2);
   CHECK(actions[0].id == 1);
   CHECK(actions[1].id == 3);
