@@ -3,7 +3,8 @@
 // simulator, at the default concurrency (10 accounts at once) in batches of
 // --batch_size without pause; then, every balance having changed, how long
 // until the chain holds them all (syncBatch transactions, mined by anvil,
-// final at one block). Prints the sweep's duration, the time to mirror, the
+// final at one block); then a second sweep that finds nothing changed. Prints
+// the sweeps' durations, the time to mirror, the
 // CPU seconds of each process in each phase, and the oracle's peak RSS.
 //
 //   build/bench/oracle_sweep [--accounts=50000] [--addresses_per_account=2]
@@ -130,6 +131,24 @@ oracle::v1::SweepStatus Status(oracle::v1::OracleService::Stub& stub) {
   return status;
 }
 
+// Sweep forces a sweep and returns how long it took, by the oracle's own
+// clock; the status is polled as a dashboard would.
+absl::Duration Sweep(oracle::v1::OracleService::Stub& stub) {
+  const uint64_t before = Status(stub).stats().sweeps_completed();
+  {
+    oracle::v1::SweepStatus status;
+    grpc::ClientContext context;
+    Check(FromGrpcStatus(stub.ForceSweep(&context, {}, &status)), "force");
+  }
+  oracle::v1::SweepStatus status = Status(stub);
+  while (status.stats().sweeps_completed() == before) {
+    absl::SleepFor(absl::Seconds(1));
+    status = Status(stub);
+  }
+  return absl::Seconds(status.stats().last_sweep_duration().seconds()) +
+         absl::Nanoseconds(status.stats().last_sweep_duration().nanos());
+}
+
 }  // namespace
 
 void Run() {
@@ -201,17 +220,8 @@ void Run() {
                   CpuSeconds(environment.anvil_pid())};
   };
   const CpuUse idle = cpu();
-  const uint64_t before = Status(*stub).stats().sweeps_completed();
   const absl::Time start = absl::Now();
-  {
-    oracle::v1::SweepStatus status;
-    grpc::ClientContext context;
-    Check(FromGrpcStatus(stub->ForceSweep(&context, {}, &status)), "force");
-  }
-  while (Status(*stub).stats().sweeps_completed() == before) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  const absl::Duration sweep = absl::Now() - start;
+  const absl::Duration sweep = Sweep(*stub);
   const auto stale = Check(
       database->Exec("SELECT count(*) FROM oracle.users WHERE stale_reason "
                      "IS NOT NULL OR bitcoin_sats IS NULL"),
@@ -226,7 +236,7 @@ void Run() {
   int64_t mirrored = 0;
   const absl::Time deadline = absl::Now() + absl::Minutes(10);
   while (mirrored < accounts && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(100));
+    absl::SleepFor(absl::Milliseconds(250));
     mirrored = *Check(database->Exec(
                           "SELECT count(*) FROM oracle.operation_items i JOIN "
                           "oracle.operations o ON o.id = i.operation_id WHERE "
@@ -242,7 +252,14 @@ void Run() {
       static_cast<long long>(mirrored), accounts,
       absl::ToDoubleSeconds(absl::Now() - start),
       static_cast<long long>(*transactions.GetInt64(0, 0)));
-  (cpu() - swept).Print("mirroring");
+  const CpuUse mirrored_cpu = cpu();
+  (mirrored_cpu - swept).Print("mirroring");
+  // Steady state: every balance read again, none changed, nothing to send.
+  const absl::Duration again = Sweep(*stub);
+  std::printf("sweep again, nothing changed: %.2f s (%.0f addresses/s)\n",
+              absl::ToDoubleSeconds(again),
+              accounts * per_account / absl::ToDoubleSeconds(again));
+  (cpu() - mirrored_cpu).Print("second sweep");
   std::printf("oracle peak RSS: %.0f MiB\n",
               PeakRssBytes(oracle->pid()) / (1024.0 * 1024.0));
   done = true;

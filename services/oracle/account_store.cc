@@ -14,8 +14,9 @@ constexpr char kAddressColumns[] =
     "proof_kind, (extract(epoch FROM verified_at) * 1000000)::bigint, "
     "monitored, label_key_id, encode(label_nonce, 'hex'), "
     "encode(label_ciphertext, 'hex'), registered_seq, "
-    "coalesce(confirmed_sats, 0), coalesce(pending_sats, 0), "
-    "(extract(epoch FROM checked_at) * 1000000)::bigint";
+    "coalesce(confirmed_sats, 0), coalesce(pending_sats, 0), (SELECT "
+    "(extract(epoch FROM u.checked_at) * 1000000)::bigint FROM oracle.users "
+    "u WHERE u.address = user_address)";
 
 constexpr PgStatement kUseProof = {
     "oracle_use_proof",

@@ -8,13 +8,17 @@
 #include "absl/strings/str_join.h"
 #include "chainsync/oracle/v1/oracle.grpc.pb.h"
 #include "contracts/deploy/deployment.h"
+#include "grpcpp/create_channel.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/config/secret.h"
 #include "libs/common/server/backend.h"
+#include "libs/common/server/mutual_tls.h"
+#include "libs/common/server/service_host.h"
 #include "libs/evm/signer.h"
 #include "oracle_migrations.h"
 #include "services/oracle/account_store.h"
 #include "services/oracle/esplora_source.h"
+#include "services/oracle/indexer_pool_view.h"
 #include "services/oracle/mirror.h"
 #include "services/oracle/monitor_store.h"
 #include "services/oracle/oracle_grpc_service.h"
@@ -58,6 +62,13 @@ ABSL_FLAG(std::string, sync_fee_wei, "0",
           "wei; an account that cannot pay is burned (an emergency burn).");
 ABSL_FLAG(int32_t, max_accounts_per_transaction, 100,
           "Accounts one syncBatch transaction mirrors at most.");
+ABSL_FLAG(std::string, indexer_address, "127.0.0.1:50051",
+          "The indexer's gRPC address (host:port), whose indexed balances "
+          "and pool events decide an account's yield standing; reached with "
+          "the --tls_* credentials when they are set.");
+ABSL_FLAG(std::string, yield_rates_bps, "100,150,200,300",
+          "The yield pool's yearly rate of each loyalty tier, bronze, silver, "
+          "gold and platinum, in basis points.");
 
 namespace chainsync::oracle {
 namespace {
@@ -115,8 +126,7 @@ absl::StatusOr<std::shared_ptr<BitcoinSource>> SourceFromFlags() {
   return std::make_shared<EsploraSource>(*std::move(client));
 }
 
-absl::StatusOr<std::unique_ptr<Mirror>> MirrorFromFlags(
-    PgPool& database, std::shared_ptr<OperationStore> operations) {
+absl::StatusOr<contracts::Deployment> DeploymentFromFlags() {
   const std::string path = absl::GetFlag(FLAGS_deployment_config);
   if (path.empty()) {
     return InvalidFlag("deployment_config", "",
@@ -132,12 +142,35 @@ absl::StatusOr<std::unique_ptr<Mirror>> MirrorFromFlags(
     return InvalidFlag("deployment_config", path,
                        deployment.status().message());
   }
-  const contracts::DeployedContract* aggregator =
-      deployment->Find("OracleAggregator");
-  if (aggregator == nullptr) {
-    return InvalidFlag("deployment_config", path,
-                       "names no OracleAggregator contract");
+  for (const char* name : {"OracleAggregator", "RBTCSynth"}) {
+    if (deployment->Find(name) == nullptr) {
+      return InvalidFlag("deployment_config", path,
+                         absl::StrCat("names no ", name, " contract"));
+    }
   }
+  return deployment;
+}
+
+absl::StatusOr<std::shared_ptr<PoolView>> PoolViewFromFlags(
+    const contracts::Deployment& deployment) {
+  const std::string address = absl::GetFlag(FLAGS_indexer_address);
+  if (address.empty()) {
+    return InvalidFlag("indexer_address", "", "required: host:port");
+  }
+  absl::StatusOr<std::optional<MutualTls>> tls = MutualTlsFromFlags();
+  if (!tls.ok()) return tls.status();
+  // The channel connects when first used: an indexer that is down makes
+  // GetYieldStatus UNAVAILABLE, not the oracle unable to start.
+  return std::make_shared<IndexerPoolView>(
+      grpc::CreateChannel(address, ChannelCredentials(*tls)),
+      deployment.Find("RBTCSynth")->address, absl::Seconds(5));
+}
+
+absl::StatusOr<std::unique_ptr<Mirror>> MirrorFromFlags(
+    PgPool& database, const contracts::Deployment& deployment,
+    std::shared_ptr<OperationStore> operations) {
+  const contracts::DeployedContract* aggregator =
+      deployment.Find("OracleAggregator");
   absl::StatusOr<std::unique_ptr<evm::LocalKeySigner>> key =
       evm::LocalKeySigner::FromSecret("oracle_key");
   if (!key.ok()) return key.status();
@@ -177,7 +210,7 @@ absl::StatusOr<std::unique_ptr<Mirror>> MirrorFromFlags(
       std::move(signer),
       MirrorOptions{
           .aggregator = aggregator->address,
-          .chain_id = deployment->chain_id,
+          .chain_id = deployment.chain_id,
           .rules = {.confirmations = static_cast<uint64_t>(confirmations),
                     .stuck_after = stuck_after},
           .sync_fee_wei = *fee,
@@ -216,9 +249,20 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
   auto monitor = std::make_shared<MonitorStore>(database);
   auto sweeper =
       std::make_unique<Sweeper>(monitor, *std::move(source), confirmations);
+  absl::StatusOr<contracts::Deployment> deployment = DeploymentFromFlags();
+  if (!deployment.ok()) return deployment.status();
+  absl::StatusOr<std::shared_ptr<PoolView>> pool =
+      PoolViewFromFlags(*deployment);
+  if (!pool.ok()) return pool.status();
+  absl::StatusOr<std::array<uint32_t, 4>> rates =
+      ParseRates(absl::GetFlag(FLAGS_yield_rates_bps));
+  if (!rates.ok()) {
+    return InvalidFlag("yield_rates_bps", absl::GetFlag(FLAGS_yield_rates_bps),
+                       rates.status().message());
+  }
   auto operations = std::make_shared<OperationStore>(database);
   absl::StatusOr<std::unique_ptr<Mirror>> mirror =
-      MirrorFromFlags(database, operations);
+      MirrorFromFlags(database, *deployment, operations);
   if (!mirror.ok()) return mirror.status();
   sweeper->OnRead(
       [sender = mirror->get()](const std::vector<evm::Address>& accounts) {
@@ -229,7 +273,9 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
       {std::make_shared<OracleGrpcService>(
            std::move(accounts), std::move(monitor), operations, *sweeper,
            ProofRules{.network = *network, .max_age = max_age},
-           PageTokens(*std::move(page_token_key))),
+           PageTokens(*std::move(page_token_key)), *std::move(pool),
+           YieldRules{.minimum_sats = deployment->yield_minimum_sats,
+                      .rate_bps = *rates}),
        v1::OracleService::service_full_name()});
   backend.workers.push_back(*std::move(mirror));
   backend.workers.push_back(std::move(sweeper));

@@ -1,19 +1,23 @@
 #include "services/oracle/monitor_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "services/oracle/sql_values.h"
 
 namespace chainsync::oracle {
 namespace {
 
-// An account's monitored addresses, in one row per account: its address
-// (hex) and its addresses joined by spaces.
+// Accounts (u) with their monitored addresses, one row per account: its
+// address (hex) and its addresses joined by spaces. Each account's
+// addresses are looked up by index, whatever the planner's statistics say.
+// An account whose addresses were all removed is read too, as holding
+// nothing: its rBTC has no Bitcoin behind it any more.
 constexpr char kAccountsWithAddresses[] =
-    "SELECT encode(u.address, 'hex'), string_agg(b.bitcoin_address, ' ' "
-    "ORDER BY b.registered_seq) FROM oracle.users u JOIN "
-    "oracle.bitcoin_addresses b ON b.user_address = u.address AND "
-    "b.monitored ";
+    "SELECT encode(u.address, 'hex'), coalesce(a.addresses, '') FROM %s u "
+    "CROSS JOIN LATERAL (SELECT string_agg(b.bitcoin_address, ' ' ORDER BY "
+    "b.registered_seq) AS addresses FROM oracle.bitcoin_addresses b WHERE "
+    "b.user_address = u.address AND b.monitored) a ORDER BY u.address";
 
 absl::StatusOr<std::vector<MonitoredAccount>> AccountsFromRows(
     const PgResult& rows) {
@@ -43,9 +47,9 @@ int64_t Millis(absl::Duration duration) {
 absl::StatusOr<std::vector<MonitoredAccount>> MonitorStore::EnabledAccounts(
     const std::optional<evm::Address>& after, int limit) {
   absl::StatusOr<PgResult> rows = pool_.Exec(
-      absl::StrCat(kAccountsWithAddresses,
-                   "WHERE u.sync_enabled AND u.address > $1::bytea GROUP BY "
-                   "u.address ORDER BY u.address LIMIT $2"),
+      absl::StrFormat(kAccountsWithAddresses,
+                      "(SELECT address FROM oracle.users WHERE sync_enabled "
+                      "AND address > $1::bytea ORDER BY address LIMIT $2)"),
       PgParams()
           .Add(after.has_value() ? Bytea(*after) : std::string("\\x"))
           .Add(limit));
@@ -56,12 +60,9 @@ absl::StatusOr<std::vector<MonitoredAccount>> MonitorStore::EnabledAccounts(
 absl::StatusOr<MonitoredAccount> MonitorStore::Account(
     const evm::Address& account) {
   absl::StatusOr<PgResult> rows = pool_.Exec(
-      "SELECT encode(u.address, 'hex'), coalesce(string_agg("
-      "b.bitcoin_address, ' ' ORDER BY b.registered_seq), '') FROM "
-      "oracle.users u LEFT JOIN oracle.bitcoin_addresses b ON "
-      "b.user_address = u.address AND b.monitored WHERE u.address = "
-      "$1::bytea "
-      "GROUP BY u.address",
+      absl::StrFormat(kAccountsWithAddresses,
+                      "(SELECT address FROM oracle.users WHERE address = "
+                      "$1::bytea)"),
       PgParams().Add(Bytea(account)));
   if (!rows.ok()) return rows.status();
   absl::StatusOr<std::vector<MonitoredAccount>> accounts =
@@ -100,10 +101,12 @@ absl::Status MonitorStore::SaveReadings(
     absl::StatusOr<PgResult> updated = connection.Exec(
         "UPDATE oracle.bitcoin_addresses b SET confirmed_sats = "
         "nullif(r.confirmed, -1), pending_sats = nullif(r.pending, -1), "
-        "checked_at = now(), check_error = nullif(r.error, '') FROM "
-        "unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS "
-        "r(address, confirmed, pending, error) WHERE b.bitcoin_address = "
-        "r.address",
+        "check_error = nullif(r.error, '') FROM unnest($1::text[], "
+        "$2::bigint[], $3::bigint[], $4::text[]) AS r(address, confirmed, "
+        "pending, error) WHERE b.bitcoin_address = r.address AND "
+        "(b.confirmed_sats, b.pending_sats, b.check_error) IS DISTINCT FROM "
+        "(nullif(r.confirmed, -1), nullif(r.pending, -1), nullif(r.error, "
+        "''))",
         PgParams()
             .AddArray(addresses)
             .AddArray(confirmed)

@@ -60,8 +60,9 @@ class MonitorStore {
  public:
   explicit MonitorStore(PgPool& pool) : pool_(pool) {}
 
-  // EnabledAccounts returns up to `limit` accounts with syncing on and at
-  // least one address, after `after` in address order.
+  // EnabledAccounts returns up to `limit` accounts with syncing on, after
+  // `after` in address order, each with its monitored addresses (none when
+  // all were removed).
   absl::StatusOr<std::vector<MonitoredAccount>> EnabledAccounts(
       const std::optional<evm::Address>& after, int limit);
   // Account returns one account's addresses; NOT_FOUND for an account the

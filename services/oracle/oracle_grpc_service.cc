@@ -40,6 +40,22 @@ v1::BitcoinAddressType TypeOf(bitcoin::AddressType type) {
   return v1::BITCOIN_ADDRESS_TYPE_UNSPECIFIED;
 }
 
+v1::LoyaltyTier TierOf(LoyaltyTier tier) {
+  switch (tier) {
+    case LoyaltyTier::kNone:
+      return v1::LOYALTY_TIER_UNSPECIFIED;
+    case LoyaltyTier::kBronze:
+      return v1::LOYALTY_TIER_BRONZE;
+    case LoyaltyTier::kSilver:
+      return v1::LOYALTY_TIER_SILVER;
+    case LoyaltyTier::kGold:
+      return v1::LOYALTY_TIER_GOLD;
+    case LoyaltyTier::kPlatinum:
+      return v1::LOYALTY_TIER_PLATINUM;
+  }
+  return v1::LOYALTY_TIER_UNSPECIFIED;
+}
+
 v1::BitcoinAddress AddressMessage(const AddressRecord& record) {
   v1::BitcoinAddress message;
   message.set_bitcoin_address(record.bitcoin_address);
@@ -166,7 +182,9 @@ OracleGrpcService::OracleGrpcService(std::shared_ptr<AccountStore> accounts,
                                      std::shared_ptr<MonitorStore> monitor,
                                      std::shared_ptr<OperationStore> operations,
                                      Sweeper& sweeper, ProofRules rules,
-                                     PageTokens page_tokens, Clock& clock,
+                                     PageTokens page_tokens,
+                                     std::shared_ptr<PoolView> pool,
+                                     YieldRules yield_rules, Clock& clock,
                                      metrics::Registry& registry)
     : accounts_(std::move(accounts)),
       monitor_(std::move(monitor)),
@@ -174,6 +192,8 @@ OracleGrpcService::OracleGrpcService(std::shared_ptr<AccountStore> accounts,
       sweeper_(sweeper),
       rules_(rules),
       page_tokens_(std::move(page_tokens)),
+      pool_(std::move(pool)),
+      yield_rules_(yield_rules),
       clock_(clock),
       registrations_(registry.AddCounter(
           "chainsync_oracle_registrations_total",
@@ -752,6 +772,38 @@ grpc::ServerUnaryReactor* OracleGrpcService::GetEmergencyBurnStats(
     SetTime(*stats->last, response->mutable_last_burn_time());
   }
   return Reply(context, absl::OkStatus());
+}
+
+absl::StatusOr<v1::YieldStatus> OracleGrpcService::Yield(
+    const v1::GetYieldStatusRequest& request) {
+  absl::StatusOr<evm::Address> account =
+      evm::Address::Parse(request.address(), "address");
+  if (!account.ok()) return account.status();
+  absl::StatusOr<AccountState> state = monitor_->State(*account);
+  if (!state.ok() && !absl::IsNotFound(state.status())) return state.status();
+  absl::StatusOr<PoolFacts> facts = pool_->Facts(*account);
+  if (!facts.ok()) return facts.status();
+  const bool mirrored = state.ok() && state->address_count > 0;
+  const YieldStanding standing =
+      YieldStandingOf(*facts, mirrored, yield_rules_, clock_.Now());
+  v1::YieldStatus status;
+  status.set_address(account->ToChecksumHex());
+  status.set_eligible(standing.eligible);
+  status.set_ineligibility_reason(standing.ineligibility_reason);
+  status.set_participant(standing.joined_at.has_value());
+  if (standing.joined_at.has_value()) {
+    SetTime(*standing.joined_at, status.mutable_join_time());
+  }
+  status.set_balance_sats(evm::ToDecimal(standing.balance_sats));
+  status.set_tier(TierOf(standing.tier));
+  status.set_yield_rate_bps(standing.rate_bps);
+  return status;
+}
+
+grpc::ServerUnaryReactor* OracleGrpcService::GetYieldStatus(
+    grpc::CallbackServerContext* context,
+    const v1::GetYieldStatusRequest* request, v1::YieldStatus* response) {
+  return Reply(context, Yield(*request), response);
 }
 
 }  // namespace chainsync::oracle

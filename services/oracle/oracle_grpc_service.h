@@ -12,17 +12,18 @@
 #include "services/oracle/operation_store.h"
 #include "services/oracle/ownership_proof.h"
 #include "services/oracle/sweeper.h"
+#include "services/oracle/yield_standing.h"
 
 namespace chainsync::oracle {
 
 // OracleGrpcService answers the oracle's RPCs on gRPC's callback threads.
-// The RPCs of the parts not built yet answer UNIMPLEMENTED.
 class OracleGrpcService final : public v1::OracleService::CallbackService {
  public:
   OracleGrpcService(std::shared_ptr<AccountStore> accounts,
                     std::shared_ptr<MonitorStore> monitor,
                     std::shared_ptr<OperationStore> operations,
                     Sweeper& sweeper, ProofRules rules, PageTokens page_tokens,
+                    std::shared_ptr<PoolView> pool, YieldRules yield_rules,
                     Clock& clock = SystemClock(),
                     metrics::Registry& registry = metrics::DefaultRegistry());
 
@@ -72,6 +73,10 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::GetEmergencyBurnStatsRequest* request,
       v1::EmergencyBurnStats* response) override;
+  grpc::ServerUnaryReactor* GetYieldStatus(
+      grpc::CallbackServerContext* context,
+      const v1::GetYieldStatusRequest* request,
+      v1::YieldStatus* response) override;
   grpc::ServerUnaryReactor* ListOperations(
       grpc::CallbackServerContext* context,
       const v1::ListOperationsRequest* request,
@@ -116,6 +121,8 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
   absl::StatusOr<v1::SweepStatus> Manage(const v1::ManageSweepRequest& request);
   absl::StatusOr<v1::OracleOperation> Burn(
       const v1::TriggerEmergencyBurnRequest& request);
+  absl::StatusOr<v1::YieldStatus> Yield(
+      const v1::GetYieldStatusRequest& request);
   absl::StatusOr<v1::ListOperationsResponse> Operations(
       const v1::ListOperationsRequest& request);
   absl::StatusOr<v1::ListUsersResponse> Users(
@@ -131,6 +138,8 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
   Sweeper& sweeper_;
   const ProofRules rules_;
   const PageTokens page_tokens_;
+  const std::shared_ptr<PoolView> pool_;
+  const YieldRules yield_rules_;
   Clock& clock_;
   metrics::Family<metrics::Counter>& registrations_;
 };

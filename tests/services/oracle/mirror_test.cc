@@ -97,12 +97,7 @@ bool WaitForSynced(const evm::Address& account, uint64_t sats) {
 
 // ForceSync reads the account now and returns the total it found.
 uint64_t ForceSync(OracleProcess& oracle, const evm::Address& account) {
-  v1::ForceUserSyncRequest request;
-  request.set_address(account.ToLowerHex());
-  v1::UserSyncStatus status;
-  grpc::ClientContext context;
-  REQUIRE(oracle.stub().ForceUserSync(&context, request, &status).ok());
-  return std::stoull(status.bitcoin_balance_sats());
+  return std::stoull(ForceUserSync(oracle, account).bitcoin_balance_sats());
 }
 
 v1::UserSyncStatus StatusOf(OracleProcess& oracle,
@@ -191,6 +186,35 @@ TEST_CASE(
   Chain().Call("evm_mine", "[]").IgnoreError();
   CHECK(Eventually(
       [&] { return Operations(database, "state = 'confirmed'") == 2; }));
+}
+
+TEST_CASE(
+    "an account whose addresses were all removed is mirrored as holding "
+    "nothing",
+    "[oracle][binary][mirror]") {
+  testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
+  OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
+  const evm::Address account = AccountOf(7);
+  const std::string address = RegisterAddress(oracle, 104, account);
+  sim.Fund("regtest", address, 40'000);
+  sim.Mine("regtest", 1);
+  ForceSync(oracle, account);
+  REQUIRE(WaitForSynced(account, 40'000));
+  // The Bitcoin is no longer vouched for: the sweep burns its rBTC.
+  v1::RemoveBitcoinAddressRequest remove;
+  remove.set_address(account.ToLowerHex());
+  remove.set_bitcoin_address(address);
+  v1::RemoveBitcoinAddressResponse left;
+  grpc::ClientContext remove_context;
+  REQUIRE(
+      oracle.stub().RemoveBitcoinAddress(&remove_context, remove, &left).ok());
+  CHECK(left.bitcoin_addresses_size() == 0);
+  v1::SweepStatus status;
+  grpc::ClientContext context;
+  REQUIRE(oracle.stub().ForceSweep(&context, {}, &status).ok());
+  CHECK(WaitForSynced(account, 0));
+  CHECK(SyncedEvents(account) == std::vector<uint64_t>{40'000, 0});
 }
 
 TEST_CASE("accounts due together are synced in one syncBatch transaction",

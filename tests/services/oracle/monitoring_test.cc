@@ -16,18 +16,6 @@ namespace {
 
 using bitcoin::Network;
 
-v1::UserSyncStatus Force(OracleProcess& oracle, const evm::Address& account) {
-  v1::ForceUserSyncRequest request;
-  request.set_address(account.ToLowerHex());
-  v1::UserSyncStatus status;
-  grpc::ClientContext context;
-  const grpc::Status result =
-      oracle.stub().ForceUserSync(&context, request, &status);
-  INFO(result.error_message());
-  REQUIRE(result.ok());
-  return status;
-}
-
 v1::SweepStatus Sweep(OracleProcess& oracle) {
   v1::SweepStatus status;
   grpc::ClientContext context;
@@ -57,22 +45,22 @@ TEST_CASE(
   const std::string address = RegisterAddress(oracle, 41, kAlice);
 
   sim.Fund("regtest", address, 120'000);
-  v1::UserSyncStatus status = Force(oracle, kAlice);
+  v1::UserSyncStatus status = ForceUserSync(oracle, kAlice);
   CHECK(status.bitcoin_balance_sats() == "0");
   CHECK(status.bitcoin_address_count() == 1);
   // Nothing confirmed, nothing mirrored: in step.
   CHECK(status.state() == v1::USER_SYNC_STATE_SYNCED);
   sim.Mine("regtest", 2);
-  CHECK(Force(oracle, kAlice).bitcoin_balance_sats() == "0");
+  CHECK(ForceUserSync(oracle, kAlice).bitcoin_balance_sats() == "0");
   sim.Mine("regtest", 1);
-  CHECK(Force(oracle, kAlice).bitcoin_balance_sats() == "120000");
+  CHECK(ForceUserSync(oracle, kAlice).bitcoin_balance_sats() == "120000");
   // What is on its way out no longer counts; what comes in waits.
   sim.Spend("regtest", address, 20'000);
   sim.Fund("regtest", address, 7'000);
-  status = Force(oracle, kAlice);
+  status = ForceUserSync(oracle, kAlice);
   CHECK(status.bitcoin_balance_sats() == "0");
   sim.Mine("regtest", 3);
-  status = Force(oracle, kAlice);
+  status = ForceUserSync(oracle, kAlice);
   CHECK(status.bitcoin_balance_sats() != "0");
   CHECK(std::stoll(status.bitcoin_balance_sats()) < 120'000 - 20'000 + 7'000);
 
@@ -94,7 +82,7 @@ TEST_CASE("a failing Bitcoin API marks the account stale, never zero",
   const std::string address = RegisterAddress(oracle, 42, kAlice);
   sim.Fund("regtest", address, 50'000);
   sim.Mine("regtest", 1);
-  REQUIRE(Force(oracle, kAlice).bitcoin_balance_sats() == "50000");
+  REQUIRE(ForceUserSync(oracle, kAlice).bitcoin_balance_sats() == "50000");
 
   for (const std::string fault :
        {R"({"route":"utxo","mode":"500"})",
@@ -103,7 +91,7 @@ TEST_CASE("a failing Bitcoin API marks the account stale, never zero",
         R"({"route":"tip","mode":"429"})"}) {
     INFO(fault);
     sim.Control("/sim/faults", fault);
-    const v1::UserSyncStatus stale = Force(oracle, kAlice);
+    const v1::UserSyncStatus stale = ForceUserSync(oracle, kAlice);
     CHECK(stale.state() == v1::USER_SYNC_STATE_FAILED);
     CHECK_FALSE(stale.last_error().empty());
     CHECK(stale.consecutive_failures() >= 1);
@@ -111,7 +99,7 @@ TEST_CASE("a failing Bitcoin API marks the account stale, never zero",
     CHECK(stale.bitcoin_balance_sats() == "50000");
     sim.Control("/sim/faults", "", "DELETE");
   }
-  const v1::UserSyncStatus recovered = Force(oracle, kAlice);
+  const v1::UserSyncStatus recovered = ForceUserSync(oracle, kAlice);
   CHECK(recovered.state() != v1::USER_SYNC_STATE_FAILED);
   CHECK(recovered.last_error().empty());
   CHECK(recovered.consecutive_failures() == 0);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -157,6 +158,20 @@ inline std::string RegisterAddress(OracleProcess& oracle, uint8_t seed,
                                    account))
               .ok());
   return address;
+}
+
+// ForceUserSync has the oracle read `account` now and returns its status.
+inline v1::UserSyncStatus ForceUserSync(OracleProcess& oracle,
+                                        const evm::Address& account) {
+  v1::ForceUserSyncRequest request;
+  request.set_address(account.ToLowerHex());
+  v1::UserSyncStatus status;
+  grpc::ClientContext context;
+  const grpc::Status result =
+      oracle.stub().ForceUserSync(&context, request, &status);
+  INFO(result.error_message());
+  REQUIRE(result.ok());
+  return status;
 }
 
 }  // namespace chainsync::oracle
