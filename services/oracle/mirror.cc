@@ -52,6 +52,13 @@ Mirror::Mirror(std::shared_ptr<OperationStore> store,
                                     "Stuck transactions replaced with "
                                     "raised fees.")
                         .WithLabels({})),
+      gaps_repaired_(
+          registry
+              .AddCounter("chainsync_oracle_nonce_gaps_repaired_total",
+                          "Transactions a node had lost, sent "
+                          "again so that later nonces can be "
+                          "mined.")
+              .WithLabels({})),
       open_(registry
                 .AddGauge("chainsync_oracle_pending_operations",
                           "Operations journaled and not yet final.")
@@ -406,6 +413,11 @@ absl::Status Mirror::Follow() {
         }
         if (operation.tracked.state == OperationState::kPlanned) {
           operations_.WithLabels({kind, "broadcast"}).Increment();
+        }
+        if (!action.reason.empty()) {
+          gaps_repaired_.Increment();
+          log::Warning("nonce gap repaired: the transaction sent again",
+                       {{"operation", action.id}, {"reason", action.reason}});
         }
         break;
       }

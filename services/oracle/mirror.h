@@ -95,6 +95,7 @@ class Mirror final : public BackgroundWorker {
   SessionLock lock_;
   metrics::Family<metrics::Counter>& operations_;
   metrics::Counter& replacements_;
+  metrics::Counter& gaps_repaired_;
   metrics::Gauge& open_;
   metrics::Gauge& oldest_open_;
   metrics::Gauge& sender_;

@@ -68,6 +68,9 @@ absl::StatusOr<ChainView> JsonRpcMirrorChain::View(
       view.receipts.emplace(hash, **receipt);
     }
   }
+  absl::StatusOr<uint64_t> pending = PendingNonce();
+  if (!pending.ok()) return pending.status();
+  view.pending_nonce = *pending;
   return view;
 }
 

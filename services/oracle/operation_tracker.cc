@@ -82,8 +82,20 @@ void TrackNonce(const std::vector<const TrackedOperation*>& group,
       actions->push_back({.kind = Action::Kind::kBroadcast, .id = op->id});
     }
   }
-  // Only the newest of the nonce is raised; it replaces the others.
+  // Only the newest of the nonce is sent again or raised; it replaces the
+  // others.
   const TrackedOperation& newest = *group.back();
+  if (newest.state == OperationState::kBroadcast &&
+      chain.pending_nonce.has_value() && nonce >= *chain.pending_nonce) {
+    // Every later nonce waits on this one: sent again now, not after the
+    // stuck bound.
+    actions->push_back(
+        {.kind = Action::Kind::kBroadcast,
+         .id = newest.id,
+         .reason = absl::StrCat("nonce ", nonce,
+                                " is missing from the node's pending pool")});
+    return;
+  }
   if (newest.state == OperationState::kBroadcast &&
       newest.broadcast_at.has_value() &&
       now - *newest.broadcast_at >= rules.stuck_after) {

@@ -69,6 +69,10 @@ struct ChainView {
   uint64_t settled_nonce = 0;
   // Receipts of the tracked transactions the chain holds, by hash.
   std::map<evm::Hash, evm::Receipt> receipts;
+  // The sender's transaction count with the node's pending pool, read
+  // after the receipts; unset when not read. A broadcast nonce at or above
+  // it is a gap: the node lost the transaction (a restart, an eviction).
+  std::optional<uint64_t> pending_nonce;
 };
 
 struct TrackerRules {
@@ -82,7 +86,8 @@ struct TrackerRules {
 
 struct Action {
   enum class Kind {
-    // Send the journaled transaction (again: the same bytes).
+    // Send the journaled transaction (again: the same bytes). With a
+    // reason, it fills a nonce gap.
     kBroadcast,
     // Record a new state (with the receipt's block for kMined and later).
     kSetState,

@@ -323,6 +323,41 @@ TEST_CASE("a sync a reorg took out is sent again, once",
             .has_value());
 }
 
+TEST_CASE("a sync the node lost is sent again at once, and mined once",
+          "[oracle][binary][mirror]") {
+  // Blocks mined by hand, on an anvil of the test's own.
+  testing::PrivateEnvironment own;
+  const OracleChain chain = OracleChain::Deploy(own.environment().rpc_url);
+  const ChainInUse in_use(chain);
+  REQUIRE(Chain().Call("evm_setAutomine", "[false]").ok());
+  testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
+  OracleProcess oracle(database, sim, {"--btc_confirmations=1"},
+                       {{"CHAINSYNC_PROFILE_KEYS", kProfileKeys}}, chain);
+  const evm::Address account = AccountOf(8);
+  const std::string address = RegisterAddress(oracle, 105, account);
+  sim.Fund("regtest", address, 35'000);
+  sim.Mine("regtest", 1);
+  ForceSync(oracle, account);
+  REQUIRE(Eventually(
+      [&] { return Operations(database, "state = 'broadcast'") == 1; }));
+  const std::string hash(database.Connect()
+                             ->Exec("SELECT '0x' || encode(tx_hash, 'hex') "
+                                    "FROM oracle.operations")
+                             ->Get(0, 0));
+  REQUIRE(
+      Chain()
+          .Call("anvil_dropTransaction", absl::StrCat(R"([")", hash, R"("])"))
+          .ok());
+  CHECK(oracle.process()
+            .WaitForLine("nonce gap repaired", absl::Seconds(10))
+            .has_value());
+  REQUIRE(Chain().Call("evm_mine", "[]").ok());
+  REQUIRE(WaitForSynced(account, 35'000));
+  CHECK(SyncedEvents(account) == std::vector<uint64_t>{35'000});
+  CHECK(Operations(database) == 1);
+}
+
 TEST_CASE("of two oracles one sends, and the standby takes over after kill -9",
           "[oracle][binary][mirror]") {
   testing::ScopedDatabase database;

@@ -118,6 +118,32 @@ TEST_CASE("of the operations sharing a nonce, the one mined wins",
   }
 }
 
+TEST_CASE(
+    "a transaction the node lost is sent again at once, the newest "
+    "of its nonce",
+    "[oracle][tracker]") {
+  // Nonces 8 and 9 broadcast; the node's pending pool ends at 8: it holds
+  // neither any more. Nonce 8 has a replacement, which goes alone.
+  ChainView chain{.head = 100, .settled_nonce = 8, .pending_nonce = 8};
+  const std::vector<TrackedOperation> open = {
+      Op(1, OperationState::kBroadcast, 8),
+      Op(2, OperationState::kBroadcast, 9),
+      Op(3, OperationState::kBroadcast, 8)};
+  auto actions = Track(open, chain, kRules, kNow);
+  REQUIRE(actions.size() == 2);
+  CHECK(actions[0].kind == Action::Kind::kBroadcast);
+  CHECK(actions[0].id == 3);
+  CHECK(actions[0].reason == "nonce 8 is missing from the node's pending pool");
+  CHECK(actions[1].kind == Action::Kind::kBroadcast);
+  CHECK(actions[1].id == 2);
+  // The node holds both: nothing to do until one is stuck.
+  chain.pending_nonce = 10;
+  CHECK(Track(open, chain, kRules, kNow).empty());
+  // Not read: no gap is assumed.
+  chain.pending_nonce.reset();
+  CHECK(Track(open, chain, kRules, kNow).empty());
+}
+
 TEST_CASE("a nonce spent by a transaction not journaled fails its operations",
           "[oracle][tracker]") {
   const auto actions = Track({Op(1, OperationState::kBroadcast, 7),
