@@ -268,6 +268,7 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
       [sender = mirror->get()](const std::vector<evm::Address>& accounts) {
         sender->Request(accounts);
       });
+  sweeper->LeadWhile([sender = mirror->get()] { return sender->sending(); });
   BackendComponents backend;
   backend.services.push_back(
       {std::make_shared<OracleGrpcService>(

@@ -508,6 +508,7 @@ absl::StatusOr<v1::SweepStatus> OracleGrpcService::SweepStatusOf(
   v1::SweepStatus status;
   status.set_running(report->settings.running);
   status.set_sweeping(report->sweeping);
+  status.set_standby(report->standby);
   *status.mutable_config() = ConfigOf(report->settings);
   v1::SweepStats* stats = status.mutable_stats();
   stats->set_total_users(report->counts.total);

@@ -142,10 +142,15 @@ void Sweeper::Run() {
       next_start_ = clock_.Now();
     }
     const absl::Time now = clock_.Now();
-    const bool due =
-        forced_ ||
-        (settings_->running && next_start_.has_value() && now >= *next_start_);
-    if (!due) {
+    const bool scheduled =
+        settings_->running && next_start_.has_value() && now >= *next_start_;
+    if (scheduled && !forced_ && !leading_()) {
+      // A standby looks again each second, to sweep as soon as it leads.
+      clock_.WaitFor(wake_, lock, absl::Seconds(1),
+                     [&] { return stopping_ || forced_; });
+      continue;
+    }
+    if (!forced_ && !scheduled) {
       const absl::Duration wait = settings_->running && next_start_.has_value()
                                       ? *next_start_ - now
                                       : absl::Hours(1);
@@ -282,6 +287,7 @@ absl::StatusOr<SweepReport> Sweeper::Report() {
   std::lock_guard<std::mutex> lock(mu_);
   SweepReport report{.settings = settings_.value_or(SweepSettings()),
                      .sweeping = sweeping_,
+                     .standby = !leading_(),
                      .sweeps_completed = sweeps_completed_,
                      .last_start = last_start_,
                      .last_duration = last_duration_,

@@ -25,6 +25,9 @@ namespace chainsync::oracle {
 struct SweepReport {
   SweepSettings settings;
   bool sweeping = false;
+  // Another replica sends and sweeps; this one's periodic sweep waits until
+  // it takes over.
+  bool standby = false;
   uint64_t sweeps_completed = 0;
   std::optional<absl::Time> last_start;
   absl::Duration last_duration;
@@ -52,6 +55,15 @@ class Sweeper final : public BackgroundWorker {
   // before Start.
   void OnRead(std::function<void(const std::vector<evm::Address>&)> read) {
     on_read_ = std::move(read);
+  }
+
+  // LeadWhile has the periodic sweep run only while `leading` holds: the
+  // replica that sends sweeps, a standby keeps the schedule and sweeps once
+  // it takes over, so the Bitcoin API is read once per interval however
+  // many replicas run. Forced sweeps and ReadNow run on any replica. Call
+  // before Start.
+  void LeadWhile(std::function<bool()> leading) {
+    leading_ = std::move(leading);
   }
 
   // Start loads the stored settings and sweeps on its thread while they
@@ -109,6 +121,7 @@ class Sweeper final : public BackgroundWorker {
   uint64_t last_accounts_ = 0;
   std::optional<absl::Time> next_start_;
   std::function<void(const std::vector<evm::Address>&)> on_read_;
+  std::function<bool()> leading_ = [] { return true; };
   std::thread thread_;
 };
 

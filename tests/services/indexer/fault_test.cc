@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -15,7 +14,7 @@
 #include "re2/re2.h"
 #include "simdjson.h"
 #include "tests/services/indexer/indexer_test_support.h"
-#include "tests/support/http_test_server.h"
+#include "tests/support/rpc_proxy.h"
 
 namespace chainsync::indexer {
 namespace {
@@ -64,39 +63,29 @@ class FaultyNode {
   enum Fault { kServerError, kTooMany, kTruncated, kSlow, kStaleHash, kFaults };
 
   FaultyNode(std::string upstream, absl::Duration slow)
-      : state_(std::make_shared<State>()) {
-    state_->upstream = std::move(upstream);
+      : state_(std::make_shared<State>()),
+        proxy_(std::move(upstream),
+               [state = state_](const HttpRequest& request,
+                                testing::RpcProxy::Forward forward) {
+                 return state->Answer(request, forward);
+               }) {
     state_->slow = slow;
-    state_->client =
-        *HttpClient::Create({.retry = {.max_attempts = 1}, .name = "proxy"});
-    HttpRouter router;
-    router.SetFallback([state = state_](HttpRequest request, HttpReply reply) {
-      // Each answer from a thread of its own, so that a slow one holds up
-      // nothing else.
-      std::thread([state, request = std::move(request),
-                   reply = std::move(reply)]() mutable {
-        std::move(reply).Send(state->Answer(request));
-      }).detach();
-    });
-    server_ = testing::StartHttpServer(std::move(router));
   }
 
-  std::string url() const { return testing::UrlOf(*server_, "/"); }
+  std::string url() const { return proxy_.url(); }
   int injected(Fault fault) const { return state_->injected[fault].load(); }
   int range_limits() const { return state_->range_limits.load(); }
 
  private:
   struct State {
-    std::string upstream;
     absl::Duration slow;
-    std::unique_ptr<HttpClient> client;
     std::atomic<int> requests{0};
     std::atomic<int> injected[kFaults] = {};
     std::atomic<int> range_limits{0};
     std::atomic<int> log_requests{0};
 
-    HttpResponse Answer(const HttpRequest& request) {
-      if (request.method != "POST") return HttpResponse::Text(404, "");
+    HttpResponse Answer(const HttpRequest& request,
+                        const testing::RpcProxy::Forward& forward) {
       const uint64_t span = ParseCall(request.body).log_span;
       if (span > kMaxLogBlocks) {
         ++range_limits;
@@ -120,31 +109,25 @@ class FaultyNode {
         ++injected[fault];
         absl::SleepFor(slow);
       }
-      auto answer =
-          client->Send({.method = "POST",
-                        .url = upstream,
-                        .headers = {{"content-type", "application/json"}},
-                        .body = request.body});
-      if (!answer.ok())
-        return HttpResponse::Text(502, answer.status().ToString());
-      std::string body = answer->body;
+      HttpResponse answer = forward();
+      if (answer.status != 200) return answer;
       if (faulty && fault == kTruncated) {
         ++injected[fault];
-        body.resize(body.size() / 2);
+        answer.body.resize(answer.body.size() / 2);
       }
       static const LazyRE2 kBlockHash = {R"("blockHash":"0x[0-9a-f]{64}")"};
       if (stale &&
-          RE2::GlobalReplace(&body, *kBlockHash,
+          RE2::GlobalReplace(&answer.body, *kBlockHash,
                              absl::StrCat(R"("blockHash":"0x)",
                                           std::string(64, 'e'), "\"")) > 0) {
         ++injected[kStaleHash];
       }
-      return HttpResponse::Json(answer->status, std::move(body));
+      return answer;
     }
   };
 
   std::shared_ptr<State> state_;
-  std::unique_ptr<HttpServer> server_;
+  testing::RpcProxy proxy_;
 };
 
 TEST_CASE("a node that fails in every way still yields a correct index",

@@ -4,9 +4,12 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -14,6 +17,7 @@
 #include "libs/evm/contract_abi.h"
 #include "libs/evm/keccak.h"
 #include "tests/services/oracle/oracle_test_support.h"
+#include "tests/support/rpc_proxy.h"
 
 namespace chainsync::oracle {
 namespace {
@@ -290,6 +294,142 @@ TEST_CASE("kill -9 at any instant of a sync never sends it twice",
   }));
 }
 
+// HeldNode is a JSON-RPC proxy in front of anvil that can hold the oracle's
+// eth_sendRawTransaction at the node's door (the operation journaled, not
+// yet sent) or after the node took it (sent, the answer not yet back), so a
+// test can kill the oracle at exactly that step.
+class HeldNode {
+ public:
+  enum class Hold { kNone, kBeforeNode, kAfterNode };
+
+  explicit HeldNode(std::string upstream)
+      : state_(std::make_shared<State>()),
+        proxy_(std::move(upstream),
+               [state = state_](const HttpRequest& request,
+                                testing::RpcProxy::Forward forward) {
+                 return state->Answer(request, forward);
+               }) {}
+
+  std::string url() const { return proxy_.url(); }
+
+  void HoldSends(Hold hold) {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->hold = hold;
+  }
+  // WaitForHeld waits until a send is held; false after 10 s.
+  bool WaitForHeld() {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    return state_->changed.wait_for(lock, std::chrono::seconds(10),
+                                    [&] { return state_->held > 0; });
+  }
+  // Release lets held sends go on, and holds no more.
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      state_->hold = Hold::kNone;
+    }
+    state_->changed.notify_all();
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable changed;
+    Hold hold = Hold::kNone;
+    int held = 0;
+
+    void WaitWhileHeld() {
+      std::unique_lock<std::mutex> lock(mu);
+      ++held;
+      changed.notify_all();
+      changed.wait(lock, [&] { return hold == Hold::kNone; });
+      --held;
+    }
+
+    HttpResponse Answer(const HttpRequest& request,
+                        const testing::RpcProxy::Forward& forward) {
+      Hold now;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        now = absl::StrContains(request.body, "eth_sendRawTransaction")
+                  ? hold
+                  : Hold::kNone;
+      }
+      if (now == Hold::kBeforeNode) {
+        WaitWhileHeld();
+        // Its sender is gone: the node never sees it.
+        return HttpResponse::Text(503, "held");
+      }
+      HttpResponse answer = forward();
+      if (now == Hold::kAfterNode) WaitWhileHeld();
+      return answer;
+    }
+  };
+
+  std::shared_ptr<State> state_;
+  testing::RpcProxy proxy_;
+};
+
+TEST_CASE(
+    "kill -9 after the journal, after the broadcast and before the receipt: "
+    "every change mirrored exactly once",
+    "[oracle][binary][mirror]") {
+  // Blocks mined by hand at one step: an anvil of the test's own.
+  testing::PrivateEnvironment own;
+  const OracleChain chain = OracleChain::Deploy(own.environment().rpc_url);
+  const ChainInUse in_use(chain);
+  HeldNode node(chain.rpc_url);
+  testing::ScopedDatabase database;
+  testing::BtcsimProcess sim;
+  const evm::Address account = AccountOf(9);
+  std::string address;
+  std::vector<uint64_t> changes;
+  enum Step { kAfterJournal, kAfterBroadcast, kBeforeReceipt, kSteps };
+  for (int round = 0; round < 3 * kSteps; ++round) {
+    const auto step = static_cast<Step>(round % kSteps);
+    INFO("round " << round << ", step " << step);
+    OracleProcess oracle(database, sim,
+                         {"--btc_confirmations=1", "--rpc_url=" + node.url()},
+                         {{"CHAINSYNC_PROFILE_KEYS", kProfileKeys}}, chain);
+    if (address.empty()) address = RegisterAddress(oracle, 106, account);
+    // What the last oracle left is settled first.
+    REQUIRE(Eventually([&] {
+      return Operations(database, "state IN ('planned', 'broadcast')") == 0;
+    }));
+    sim.Fund("regtest", address, 10'000);
+    sim.Mine("regtest", 1);
+    changes.push_back(10'000 * (changes.size() + 1));
+    if (step == kAfterJournal) node.HoldSends(HeldNode::Hold::kBeforeNode);
+    if (step == kAfterBroadcast) node.HoldSends(HeldNode::Hold::kAfterNode);
+    if (step == kBeforeReceipt) {
+      REQUIRE(Chain().Call("evm_setAutomine", "[false]").ok());
+    }
+    ForceSync(oracle, account);
+    if (step == kBeforeReceipt) {
+      REQUIRE(Eventually(
+          [&] { return Operations(database, "state = 'broadcast'") == 1; }));
+    } else {
+      REQUIRE(node.WaitForHeld());
+      // Journaled; whether the node took it, the oracle has not heard.
+      CHECK(Operations(database, "state = 'planned'") == 1);
+    }
+    oracle.process().Signal(SIGKILL);
+    (void)oracle.process().Wait(absl::Seconds(10));
+    node.Release();
+    if (step == kBeforeReceipt) {
+      REQUIRE(Chain().Call("evm_mine", "[]").ok());
+      REQUIRE(Chain().Call("evm_setAutomine", "[true]").ok());
+    }
+  }
+  OracleProcess oracle(database, sim,
+                       {"--btc_confirmations=1", "--rpc_url=" + node.url()},
+                       {{"CHAINSYNC_PROFILE_KEYS", kProfileKeys}}, chain);
+  REQUIRE(WaitForSynced(account, changes.back()));
+  // Every change once, in order: none lost, none sent twice.
+  CHECK(SyncedEvents(account) == changes);
+  CHECK(Operations(database) == static_cast<int64_t>(changes.size()));
+}
+
 TEST_CASE("a sync a reorg took out is sent again, once",
           "[oracle][binary][mirror]") {
   // A revert changes the whole chain: an anvil of the test's own.
@@ -358,6 +498,13 @@ TEST_CASE("a sync the node lost is sent again at once, and mined once",
   CHECK(Operations(database) == 1);
 }
 
+v1::SweepStatus SweepStatusOf(OracleProcess& oracle) {
+  v1::SweepStatus status;
+  grpc::ClientContext context;
+  REQUIRE(oracle.stub().GetSweepStatus(&context, {}, &status).ok());
+  return status;
+}
+
 TEST_CASE("of two oracles one sends, and the standby takes over after kill -9",
           "[oracle][binary][mirror]") {
   testing::ScopedDatabase database;
@@ -368,6 +515,11 @@ TEST_CASE("of two oracles one sends, and the standby takes over after kill -9",
               .WaitForLine("sender lock acquired", absl::Seconds(10))
               .has_value());
   OracleProcess standby(database, sim, {"--btc_confirmations=1"});
+  // Only the sender sweeps: the Bitcoin API is read once per interval.
+  CHECK(Eventually(
+      [&] { return SweepStatusOf(*first).stats().sweeps_completed() > 0; }));
+  CHECK(SweepStatusOf(standby).standby());
+  CHECK(SweepStatusOf(standby).stats().sweeps_completed() == 0);
   const evm::Address account = AccountOf(4);
   const std::string address = RegisterAddress(standby, 101, account);
   sim.Fund("regtest", address, 77'000);
@@ -382,6 +534,10 @@ TEST_CASE("of two oracles one sends, and the standby takes over after kill -9",
   REQUIRE(standby.process()
               .WaitForLine("sender lock acquired", absl::Seconds(10))
               .has_value());
+  // The new sender sweeps at once: its schedule was due.
+  CHECK(Eventually(
+      [&] { return SweepStatusOf(standby).stats().sweeps_completed() > 0; }));
+  CHECK_FALSE(SweepStatusOf(standby).standby());
   sim.Fund("regtest", address, 3'000);
   sim.Mine("regtest", 1);
   ForceSync(standby, account);
