@@ -31,6 +31,10 @@ struct AccountReading {
   std::string stale_reason;
 };
 
+// An answer of a chain past `tip` (a block found during the read) has the
+// tip read again and the whole account read again at it, a few times at
+// most: a total is always of one chain, and one new block costs a re-read,
+// not a stale account. The reading's `tip` is the one it was made at.
 AccountReading ReadAccount(BitcoinSource& source,
                            const std::vector<bitcoin::Address>& addresses,
                            uint64_t tip, int confirmations);

@@ -29,7 +29,8 @@ class BitcoinSource {
   // Balance reads `address` as of the best block at `tip`: an output counts
   // as confirmed when `confirmations` blocks (its own included) hold it. An
   // API error, a timeout or an answer that cannot be true is an error —
-  // never a zero balance.
+  // never a zero balance. ABORTED says the answer is of a chain past `tip`
+  // (a block was found since): read the tip again.
   virtual absl::StatusOr<AddressBalance> Balance(
       const bitcoin::Address& address, uint64_t tip, int confirmations) = 0;
 };

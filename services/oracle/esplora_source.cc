@@ -50,7 +50,7 @@ absl::StatusOr<AddressBalance> EsploraSource::Balance(
     // A block the tip read before did not include: the chain moved between
     // the two reads, and the answer is of another chain than the tip's.
     if (height > tip) {
-      return absl::UnavailableError(
+      return absl::AbortedError(
           absl::StrCat("the Bitcoin API reports an output of ", address.text,
                        " at height ", height, ", above the tip ", tip,
                        " read before: the chain moved, read again"));

@@ -126,7 +126,7 @@ void Mirror::Run() {
     sender_.Set(lock_.held() ? 1 : 0);
     if (change == SessionLock::Change::kAcquired) {
       // A new sender checks every account read since the start.
-      read_watermark_ = absl::InfinitePast();
+      read_watermark_ = ReadCursor();
     }
     if (lock_.held()) {
       // The journal first: what was sent before a crash or a takeover is
@@ -174,17 +174,15 @@ absl::StatusOr<std::vector<evm::Address>> Mirror::Due() {
     std::lock_guard<std::mutex> lock(mu_);
     due.swap(requested_);
   }
-  absl::StatusOr<std::vector<std::pair<evm::Address, absl::Time>>> read =
+  absl::StatusOr<std::vector<ReadCursor>> read =
       store_->ReadSince(read_watermark_, 10'000);
   if (!read.ok()) {
     // Requested accounts wait for the next round.
     Request(std::vector<evm::Address>(due.begin(), due.end()));
     return read.status();
   }
-  for (const auto& [account, at] : *read) {
-    due.insert(account);
-    read_watermark_ = std::max(read_watermark_, at);
-  }
+  for (const ReadCursor& place : *read) due.insert(place.account);
+  if (!read->empty()) read_watermark_ = read->back();
   return std::vector<evm::Address>(due.begin(), due.end());
 }
 

@@ -104,8 +104,8 @@ class Mirror final : public BackgroundWorker {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::set<evm::Address> requested_;
-  // Accounts read up to this time were checked for a sync.
-  absl::Time read_watermark_ = absl::InfinitePast();
+  // Accounts read up to this place were checked for a sync.
+  ReadCursor read_watermark_;
   bool stopping_ = false;
   bool sending_ = false;
   std::thread thread_;

@@ -226,23 +226,26 @@ OperationStore::Candidates(const std::vector<evm::Address>& accounts) {
   return candidates;
 }
 
-absl::StatusOr<std::vector<std::pair<evm::Address, absl::Time>>>
-OperationStore::ReadSince(absl::Time since, int limit) {
+absl::StatusOr<std::vector<ReadCursor>> OperationStore::ReadSince(
+    const ReadCursor& after, int limit) {
+  // Microseconds since the epoch both ways, so the cursor compares exactly.
   absl::StatusOr<PgResult> rows = pool_.Exec(
       "SELECT encode(address, 'hex'), (extract(epoch FROM checked_at) * "
-      "1000000)::bigint FROM oracle.users WHERE checked_at > "
-      "to_timestamp($1::double precision / 1000000) ORDER BY checked_at "
-      "LIMIT $2",
+      "1000000)::bigint FROM oracle.users WHERE (checked_at, address) > "
+      "('epoch'::timestamptz + $1::bigint * interval '1 microsecond', "
+      "decode($2, 'hex')) ORDER BY checked_at, address LIMIT $3",
       PgParams()
-          .Add(since == absl::InfinitePast() ? int64_t{0}
-                                             : absl::ToUnixMicros(since))
+          .Add(after.at == absl::InfinitePast() ? int64_t{0}
+                                                : absl::ToUnixMicros(after.at))
+          .Add(after.account.ToLowerHex().substr(2))
           .Add(limit));
   if (!rows.ok()) return rows.status();
-  std::vector<std::pair<evm::Address, absl::Time>> read;
+  std::vector<ReadCursor> read;
   for (int row = 0; row < rows->rows(); ++row) {
     absl::StatusOr<evm::Address> account = AccountFromHex(rows->Get(row, 0));
     if (!account.ok()) return account.status();
-    read.emplace_back(*account, absl::FromUnixMicros(*rows->GetInt64(row, 1)));
+    read.push_back({.at = absl::FromUnixMicros(*rows->GetInt64(row, 1)),
+                    .account = *account});
   }
   return read;
 }

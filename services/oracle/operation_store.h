@@ -79,6 +79,13 @@ struct OperationFilter {
   int limit = 100;
 };
 
+// ReadCursor is a place in the order accounts were read: when the reading
+// was stored, then the account.
+struct ReadCursor {
+  absl::Time at = absl::InfinitePast();
+  evm::Address account;
+};
+
 class OperationStore {
  public:
   explicit OperationStore(PgPool& pool) : pool_(pool) {}
@@ -120,10 +127,12 @@ class OperationStore {
   absl::StatusOr<std::vector<std::pair<evm::Address, int64_t>>> Candidates(
       const std::vector<evm::Address>& accounts);
 
-  // ReadSince returns up to `limit` accounts whose balance was stored after
-  // `since` (by any replica), oldest read first, with when it was stored.
-  absl::StatusOr<std::vector<std::pair<evm::Address, absl::Time>>> ReadSince(
-      absl::Time since, int limit);
+  // ReadSince returns up to `limit` accounts whose balance was stored (by
+  // any replica) after `after`, in the order of the cursor: when, then which
+  // account, since a whole batch is stored at one time and a page may end
+  // inside it.
+  absl::StatusOr<std::vector<ReadCursor>> ReadSince(const ReadCursor& after,
+                                                    int limit);
 
   // List returns the records the filter selects, newest first.
   absl::StatusOr<std::vector<OperationRecord>> List(

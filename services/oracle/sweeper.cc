@@ -192,17 +192,27 @@ absl::StatusOr<uint64_t> Sweeper::Tip(const SweepSettings& settings) {
 }
 
 AccountReading Sweeper::ReadWithRetries(const MonitoredAccount& account,
-                                        uint64_t tip,
+                                        std::atomic<uint64_t>& tip,
                                         const SweepSettings& settings) {
   Backoff backoff(RetryBackoff(settings));
-  AccountReading reading =
-      ReadAccount(*source_, account.addresses, tip, confirmations_);
+  const auto read = [&] {
+    AccountReading reading =
+        ReadAccount(*source_, account.addresses, tip.load(), confirmations_);
+    // A tip that moved during the read moves for the rest of the sweep, so
+    // the next accounts do not each find it moved.
+    uint64_t seen = tip.load();
+    while (reading.tip > seen &&
+           !tip.compare_exchange_weak(seen, reading.tip)) {
+    }
+    return reading;
+  };
+  AccountReading reading = read();
   for (int attempt = 1;
        !reading.stale_reason.empty() && attempt < settings.retry_attempts;
        ++attempt) {
     reads_failed_.Increment();
     if (!Wait(backoff.NextDelay())) break;
-    reading = ReadAccount(*source_, account.addresses, tip, confirmations_);
+    reading = read();
   }
   if (!reading.stale_reason.empty()) {
     reads_failed_.Increment();
@@ -220,6 +230,7 @@ bool Sweeper::Sweep() {
     log::Warning("sweep: the Bitcoin API's tip could not be read",
                  {{"error", tip.status()}});
   }
+  std::atomic<uint64_t> reading_tip{tip.value_or(0)};
   uint64_t accounts = 0;
   std::optional<evm::Address> after;
   while (true) {
@@ -237,7 +248,8 @@ bool Sweeper::Sweep() {
       for (size_t i = next++; i < batch->size(); i = next++) {
         readings[i].first = (*batch)[i].account;
         if (tip.ok()) {
-          readings[i].second = ReadWithRetries((*batch)[i], *tip, current);
+          readings[i].second =
+              ReadWithRetries((*batch)[i], reading_tip, current);
         } else {
           readings[i].second.stale_reason =
               absl::StrCat("the Bitcoin API's tip: ", tip.status().message());
@@ -333,7 +345,7 @@ absl::StatusOr<SweepReport> Sweeper::Update(const SweepSettings& settings) {
 absl::StatusOr<SweepReport> Sweeper::Force() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!sweeping_) forced_ = true;
+    forced_ = true;
   }
   wake_.notify_all();
   absl::StatusOr<SweepReport> report = Report();

@@ -6,6 +6,7 @@
 // switch and configuration are stored, so they survive restarts; it can be
 // forced to sweep now, and one account can be read at once.
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -75,7 +76,8 @@ class Sweeper final : public BackgroundWorker {
   absl::StatusOr<SweepReport> Report();
   // SetRunning switches the periodic sweep, storing the switch.
   absl::StatusOr<SweepReport> SetRunning(bool running);
-  // Force starts a sweep now, periodic or not; one in progress counts.
+  // Force starts a sweep now, periodic or not: one in progress may have
+  // read accounts before what the caller wants seen, so another follows it.
   absl::StatusOr<SweepReport> Force();
   // Update stores new settings (validated) and applies them from the next
   // batch.
@@ -88,7 +90,10 @@ class Sweeper final : public BackgroundWorker {
   void Run();
   // Sweep reads every enabled account once; false when stopped midway.
   bool Sweep();
-  AccountReading ReadWithRetries(const MonitoredAccount& account, uint64_t tip,
+  // ReadWithRetries reads at `tip`, which it moves forward when the chain
+  // moved under the read.
+  AccountReading ReadWithRetries(const MonitoredAccount& account,
+                                 std::atomic<uint64_t>& tip,
                                  const SweepSettings& settings);
   absl::StatusOr<uint64_t> Tip(const SweepSettings& settings);
   // Announce hands the accounts read whole to on_read_.
