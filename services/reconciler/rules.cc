@@ -321,6 +321,32 @@ const std::vector<Entry>& Catalogue() {
 
 }  // namespace
 
+absl::string_view KindName(DiscrepancyKind kind) {
+  switch (kind) {
+    case Kind::kUserMissing:
+      return "user_missing";
+    case Kind::kBurnNotRecorded:
+      return "burn_not_recorded";
+    case Kind::kOperationNotLogged:
+      return "operation_not_logged";
+    case Kind::kBalanceMismatch:
+      return "balance_mismatch";
+    case Kind::kSupplyMismatch:
+      return "supply_mismatch";
+    case Kind::kContractMissing:
+      return "contract_missing";
+    case Kind::kIndexerLag:
+      return "indexer_lag";
+    case Kind::kEventNotIndexed:
+      return "event_not_indexed";
+  }
+  return "unknown";
+}
+
+absl::string_view SeverityName(Severity severity) {
+  return severity == Severity::kCritical ? "critical" : "warning";
+}
+
 const std::vector<Rule>& Rules() {
   static const auto* const rules = [] {
     auto* list = new std::vector<Rule>;

@@ -29,6 +29,10 @@ enum class DiscrepancyKind {
   kEventNotIndexed,
 };
 
+// The names the store and the logs use: "balance_mismatch", "critical".
+absl::string_view KindName(DiscrepancyKind kind);
+absl::string_view SeverityName(Severity severity);
+
 struct Rule {
   absl::string_view name;
   DiscrepancyKind kind;
