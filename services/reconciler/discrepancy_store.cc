@@ -194,21 +194,21 @@ absl::StatusOr<std::vector<StoredDiscrepancy>> DiscrepancyStore::List(
     stored.rule = std::string(rows->Get(row, 1));
     stored.kind = std::string(rows->Get(row, 2));
     stored.severity = std::string(rows->Get(row, 3));
-    stored.subject = std::string(rows->Get(row, 4));
+    stored.finding.subject = std::string(rows->Get(row, 4));
     absl::StatusOr<std::optional<evm::Address>> account =
         OptionalAccount(*rows, row, 5);
     if (!account.ok()) return account.status();
-    stored.account = *account;
+    stored.finding.account = *account;
     absl::StatusOr<std::optional<evm::Address>> contract =
         OptionalAccount(*rows, row, 6);
     if (!contract.ok()) return contract.status();
-    stored.contract = *contract;
-    stored.chain_value = std::string(rows->Get(row, 7));
-    stored.indexer_value = std::string(rows->Get(row, 8));
-    stored.oracle_value = std::string(rows->Get(row, 9));
+    stored.finding.contract = *contract;
+    stored.finding.chain_value = std::string(rows->Get(row, 7));
+    stored.finding.indexer_value = std::string(rows->Get(row, 8));
+    stored.finding.oracle_value = std::string(rows->Get(row, 9));
     stored.block = static_cast<uint64_t>(*rows->GetInt64(row, 10));
-    stored.detail = std::string(rows->Get(row, 11));
-    stored.settling = rows->Get(row, 12) == "t";
+    stored.finding.detail = std::string(rows->Get(row, 11));
+    stored.finding.settling = rows->Get(row, 12) == "t";
     stored.status = std::string(rows->Get(row, 13));
     stored.repair_action = std::string(rows->Get(row, 14));
     stored.first_seen = absl::FromUnixMicros(*rows->GetInt64(row, 15));

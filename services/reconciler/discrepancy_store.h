@@ -34,15 +34,9 @@ struct StoredDiscrepancy {
   std::string rule;
   std::string kind;
   std::string severity;
-  std::string subject;
-  std::optional<evm::Address> account;
-  std::optional<evm::Address> contract;
-  std::string chain_value;
-  std::string indexer_value;
-  std::string oracle_value;
+  // What the rule found, as last seen.
+  Finding finding;
   uint64_t block = 0;
-  std::string detail;
-  bool settling = false;
   // "open", "repaired" or "resolved".
   std::string status;
   std::string repair_action;

@@ -99,14 +99,14 @@ TEST_CASE("a run's discrepancies open, are seen again, and resolve",
   // Newest first: the settling one, the second, the first.
   const StoredDiscrepancy& seen_again = listed->back();
   CHECK(seen_again.status == "open");
-  CHECK(seen_again.indexer_value == "95");
+  CHECK(seen_again.finding.indexer_value == "95");
   CHECK(seen_again.block == 11);
   CHECK(seen_again.times_seen == 2);
   CHECK(seen_again.first_seen == first);
   CHECK(seen_again.last_seen == first + absl::Minutes(1));
   CHECK(seen_again.kind == "balance_mismatch");
   CHECK(seen_again.severity == "critical");
-  CHECK(seen_again.account == AccountOf(1));
+  CHECK(seen_again.finding.account == AccountOf(1));
   const StoredDiscrepancy& gone = (*listed)[1];
   CHECK(gone.status == "resolved");
   CHECK(gone.resolved_at == first + absl::Minutes(1));
