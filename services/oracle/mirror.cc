@@ -104,9 +104,17 @@ void Mirror::Request(const std::vector<evm::Address>& accounts) {
   if (accounts.empty()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    requested_.insert(accounts.begin(), accounts.end());
+    if (sending_) {
+      requested_.insert(accounts.begin(), accounts.end());
+      wake_.notify_all();
+      return;
+    }
   }
-  wake_.notify_all();
+  if (absl::Status queued = store_->QueueRequests(accounts); !queued.ok()) {
+    // The sender's next sweep reads them anyway.
+    log::Warning("sync requests not queued for the sending oracle",
+                 {{"accounts", accounts.size()}, {"error", queued}});
+  }
 }
 
 void Mirror::Run() {
@@ -125,8 +133,7 @@ void Mirror::Run() {
     }
     sender_.Set(lock_.held() ? 1 : 0);
     if (change == SessionLock::Change::kAcquired) {
-      // A new sender checks every account read since the start.
-      read_watermark_ = ReadCursor();
+      check_all_ = true;
     }
     if (lock_.held()) {
       // The journal first: what was sent before a crash or a takeover is
@@ -174,15 +181,25 @@ absl::StatusOr<std::vector<evm::Address>> Mirror::Due() {
     std::lock_guard<std::mutex> lock(mu_);
     due.swap(requested_);
   }
-  absl::StatusOr<std::vector<ReadCursor>> read =
-      store_->ReadSince(read_watermark_, 10'000);
-  if (!read.ok()) {
-    // Requested accounts wait for the next round.
-    Request(std::vector<evm::Address>(due.begin(), due.end()));
-    return read.status();
+  // Every account once after taking over, then what replicas queued.
+  absl::StatusOr<std::vector<evm::Address>> queued =
+      check_all_ ? store_->ReadAccounts() : std::vector<evm::Address>();
+  if (queued.ok()) {
+    absl::StatusOr<std::vector<evm::Address>> taken = store_->TakeRequests();
+    if (taken.ok()) {
+      queued->insert(queued->end(), taken->begin(), taken->end());
+    } else {
+      queued = taken.status();
+    }
   }
-  for (const ReadCursor& place : *read) due.insert(place.account);
-  if (!read->empty()) read_watermark_ = read->back();
+  if (!queued.ok()) {
+    // Requested accounts wait for the next round.
+    std::lock_guard<std::mutex> lock(mu_);
+    requested_.insert(due.begin(), due.end());
+    return queued.status();
+  }
+  check_all_ = false;
+  due.insert(queued->begin(), queued->end());
   return std::vector<evm::Address>(due.begin(), due.end());
 }
 

@@ -52,8 +52,8 @@ class Mirror final : public BackgroundWorker {
   void Start() override;
   void Stop() override;
 
-  // Request has the accounts checked for a sync at once. Accounts read by
-  // another replica are found in the store at the next round.
+  // Request has the accounts checked for a sync at once — or, when another
+  // replica sends, queued in the store for it.
   void Request(const std::vector<evm::Address>& accounts);
 
   // sending says whether this process holds the sender lock.
@@ -104,8 +104,8 @@ class Mirror final : public BackgroundWorker {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::set<evm::Address> requested_;
-  // Accounts read up to this place were checked for a sync.
-  ReadCursor read_watermark_;
+  // Set when the lock is acquired: every account is checked once.
+  bool check_all_ = false;
   bool stopping_ = false;
   bool sending_ = false;
   std::thread thread_;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "libs/evm/batched_calls.h"
 #include "libs/evm/contract_abi.h"
 
 namespace chainsync::oracle {
@@ -11,10 +12,6 @@ namespace {
 
 // The tip the oracle offers: 1 gwei, as wallets default to.
 constexpr uint64_t kTipWei = 1'000'000'000;
-
-// Calls per JSON-RPC batch: providers refuse batches much larger (Alchemy
-// and Infura cap them at 1,000 or less).
-constexpr size_t kCallsPerBatch = 200;
 
 const evm::AbiFunction& SyncedBalance() {
   static const evm::AbiFunction function =
@@ -26,27 +23,8 @@ const evm::AbiFunction& SyncedBalance() {
 
 absl::StatusOr<std::vector<evm::Uint256>> JsonRpcMirrorChain::SyncedBalances(
     const std::vector<evm::Address>& accounts) {
-  std::vector<evm::Uint256> balances;
-  balances.reserve(accounts.size());
-  for (size_t start = 0; start < accounts.size(); start += kCallsPerBatch) {
-    std::vector<evm::CallRequest> calls;
-    for (size_t i = start;
-         i < std::min(accounts.size(), start + kCallsPerBatch); ++i) {
-      absl::StatusOr<evm::Bytes> data =
-          SyncedBalance().EncodeCall({accounts[i]});
-      if (!data.ok()) return data.status();
-      calls.push_back({.to = aggregator_, .data = *std::move(data)});
-    }
-    for (absl::StatusOr<evm::Bytes>& output :
-         client_->EthCalls(calls, evm::BlockRef::Latest())) {
-      if (!output.ok()) return output.status();
-      absl::StatusOr<std::vector<evm::AbiValue>> values =
-          SyncedBalance().DecodeOutput(*output);
-      if (!values.ok()) return values.status();
-      balances.push_back(std::get<evm::Uint256>(values->front().value));
-    }
-  }
-  return balances;
+  return evm::CallPerAccount(*client_, SyncedBalance(), aggregator_, accounts,
+                             evm::BlockRef::Latest());
 }
 
 absl::StatusOr<ChainView> JsonRpcMirrorChain::View(

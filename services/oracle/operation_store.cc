@@ -226,28 +226,45 @@ OperationStore::Candidates(const std::vector<evm::Address>& accounts) {
   return candidates;
 }
 
-absl::StatusOr<std::vector<ReadCursor>> OperationStore::ReadSince(
-    const ReadCursor& after, int limit) {
-  // Microseconds since the epoch both ways, so the cursor compares exactly.
-  absl::StatusOr<PgResult> rows = pool_.Exec(
-      "SELECT encode(address, 'hex'), (extract(epoch FROM checked_at) * "
-      "1000000)::bigint FROM oracle.users WHERE (checked_at, address) > "
-      "('epoch'::timestamptz + $1::bigint * interval '1 microsecond', "
-      "decode($2, 'hex')) ORDER BY checked_at, address LIMIT $3",
-      PgParams()
-          .Add(after.at == absl::InfinitePast() ? int64_t{0}
-                                                : absl::ToUnixMicros(after.at))
-          .Add(after.account.ToLowerHex().substr(2))
-          .Add(limit));
+absl::Status OperationStore::QueueRequests(
+    const std::vector<evm::Address>& accounts) {
+  std::vector<std::string> hex;
+  for (const evm::Address& account : accounts) {
+    hex.push_back(account.ToLowerHex().substr(2));
+  }
+  return pool_
+      .Exec(
+          "INSERT INTO oracle.sync_requests (account) SELECT decode(a, "
+          "'hex') FROM unnest($1::text[]) AS a ON CONFLICT DO NOTHING",
+          PgParams().AddArray(hex))
+      .status();
+}
+
+namespace {
+
+absl::StatusOr<std::vector<evm::Address>> AccountsOf(
+    absl::StatusOr<PgResult> rows) {
   if (!rows.ok()) return rows.status();
-  std::vector<ReadCursor> read;
+  std::vector<evm::Address> accounts;
   for (int row = 0; row < rows->rows(); ++row) {
     absl::StatusOr<evm::Address> account = AccountFromHex(rows->Get(row, 0));
     if (!account.ok()) return account.status();
-    read.push_back({.at = absl::FromUnixMicros(*rows->GetInt64(row, 1)),
-                    .account = *account});
+    accounts.push_back(*account);
   }
-  return read;
+  return accounts;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<evm::Address>> OperationStore::TakeRequests() {
+  return AccountsOf(pool_.Exec(
+      "DELETE FROM oracle.sync_requests RETURNING encode(account, 'hex')"));
+}
+
+absl::StatusOr<std::vector<evm::Address>> OperationStore::ReadAccounts() {
+  return AccountsOf(
+      pool_.Exec("SELECT encode(address, 'hex') FROM oracle.users WHERE "
+                 "bitcoin_sats IS NOT NULL"));
 }
 
 namespace {

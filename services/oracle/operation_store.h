@@ -79,13 +79,6 @@ struct OperationFilter {
   int limit = 100;
 };
 
-// ReadCursor is a place in the order accounts were read: when the reading
-// was stored, then the account.
-struct ReadCursor {
-  absl::Time at = absl::InfinitePast();
-  evm::Address account;
-};
-
 class OperationStore {
  public:
   explicit OperationStore(PgPool& pool) : pool_(pool) {}
@@ -127,12 +120,14 @@ class OperationStore {
   absl::StatusOr<std::vector<std::pair<evm::Address, int64_t>>> Candidates(
       const std::vector<evm::Address>& accounts);
 
-  // ReadSince returns up to `limit` accounts whose balance was stored (by
-  // any replica) after `after`, in the order of the cursor: when, then which
-  // account, since a whole batch is stored at one time and a page may end
-  // inside it.
-  absl::StatusOr<std::vector<ReadCursor>> ReadSince(const ReadCursor& after,
-                                                    int limit);
+  // QueueRequests asks the sending oracle, whichever replica it is, to
+  // check `accounts` at its next round: what a standby read reaches it so.
+  absl::Status QueueRequests(const std::vector<evm::Address>& accounts);
+  // TakeRequests returns the queued accounts and empties the queue.
+  absl::StatusOr<std::vector<evm::Address>> TakeRequests();
+  // ReadAccounts returns every account with a whole reading, for a new
+  // sender to check all: what its predecessor had in hand died with it.
+  absl::StatusOr<std::vector<evm::Address>> ReadAccounts();
 
   // List returns the records the filter selects, newest first.
   absl::StatusOr<std::vector<OperationRecord>> List(
