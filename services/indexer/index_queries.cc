@@ -32,6 +32,20 @@ constexpr PgStatement kIndexedBlock = {
     "indexer_query_indexed_block",
     "SELECT coalesce((SELECT indexed_block FROM indexer.chains WHERE chain_id "
     "= $1), 0)"};
+// A holder's balance at block $3: its current one unless it changed after
+// the block, then the balance after its last change at or before it (0
+// before its first).
+constexpr PgStatement kHolders = {
+    "indexer_query_holders",
+    "SELECT encode(t.token, 'hex'), encode(t.holder, 'hex'), CASE WHEN "
+    "t.last_change_block <= $3 THEN t.balance ELSE coalesce((SELECT "
+    "a.balance FROM indexer.activity a WHERE a.account = t.holder AND "
+    "a.chain_id = t.chain_id AND a.token = t.token AND a.balance IS NOT NULL "
+    "AND a.block_number <= $3 ORDER BY a.block_number DESC, a.log_index "
+    "DESC, a.direction DESC LIMIT 1), 0) END::text FROM "
+    "indexer.token_balances t WHERE t.chain_id = $1 AND ($2 = '' OR t.token "
+    "= decode($2, 'hex')) AND (t.token, t.holder) > (decode($4, 'hex'), "
+    "decode($5, 'hex')) ORDER BY t.token, t.holder LIMIT $6"};
 constexpr PgStatement kActivity = {
     "indexer_query_activity",
     "SELECT a.block_number, a.log_index, a.kind, a.direction, encode(a.token, "
@@ -198,6 +212,69 @@ absl::StatusOr<v1::GetBalancesResponse> IndexQueries::GetBalances(
     balance->set_last_change_block(static_cast<uint64_t>(Int(*rows, row, 2)));
     balance->set_as_of_block(static_cast<uint64_t>(Int(*rows, row, 4)));
     SetTime(Int(*rows, row, 3), balance->mutable_last_change_time());
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListHoldersResponse> IndexQueries::ListHolders(
+    const v1::ListHoldersRequest& request) {
+  std::string token;
+  if (!request.token_address().empty()) {
+    absl::StatusOr<evm::Address> parsed =
+        evm::Address::Parse(request.token_address(), "token_address");
+    if (!parsed.ok()) return parsed.status();
+    token = parsed->ToLowerHex().substr(2);
+  }
+  absl::StatusOr<int> size = PageSize(request.page_size(), 1000, 10000);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
+  if (!connection.ok()) return connection.status();
+  absl::StatusOr<PgResult> indexed =
+      (*connection)->Exec(kIndexedBlock, PgParams().Add(chain_id_));
+  if (!indexed.ok()) return indexed.status();
+  const auto indexed_block = static_cast<uint64_t>(Int(*indexed, 0, 0));
+  // The block, then the last token and holder of the page before.
+  std::vector<std::string> after = {
+      absl::StrCat(request.block_number() == 0 ? indexed_block
+                                               : request.block_number()),
+      "", ""};
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::vector<std::string>> decoded =
+        page_tokens_.Decode(request.page_token(), 3);
+    if (!decoded.ok()) return decoded.status();
+    after = *decoded;
+  }
+  uint64_t block = 0;
+  if (!absl::SimpleAtoi(after[0], &block)) {
+    return absl::InvalidArgumentError("page_token: not a page of holders");
+  }
+  if (block > indexed_block) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("block_number: ", block, " is above the indexed block ",
+                     indexed_block));
+  }
+  absl::StatusOr<PgResult> rows = (*connection)
+                                      ->Exec(kHolders, PgParams()
+                                                           .Add(chain_id_)
+                                                           .Add(token)
+                                                           .Add(block)
+                                                           .Add(after[1])
+                                                           .Add(after[2])
+                                                           .Add(*size + 1));
+  if (!rows.ok()) return rows.status();
+  v1::ListHoldersResponse response;
+  response.set_block_number(block);
+  const int count = std::min(rows->rows(), *size);
+  for (int row = 0; row < count; ++row) {
+    v1::Holder* holder = response.add_holders();
+    holder->set_token_address(Checksummed(rows->Get(row, 0)));
+    holder->set_address(Checksummed(rows->Get(row, 1)));
+    holder->set_balance(std::string(rows->Get(row, 2)));
+  }
+  if (rows->rows() > *size) {
+    response.set_next_page_token(
+        page_tokens_.Encode({after[0], std::string(rows->Get(*size - 1, 0)),
+                             std::string(rows->Get(*size - 1, 1))}));
   }
   return response;
 }

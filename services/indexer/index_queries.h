@@ -37,6 +37,8 @@ class IndexQueries {
       const v1::ListEventsRequest& request);
   absl::StatusOr<v1::ListEmergencyBurnsResponse> ListEmergencyBurns(
       const v1::ListEmergencyBurnsRequest& request);
+  absl::StatusOr<v1::ListHoldersResponse> ListHolders(
+      const v1::ListHoldersRequest& request);
   v1::ListContractsResponse ListContracts() const;
 
  private:

@@ -97,6 +97,12 @@ grpc::ServerUnaryReactor* IndexerGrpcService::ListEmergencyBurns(
                response);
 }
 
+grpc::ServerUnaryReactor* IndexerGrpcService::ListHolders(
+    grpc::CallbackServerContext* context, const v1::ListHoldersRequest* request,
+    v1::ListHoldersResponse* response) {
+  return Reply(context, indexer_.queries().ListHolders(*request), response);
+}
+
 grpc::ServerUnaryReactor* IndexerGrpcService::ListContracts(
     grpc::CallbackServerContext* context,
     const v1::ListContractsRequest* request,

@@ -40,6 +40,10 @@ class IndexerGrpcService final : public v1::IndexerService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListEmergencyBurnsRequest* request,
       v1::ListEmergencyBurnsResponse* response) override;
+  grpc::ServerUnaryReactor* ListHolders(
+      grpc::CallbackServerContext* context,
+      const v1::ListHoldersRequest* request,
+      v1::ListHoldersResponse* response) override;
   grpc::ServerUnaryReactor* ListContracts(
       grpc::CallbackServerContext* context,
       const v1::ListContractsRequest* request,

@@ -16,6 +16,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "libs/common/http/http_client.h"
+#include "libs/evm/contract_abi.h"
 #include "simdjson.h"
 #include "tests/services/indexer/indexer_test_support.h"
 #include "tests/support/protocol_workload.h"
@@ -44,6 +45,81 @@ bool WaitForCursor(const testing::ScopedDatabase& database, uint64_t block) {
   return false;
 }
 
+// HoldersAt lists every holder of `token` at `block`, `page_size` at a
+// time.
+std::map<std::string, std::string> HoldersAt(v1::IndexerService::Stub& stub,
+                                             const evm::Address& token,
+                                             uint64_t block) {
+  std::map<std::string, std::string> holders;
+  std::string page;
+  do {
+    grpc::ClientContext context;
+    v1::ListHoldersRequest request;
+    request.set_token_address(token.ToLowerHex());
+    request.set_block_number(block);
+    request.set_page_size(2);
+    request.set_page_token(page);
+    v1::ListHoldersResponse response;
+    const grpc::Status status = stub.ListHolders(&context, request, &response);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    CHECK(response.block_number() == block);
+    for (const v1::Holder& holder : response.holders()) {
+      CHECK(holder.token_address() == token.ToChecksumHex());
+      holders[holder.address()] = holder.balance();
+    }
+    page = response.next_page_token();
+  } while (!page.empty());
+  return holders;
+}
+
+// CheckHolders compares the indexer's holders of rBTC, at the head and at
+// every block of the workload, with balanceOf at that block.
+void CheckHolders(v1::IndexerService::Stub& stub,
+                  testing::ProtocolWorkload& workload, uint64_t head) {
+  const evm::Address token = workload.deployment().Find("RBTCSynth")->address;
+  const auto balance_of =
+      *evm::AbiFunction::Parse("balanceOf(address) returns (uint256)");
+  const uint64_t first = workload.deployment().Find("RBTCSynth")->start_block;
+  for (uint64_t block = first; block <= head; ++block) {
+    INFO("block " << block);
+    const std::map<std::string, std::string> holders =
+        HoldersAt(stub, token, block);
+    for (const auto& [address, balance] : holders) {
+      const auto output = workload.client().EthCall(
+          {.to = token,
+           .data = *balance_of.EncodeCall({*evm::Address::Parse(address)})},
+          evm::BlockRef::Number(block));
+      REQUIRE(output.ok());
+      CHECK(evm::ToDecimal(evm::FromBigEndian(*output)) == balance);
+    }
+    if (block == head) {
+      CHECK(holders.at(workload.holders()[0].ToChecksumHex()) == "80000");
+    }
+  }
+  grpc::ClientContext context;
+  v1::ListHoldersRequest request;
+  request.set_token_address(token.ToLowerHex());
+  request.set_block_number(head + 1000);
+  v1::ListHoldersResponse response;
+  const grpc::Status above = stub.ListHolders(&context, request, &response);
+  CHECK(above.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(above.error_message().find("above the indexed block") !=
+        std::string::npos);
+  // Without a token, every token's holders: rBTC's among them.
+  grpc::ClientContext every_context;
+  v1::ListHoldersRequest every;
+  every.set_page_size(10000);
+  REQUIRE(stub.ListHolders(&every_context, every, &response).ok());
+  CHECK(response.block_number() >= head);
+  size_t of_rbtc = 0;
+  for (const v1::Holder& holder : response.holders()) {
+    if (holder.token_address() == token.ToChecksumHex()) ++of_rbtc;
+  }
+  CHECK(of_rbtc == HoldersAt(stub, token, head).size());
+  CHECK(static_cast<size_t>(response.holders_size()) > of_rbtc);
+}
+
 // CheckQueries calls the indexer's RPCs over gRPC and compares the answers
 // with what the workload did.
 void CheckQueries(Subprocess& indexer, testing::ProtocolWorkload& workload,
@@ -60,6 +136,7 @@ void CheckQueries(Subprocess& indexer, testing::ProtocolWorkload& workload,
       absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   const std::string alice = workload.holders()[0].ToChecksumHex();
   const std::string bob = workload.holders()[1].ToChecksumHex();
+  CheckHolders(*stub, workload, head);
 
   {
     grpc::ClientContext context;
