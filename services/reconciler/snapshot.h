@@ -36,6 +36,8 @@ struct MirrorEvent {
   evm::Address account;
   // The new balance of a sync, the amount of a burn, satoshis.
   evm::Uint256 amount = 0;
+
+  bool operator==(const MirrorEvent& other) const = default;
 };
 
 struct ChainView {

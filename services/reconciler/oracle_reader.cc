@@ -1,0 +1,99 @@
+#include "services/reconciler/oracle_reader.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "services/reconciler/unary_call.h"
+
+namespace chainsync::reconciler {
+namespace {
+
+namespace v1 = oracle::v1;
+
+}  // namespace
+
+OracleReader::OracleReader(std::shared_ptr<grpc::ChannelInterface> channel,
+                           absl::Duration timeout)
+    : stub_(v1::OracleService::NewStub(std::move(channel))),
+      timeout_(timeout) {}
+
+absl::Status OracleReader::ReadAccounts(OracleView& view) {
+  v1::ListUsersRequest request;
+  request.set_page_size(1000);
+  do {
+    absl::StatusOr<v1::ListUsersResponse> page =
+        UnaryCall<v1::ListUsersResponse>(
+            timeout_, "the oracle's ListUsers",
+            [&](grpc::ClientContext& context, v1::ListUsersResponse& out) {
+              return stub_->ListUsers(&context, request, &out);
+            });
+    if (!page.ok()) return page.status();
+    for (const v1::UserSyncStatus& user : page->users()) {
+      absl::StatusOr<evm::Address> account =
+          evm::Address::Parse(user.address(), "address");
+      if (!account.ok()) return account.status();
+      OracleAccount& read = view.accounts.emplace_back();
+      read.account = *account;
+      read.sync_enabled = user.enabled();
+      read.in_flight = user.has_pending_operation() ||
+                       user.state() == v1::USER_SYNC_STATE_SYNCING;
+      // A stale account has no total to compare: its last reading failed.
+      uint64_t sats = 0;
+      if (user.last_error().empty() &&
+          absl::SimpleAtoi(user.bitcoin_balance_sats(), &sats)) {
+        read.confirmed_sats = sats;
+      }
+    }
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
+  return absl::OkStatus();
+}
+
+absl::Status OracleReader::ReadOperations(OracleView& view) {
+  // One entry per account of an operation: a batch is several.
+  absl::flat_hash_map<int64_t, size_t> by_id;
+  v1::ListOperationsRequest request;
+  request.set_page_size(1000);
+  do {
+    absl::StatusOr<v1::ListOperationsResponse> page =
+        UnaryCall<v1::ListOperationsResponse>(
+            timeout_, "the oracle's ListOperations",
+            [&](grpc::ClientContext& context, v1::ListOperationsResponse& out) {
+              return stub_->ListOperations(&context, request, &out);
+            });
+    if (!page.ok()) return page.status();
+    for (const v1::OracleOperation& entry : page->operations()) {
+      absl::StatusOr<evm::Address> account =
+          evm::Address::Parse(entry.address(), "address");
+      if (!account.ok()) return account.status();
+      const auto [place, added] = by_id.try_emplace(entry.id(), 0);
+      if (added) {
+        place->second = view.operations.size();
+        OracleOperation& operation = view.operations.emplace_back();
+        operation.id = entry.id();
+        operation.kind = entry.kind() == v1::OPERATION_KIND_EMERGENCY_BURN
+                             ? MirrorEvent::Kind::kEmergencyBurn
+                             : MirrorEvent::Kind::kSynced;
+        operation.confirmed = entry.state() == v1::OPERATION_STATE_CONFIRMED;
+        if (!entry.transaction_hash().empty()) {
+          absl::StatusOr<evm::Hash> hash = evm::FixedFromHex<32>(
+              entry.transaction_hash(), "transaction_hash");
+          if (!hash.ok()) return hash.status();
+          operation.transaction = *hash;
+        }
+        if (entry.block_number() > 0) operation.block = entry.block_number();
+      }
+      view.operations[place->second].accounts.push_back(*account);
+    }
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<OracleView> OracleReader::Read() {
+  OracleView view;
+  if (absl::Status read = ReadAccounts(view); !read.ok()) return read;
+  if (absl::Status read = ReadOperations(view); !read.ok()) return read;
+  return view;
+}
+
+}  // namespace chainsync::reconciler

@@ -1,0 +1,32 @@
+#pragma once
+
+// OracleReader reads the oracle's side of a snapshot over its gRPC API:
+// every account with its last confirmed Bitcoin total and whether a sync of
+// it is on its way (ListUsers), and the journal of operations
+// (ListOperations).
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "chainsync/oracle/v1/oracle.grpc.pb.h"
+#include "services/reconciler/snapshot.h"
+
+namespace chainsync::reconciler {
+
+class OracleReader {
+ public:
+  OracleReader(std::shared_ptr<grpc::ChannelInterface> channel,
+               absl::Duration timeout);
+
+  absl::StatusOr<OracleView> Read();
+
+ private:
+  absl::Status ReadAccounts(OracleView& view);
+  absl::Status ReadOperations(OracleView& view);
+
+  std::unique_ptr<oracle::v1::OracleService::Stub> stub_;
+  const absl::Duration timeout_;
+};
+
+}  // namespace chainsync::reconciler
