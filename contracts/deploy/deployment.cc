@@ -133,6 +133,27 @@ std::string Deployment::ToJson() const {
   return json;
 }
 
+absl::StatusOr<Deployment> Deployment::FromFile(
+    const std::string& path, const std::vector<std::string>& required) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(
+        "required: the file chainsync-deploy wrote");
+  }
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<Deployment> deployment = FromJson(text.str());
+  if (!deployment.ok()) return deployment.status();
+  for (const std::string& name : required) {
+    if (deployment->Find(name) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("names no ", name, " contract"));
+    }
+  }
+  return deployment;
+}
+
 absl::StatusOr<Deployment> Deployment::FromJson(absl::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::element document;

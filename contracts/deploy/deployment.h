@@ -49,6 +49,10 @@ struct Deployment {
   // what is missing or malformed.
   std::string ToJson() const;
   static absl::StatusOr<Deployment> FromJson(absl::string_view json);
+  // FromFile reads the file at `path`, which must name each of `required`;
+  // the error says what is wrong with it.
+  static absl::StatusOr<Deployment> FromFile(
+      const std::string& path, const std::vector<std::string>& required);
 };
 
 struct DeployOptions {

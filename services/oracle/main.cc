@@ -1,13 +1,10 @@
 // chainsync-oracle: mirrors users' Bitcoin balances on chain with signed sync()
 // transactions.
-#include <fstream>
-#include <sstream>
-
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "chainsync/oracle/v1/oracle.grpc.pb.h"
-#include "contracts/deploy/deployment.h"
+#include "contracts/deploy/deployment_flag.h"
 #include "grpcpp/create_channel.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/config/secret.h"
@@ -47,10 +44,6 @@ ABSL_FLAG(absl::Duration, bitcoin_api_timeout, absl::Seconds(10),
 ABSL_FLAG(std::vector<std::string>, rpc_url, {"http://127.0.0.1:8545"},
           "JSON-RPC endpoints of the EVM chain the balances are mirrored to, "
           "comma-separated, in order of preference.");
-ABSL_FLAG(std::string, deployment_config, "",
-          "The deployment configuration naming the OracleAggregator contract "
-          "(what chainsync-deploy writes). Required. The oracle's signing "
-          "key comes from CHAINSYNC_ORACLE_KEY or CHAINSYNC_ORACLE_KEY_FILE.");
 ABSL_FLAG(int32_t, chain_confirmations, 12,
           "Blocks, its own included, over a sync's transaction before it is "
           "final.");
@@ -82,13 +75,6 @@ absl::StatusOr<bitcoin::Network> NetworkFromFlag() {
   }
   return InvalidFlag("bitcoin_network", name,
                      "must be mainnet, testnet or regtest");
-}
-
-// OptionalSecret is the secret, or an empty one when it is not set.
-absl::StatusOr<Secret> OptionalSecret(absl::string_view name) {
-  absl::StatusOr<Secret> secret = ReadSecret(name);
-  if (absl::IsNotFound(secret.status())) return Secret();
-  return secret;
 }
 
 absl::StatusOr<std::shared_ptr<BitcoinSource>> SourceFromFlags() {
@@ -124,31 +110,6 @@ absl::StatusOr<std::shared_ptr<BitcoinSource>> SourceFromFlags() {
                        client.status().message());
   }
   return std::make_shared<EsploraSource>(*std::move(client));
-}
-
-absl::StatusOr<contracts::Deployment> DeploymentFromFlags() {
-  const std::string path = absl::GetFlag(FLAGS_deployment_config);
-  if (path.empty()) {
-    return InvalidFlag("deployment_config", "",
-                       "required: the file chainsync-deploy wrote");
-  }
-  std::ifstream in(path);
-  if (!in) return InvalidFlag("deployment_config", path, "cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<contracts::Deployment> deployment =
-      contracts::Deployment::FromJson(text.str());
-  if (!deployment.ok()) {
-    return InvalidFlag("deployment_config", path,
-                       deployment.status().message());
-  }
-  for (const char* name : {"OracleAggregator", "RBTCSynth"}) {
-    if (deployment->Find(name) == nullptr) {
-      return InvalidFlag("deployment_config", path,
-                         absl::StrCat("names no ", name, " contract"));
-    }
-  }
-  return deployment;
 }
 
 absl::StatusOr<std::shared_ptr<PoolView>> PoolViewFromFlags(
@@ -226,9 +187,9 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
     return InvalidFlag("proof_max_age", absl::FormatDuration(max_age),
                        "must be more than 0 and at most 24h");
   }
-  absl::StatusOr<Secret> profile_keys = OptionalSecret("profile_keys");
+  absl::StatusOr<Secret> profile_keys = ReadOptionalSecret("profile_keys");
   if (!profile_keys.ok()) return profile_keys.status();
-  absl::StatusOr<Secret> page_token_key = OptionalSecret("page_token_key");
+  absl::StatusOr<Secret> page_token_key = ReadOptionalSecret("page_token_key");
   if (!page_token_key.ok()) return page_token_key.status();
 
   std::optional<ProfileCipher> cipher;
@@ -249,7 +210,8 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
   auto monitor = std::make_shared<MonitorStore>(database);
   auto sweeper =
       std::make_unique<Sweeper>(monitor, *std::move(source), confirmations);
-  absl::StatusOr<contracts::Deployment> deployment = DeploymentFromFlags();
+  absl::StatusOr<contracts::Deployment> deployment =
+      contracts::DeploymentFromFlag({"OracleAggregator", "RBTCSynth"});
   if (!deployment.ok()) return deployment.status();
   absl::StatusOr<std::shared_ptr<PoolView>> pool =
       PoolViewFromFlags(*deployment);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/api/proto_time.h"
 #include "libs/common/grpc_status.h"
 #include "libs/common/logging/log.h"
 #include "libs/common/status.h"
@@ -76,23 +77,6 @@ v1::BitcoinAddress AddressMessage(const AddressRecord& record) {
   }
   message.set_label(record.label);
   return message;
-}
-
-void SetTime(absl::Time time, google::protobuf::Timestamp* out) {
-  const int64_t micros = absl::ToUnixMicros(time);
-  out->set_seconds(micros / 1'000'000);
-  out->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
-}
-
-void SetDuration(absl::Duration duration, google::protobuf::Duration* out) {
-  const int64_t micros = absl::ToInt64Microseconds(duration);
-  out->set_seconds(micros / 1'000'000);
-  out->set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
-}
-
-absl::Duration DurationOf(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) +
-         absl::Nanoseconds(duration.nanos());
 }
 
 v1::OperationState StateOf(OperationState state) {

@@ -1,8 +1,135 @@
 // chainsync-reconciler: compares chain, indexer and oracle, runs disputes,
 // scores health and publishes proof of reserves.
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
+#include "contracts/deploy/deployment_flag.h"
+#include "grpcpp/create_channel.h"
+#include "libs/common/config/flags.h"
+#include "libs/common/config/secret.h"
 #include "libs/common/server/backend.h"
+#include "libs/common/server/mutual_tls.h"
 #include "reconciler_migrations.h"
+#include "services/reconciler/live_views.h"
+#include "services/reconciler/reconciler.h"
+#include "services/reconciler/reconciler_grpc_service.h"
+
+ABSL_FLAG(std::vector<std::string>, rpc_url, {"http://127.0.0.1:8545"},
+          "JSON-RPC endpoints of the chain, comma-separated in order of "
+          "preference.");
+ABSL_FLAG(std::string, indexer_address, "127.0.0.1:50051",
+          "The indexer's gRPC address (mutual TLS with the --tls_* flags).");
+ABSL_FLAG(std::string, oracle_address, "127.0.0.1:50052",
+          "The oracle's gRPC address (mutual TLS with the --tls_* flags).");
+ABSL_FLAG(absl::Duration, reconcile_interval, absl::Minutes(5),
+          "Between scheduled reconciliation runs.");
+ABSL_FLAG(std::string, health_weights,
+          "contract_deployment=0.25,transaction_logging=0.2,user_management="
+          "0.2,emergency_burn_sync=0.15,oracle_operations_log=0.1,yield_"
+          "readiness=0.1",
+          "The health components' weights, name=weight, summing to 1.");
+ABSL_FLAG(int32_t, max_indexer_lag, 12,
+          "Blocks the indexer may trail the chain's head by.");
+ABSL_FLAG(int64_t, sync_tolerance_sats, 0,
+          "Satoshis by which a mirrored balance may differ from its Bitcoin "
+          "total.");
+ABSL_FLAG(absl::Duration, settle_after, absl::Minutes(3),
+          "How long a difference the system repairs by itself (a sync on its "
+          "way) may last before it counts.");
+
+namespace chainsync::reconciler {
+namespace {
+
+absl::StatusOr<ReconcilerOptions> OptionsFromFlags(PgPool& database) {
+  ReconcilerOptions options{.lock_connection = database.connect_options()};
+  absl::StatusOr<Weights> weights =
+      ParseWeights(absl::GetFlag(FLAGS_health_weights));
+  if (!weights.ok()) {
+    return InvalidFlag("health_weights", absl::GetFlag(FLAGS_health_weights),
+                       weights.status().message());
+  }
+  options.weights = *weights;
+  options.interval = absl::GetFlag(FLAGS_reconcile_interval);
+  if (options.interval < absl::Seconds(1)) {
+    return InvalidFlag("reconcile_interval",
+                       absl::FormatDuration(options.interval),
+                       "must be at least 1s");
+  }
+  const int32_t lag = absl::GetFlag(FLAGS_max_indexer_lag);
+  if (lag < 0) {
+    return InvalidFlag("max_indexer_lag", absl::StrCat(lag),
+                       "must not be negative");
+  }
+  const int64_t tolerance = absl::GetFlag(FLAGS_sync_tolerance_sats);
+  if (tolerance < 0) {
+    return InvalidFlag("sync_tolerance_sats", absl::StrCat(tolerance),
+                       "must not be negative");
+  }
+  const absl::Duration settle = absl::GetFlag(FLAGS_settle_after);
+  if (settle < absl::ZeroDuration()) {
+    return InvalidFlag("settle_after", absl::FormatDuration(settle),
+                       "must not be negative");
+  }
+  options.rules = {.max_indexer_lag = static_cast<uint64_t>(lag),
+                   .sync_tolerance_sats = static_cast<uint64_t>(tolerance),
+                   .settle_after = settle};
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<ViewSource>> ViewsFromFlags() {
+  absl::StatusOr<contracts::Deployment> deployment =
+      contracts::DeploymentFromFlag({"OracleAggregator", "RBTCSynth"});
+  if (!deployment.ok()) return deployment.status();
+  absl::StatusOr<std::unique_ptr<evm::JsonRpcClient>> client =
+      evm::JsonRpcClient::Create({.endpoints = absl::GetFlag(FLAGS_rpc_url)});
+  if (!client.ok()) return client.status();
+  absl::StatusOr<std::unique_ptr<ChainReader>> chain =
+      ChainReader::FromDeployment(
+          std::shared_ptr<evm::JsonRpcClient>(*std::move(client)), *deployment);
+  if (!chain.ok()) return chain.status();
+  absl::StatusOr<std::optional<MutualTls>> tls = MutualTlsFromFlags();
+  if (!tls.ok()) return tls.status();
+  for (const auto& [flag, value] :
+       {std::pair{"indexer_address", absl::GetFlag(FLAGS_indexer_address)},
+        std::pair{"oracle_address", absl::GetFlag(FLAGS_oracle_address)}}) {
+    if (value.empty()) return InvalidFlag(flag, "", "required: host:port");
+  }
+  // Channels connect when first used: a peer that is down fails a run,
+  // which is retried at the next, not the start.
+  auto indexer = std::make_unique<IndexerReader>(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_indexer_address),
+                          ChannelCredentials(*tls)),
+      deployment->Find("RBTCSynth")->address,
+      deployment->Find("OracleAggregator")->address, absl::Seconds(30));
+  auto oracle = std::make_unique<OracleReader>(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_oracle_address),
+                          ChannelCredentials(*tls)),
+      absl::Seconds(30));
+  return std::make_unique<LiveViews>(*std::move(chain), std::move(indexer),
+                                     std::move(oracle));
+}
+
+absl::StatusOr<BackendComponents> Build(PgPool& database) {
+  absl::StatusOr<ReconcilerOptions> options = OptionsFromFlags(database);
+  if (!options.ok()) return options.status();
+  absl::StatusOr<std::unique_ptr<ViewSource>> views = ViewsFromFlags();
+  if (!views.ok()) return views.status();
+  absl::StatusOr<Secret> page_token_key = ReadOptionalSecret("page_token_key");
+  if (!page_token_key.ok()) return page_token_key.status();
+  auto store = std::make_shared<DiscrepancyStore>(database);
+  auto reconciler =
+      std::make_unique<Reconciler>(*std::move(views), store, *options);
+  BackendComponents backend;
+  backend.services.push_back(
+      {std::make_shared<ReconcilerGrpcService>(
+           *reconciler, store, PageTokens(*std::move(page_token_key))),
+       v1::ReconcilerService::service_full_name()});
+  backend.workers.push_back(std::move(reconciler));
+  return backend;
+}
+
+}  // namespace
+}  // namespace chainsync::reconciler
 
 int main(int argc, char** argv) {
   return chainsync::RunBackend(
@@ -11,15 +138,5 @@ int main(int argc, char** argv) {
                 "runs disputes, scores health and publishes proof of reserves.",
        .defaults = {.grpc_port = 50053, .admin_port = 9103},
        .migrations = &chainsync::reconciler::ReconcilerMigrations()},
-      argc, argv,
-      [](chainsync::PgPool&) -> absl::StatusOr<chainsync::BackendComponents> {
-        // The generated base answers UNIMPLEMENTED until the reconciler's
-        // handlers land; the contract is served (and reflected) already.
-        using chainsync::reconciler::v1::ReconcilerService;
-        chainsync::BackendComponents components;
-        components.services.push_back(
-            {std::make_shared<ReconcilerService::Service>(),
-             ReconcilerService::service_full_name()});
-        return components;
-      });
+      argc, argv, chainsync::reconciler::Build);
 }

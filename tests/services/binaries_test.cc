@@ -41,7 +41,7 @@ struct Backend {
   const char* binary;
   const char* schema;
   const char* grpc_service;
-  // The indexer and the oracle need a chain and the contracts.
+  // The backends need a chain and the contracts.
   bool needs_chain = false;
   // Flags the backend requires besides the database.
   std::vector<std::string> required = {};
@@ -56,8 +56,12 @@ const Backend kBackends[] = {
      "chainsync.oracle.v1.OracleService",
      true,
      {"--bitcoin_api_url=http://127.0.0.1:1/api"}},
-    {CHAINSYNC_RECONCILER_BIN, "reconciler",
-     "chainsync.reconciler.v1.ReconcilerService"},
+    // Nothing answers on port 1 either: its runs fail, it serves.
+    {CHAINSYNC_RECONCILER_BIN,
+     "reconciler",
+     "chainsync.reconciler.v1.ReconcilerService",
+     true,
+     {"--indexer_address=127.0.0.1:1", "--oracle_address=127.0.0.1:1"}},
 };
 
 struct Ports {

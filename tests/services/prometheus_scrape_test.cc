@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "libs/common/http/http_client.h"
 #include "simdjson.h"
+#include "tests/support/protocol_workload.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_env.h"
 
@@ -56,10 +57,18 @@ std::string Query(HttpClient& client, int port, const std::string& promql) {
 
 TEST_CASE("Prometheus scrapes a backend's /metrics", "[prometheus]") {
   testing::ScopedDatabase database;
-  auto backend =
-      Subprocess::Start({CHAINSYNC_RECONCILER_BIN, "--listen_host=127.0.0.1",
-                         "--grpc_port=0", "--admin_port=0"},
-                        {{"CHAINSYNC_DATABASE_URL", database.url()}});
+  const std::string rpc_url = testing::GetTestEnvironment().rpc_url;
+  const std::string deployment =
+      absl::StrCat("/tmp/chainsync_scrape_", getpid(), ".json");
+  std::ofstream(deployment)
+      << testing::ProtocolWorkload::Deploy(rpc_url)->deployment().ToJson();
+  // Its peers are nowhere: its runs fail, its metrics say so.
+  auto backend = Subprocess::Start(
+      {CHAINSYNC_RECONCILER_BIN, "--listen_host=127.0.0.1", "--grpc_port=0",
+       "--admin_port=0", "--deployment_config=" + deployment,
+       "--rpc_url=" + rpc_url, "--indexer_address=127.0.0.1:1",
+       "--oracle_address=127.0.0.1:1"},
+      {{"CHAINSYNC_DATABASE_URL", database.url()}});
   REQUIRE(backend.ok());
   auto serving =
       (*backend)->WaitForLine(R"("message":"serving")", absl::Seconds(30));
@@ -103,6 +112,7 @@ TEST_CASE("Prometheus scrapes a backend's /metrics", "[prometheus]") {
   (*backend)->Signal(SIGTERM);
   CHECK(*(*backend)->Wait(absl::Seconds(20)) == 0);
   std::filesystem::remove_all(directory);
+  std::remove(deployment.c_str());
 }
 
 }  // namespace

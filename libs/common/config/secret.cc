@@ -46,4 +46,10 @@ absl::StatusOr<Secret> ReadSecret(absl::string_view name) {
                                           variable));
 }
 
+absl::StatusOr<Secret> ReadOptionalSecret(absl::string_view name) {
+  absl::StatusOr<Secret> secret = ReadSecret(name);
+  if (absl::IsNotFound(secret.status())) return Secret();
+  return secret;
+}
+
 }  // namespace chainsync

@@ -32,4 +32,7 @@ class Secret {
 // is empty.
 absl::StatusOr<Secret> ReadSecret(absl::string_view name);
 
+// ReadOptionalSecret is ReadSecret with an empty secret when it is not set.
+absl::StatusOr<Secret> ReadOptionalSecret(absl::string_view name);
+
 }  // namespace chainsync

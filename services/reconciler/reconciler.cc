@@ -1,0 +1,153 @@
+#include "services/reconciler/reconciler.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/logging/log.h"
+#include "libs/common/postgres/session_lock.h"
+
+namespace chainsync::reconciler {
+
+Reconciler::Reconciler(std::unique_ptr<ViewSource> views,
+                       std::shared_ptr<DiscrepancyStore> store,
+                       ReconcilerOptions options, Clock& clock,
+                       metrics::Registry& registry)
+    : views_(std::move(views)),
+      store_(std::move(store)),
+      options_(std::move(options)),
+      clock_(clock),
+      runs_(registry.AddCounter("chainsync_reconciler_runs_total",
+                                "Reconciliation runs by outcome: ok, failed "
+                                "(a view could not be read) or busy (another "
+                                "replica was running one).",
+                                {"outcome"})),
+      duration_(registry
+                    .AddHistogram("chainsync_reconciler_run_seconds",
+                                  "How long a run took, views read to run "
+                                  "recorded.",
+                                  {}, {0.1, 0.5, 1, 2, 5, 10, 30, 60, 120})
+                    .WithLabels({})),
+      checked_(registry.AddGauge("chainsync_reconciler_rule_checked",
+                                 "What each rule checked at the last run.",
+                                 {"rule"})),
+      failing_(registry.AddGauge("chainsync_reconciler_rule_failing",
+                                 "What each rule found failing at the last "
+                                 "run (settling differences aside).",
+                                 {"rule"})),
+      score_(registry
+                 .AddGauge("chainsync_reconciler_health_score",
+                           "The weighted health score of the last run, 0 to "
+                           "100.")
+                 .WithLabels({})),
+      components_(registry.AddGauge("chainsync_reconciler_component_score",
+                                    "Each health component's score at the "
+                                    "last run, 0 to 100.",
+                                    {"component"})),
+      open_(registry
+                .AddGauge("chainsync_reconciler_open_discrepancies",
+                          "Discrepancies open after the last run.")
+                .WithLabels({})) {}
+
+Reconciler::~Reconciler() { Stop(); }
+
+void Reconciler::Start() {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      absl::StatusOr<RunSummary> run = RunNow();
+      if (!run.ok() && run.status().code() != absl::StatusCode::kAborted) {
+        log::Warning("reconciliation failed; retrying at the next interval",
+                     {{"error", run.status()}});
+      }
+      lock.lock();
+      clock_.WaitFor(wake_, lock, options_.interval, [&] { return stopping_; });
+    }
+  });
+}
+
+void Reconciler::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::StatusOr<RunSummary> Reconciler::RunNow() {
+  std::lock_guard<std::mutex> one_here(run_mu_);
+  SessionLock across(options_.lock_connection, "chainsync.reconciler.run");
+  if (across.Hold() != SessionLock::Change::kAcquired) {
+    runs_.WithLabels({"busy"}).Increment();
+    return absl::AbortedError(
+        "another replica is running a reconciliation; try again when it "
+        "ends");
+  }
+  absl::StatusOr<RunSummary> run = Run();
+  runs_.WithLabels({run.ok() ? "ok" : "failed"}).Increment();
+  return run;
+}
+
+absl::StatusOr<RunSummary> Reconciler::Run() {
+  RunSummary run;
+  run.started = clock_.Now();
+  absl::StatusOr<FirstSeen> first_seen = store_->OpenSince();
+  if (!first_seen.ok()) return first_seen.status();
+  absl::StatusOr<Snapshot> snapshot = views_->Take();
+  if (!snapshot.ok()) return snapshot.status();
+  snapshot->taken = run.started;
+  const std::vector<RuleOutcome> outcomes =
+      Evaluate(*snapshot, options_.rules, *first_seen);
+  run.block = snapshot->chain.block;
+  run.accounts_checked = snapshot->chain.balances.size();
+  run.health = Score(outcomes, options_.weights);
+  run.finished = clock_.Now();
+  if (absl::Status recorded = store_->Record(run, outcomes); !recorded.ok()) {
+    return recorded;
+  }
+  Publish(run, outcomes);
+  return run;
+}
+
+void Reconciler::Publish(const RunSummary& run,
+                         const std::vector<RuleOutcome>& outcomes) {
+  duration_.Observe(absl::ToDoubleSeconds(run.finished - run.started));
+  score_.Set(run.health.score);
+  for (const ComponentScore& component : run.health.components) {
+    components_.WithLabels({component.name}).Set(component.score);
+  }
+  for (const RuleOutcome& outcome : outcomes) {
+    const std::string rule(outcome.rule->name);
+    size_t failing = 0;
+    const Finding* first = nullptr;
+    for (const Finding& finding : outcome.findings) {
+      if (finding.settling) continue;
+      if (first == nullptr) first = &finding;
+      ++failing;
+    }
+    // One line a rule, however many subjects fail it: the list is in the
+    // discrepancies.
+    if (first != nullptr) {
+      log::Warning("reconciliation rule failed",
+                   {{"run", run.id},
+                    {"rule", rule},
+                    {"severity", SeverityName(outcome.rule->severity)},
+                    {"failing", failing},
+                    {"first", first->detail}});
+    }
+    checked_.WithLabels({rule}).Set(
+        static_cast<double>(outcome.checked.size()));
+    failing_.WithLabels({rule}).Set(static_cast<double>(failing));
+  }
+  if (absl::StatusOr<uint64_t> open = store_->OpenCount(); open.ok()) {
+    open_.Set(static_cast<double>(*open));
+  }
+  log::Info("reconciliation run",
+            {{"run", run.id},
+             {"block", run.block},
+             {"accounts", run.accounts_checked},
+             {"found", run.found},
+             {"score", run.health.score},
+             {"seconds", absl::ToDoubleSeconds(run.finished - run.started)}});
+}
+
+}  // namespace chainsync::reconciler

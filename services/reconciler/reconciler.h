@@ -1,0 +1,82 @@
+#pragma once
+
+// Reconciler runs reconciliations: it takes a snapshot of the three views
+// at a pinned block (ViewSource), evaluates the rules, scores the health
+// and records the run — on a schedule and on demand, one run at a time
+// across replicas (a Postgres advisory lock held for the run).
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "libs/common/clock.h"
+#include "libs/common/metrics/registry.h"
+#include "libs/common/postgres/connection.h"
+#include "libs/common/server/backend.h"
+#include "services/reconciler/discrepancy_store.h"
+#include "services/reconciler/health.h"
+#include "services/reconciler/rules.h"
+#include "services/reconciler/snapshot.h"
+
+namespace chainsync::reconciler {
+
+// ViewSource is the port to the three views.
+class ViewSource {
+ public:
+  virtual ~ViewSource() = default;
+  // Take pins a block final by the indexer's rule and reads the chain, the
+  // indexer and the oracle at it; `taken` is left to the caller.
+  virtual absl::StatusOr<Snapshot> Take() = 0;
+};
+
+struct ReconcilerOptions {
+  RuleSettings rules;
+  Weights weights = DefaultWeights();
+  // Between scheduled runs.
+  absl::Duration interval = absl::Minutes(5);
+  // The session the run lock is held on.
+  PgConnectOptions lock_connection;
+};
+
+class Reconciler final : public BackgroundWorker {
+ public:
+  Reconciler(std::unique_ptr<ViewSource> views,
+             std::shared_ptr<DiscrepancyStore> store, ReconcilerOptions options,
+             Clock& clock = SystemClock(),
+             metrics::Registry& registry = metrics::DefaultRegistry());
+  ~Reconciler() override;
+
+  // RunNow runs a reconciliation at once and returns what it found.
+  // ABORTED when another replica is running one.
+  absl::StatusOr<RunSummary> RunNow();
+
+  // Start runs the schedule on a thread; Stop finishes the run in progress.
+  void Start() override;
+  void Stop() override;
+
+ private:
+  absl::StatusOr<RunSummary> Run();
+  void Publish(const RunSummary& run, const std::vector<RuleOutcome>& outcomes);
+
+  const std::unique_ptr<ViewSource> views_;
+  const std::shared_ptr<DiscrepancyStore> store_;
+  const ReconcilerOptions options_;
+  Clock& clock_;
+  metrics::Family<metrics::Counter>& runs_;
+  metrics::Histogram& duration_;
+  metrics::Family<metrics::Gauge>& checked_;
+  metrics::Family<metrics::Gauge>& failing_;
+  metrics::Gauge& score_;
+  metrics::Family<metrics::Gauge>& components_;
+  metrics::Gauge& open_;
+
+  // One run at a time in this process; the lock does it across replicas.
+  std::mutex run_mu_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace chainsync::reconciler
