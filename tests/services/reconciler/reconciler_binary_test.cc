@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
+#include "absl/strings/str_replace.h"
 #include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "tests/services/indexer/indexer_test_support.h"
@@ -150,6 +151,41 @@ TEST_CASE(
       reconciler.stub().ListDiscrepancies(&bad_context, request, &listed);
   CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(bad.error_message() == "kinds: 99 is not a discrepancy kind");
+
+  // A balance edited in the indexer's database opens two discrepancies;
+  // put back, the next run resolves them.
+  const std::string edit = absl::StrCat(
+      "UPDATE indexer.token_balances SET balance = balance %s 1 WHERE "
+      "holder = decode('",
+      account.ToLowerHex().substr(2), "', 'hex')");
+  auto indexed = indexer_database.Connect();
+  REQUIRE(indexed->Exec(absl::StrReplaceAll(edit, {{"%s", "+"}})).ok());
+  CHECK(reconciler.Run().discrepancies_found() == 3);
+  request.clear_kinds();
+  request.add_kinds(v1::DISCREPANCY_KIND_BALANCE_MISMATCH);
+  request.add_kinds(v1::DISCREPANCY_KIND_SUPPLY_MISMATCH);
+  grpc::ClientContext edited_context;
+  REQUIRE(reconciler.stub()
+              .ListDiscrepancies(&edited_context, request, &listed)
+              .ok());
+  REQUIRE(listed.discrepancies_size() == 2);
+  for (const v1::Discrepancy& discrepancy : listed.discrepancies()) {
+    CHECK(discrepancy.status() == v1::DISCREPANCY_STATUS_OPEN);
+  }
+  CHECK(listed.discrepancies(1).rule() == "balance_chain_indexer");
+  CHECK(listed.discrepancies(1).indexer_value() == "64001");
+  CHECK(listed.discrepancies(1).chain_value() == "64000");
+  REQUIRE(indexed->Exec(absl::StrReplaceAll(edit, {{"%s", "-"}})).ok());
+  CHECK(reconciler.Run().discrepancies_found() == 1);
+  grpc::ClientContext repaired_context;
+  REQUIRE(reconciler.stub()
+              .ListDiscrepancies(&repaired_context, request, &listed)
+              .ok());
+  REQUIRE(listed.discrepancies_size() == 2);
+  for (const v1::Discrepancy& discrepancy : listed.discrepancies()) {
+    CHECK(discrepancy.status() == v1::DISCREPANCY_STATUS_RESOLVED);
+    CHECK(discrepancy.has_resolve_time());
+  }
 }
 
 }  // namespace
