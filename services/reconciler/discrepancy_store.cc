@@ -34,7 +34,70 @@ double Double(absl::string_view text) {
   return absl::SimpleAtod(text, &value) ? value : 0;
 }
 
+// Audit writes the run's repairs to the audit, and closes as repaired the
+// discrepancies of those that were made.
+absl::Status Audit(PgConnection& connection, const RunSummary& run,
+                   const std::vector<RuleOutcome>& outcomes,
+                   const std::string& now) {
+  std::vector<std::string> rules, subjects, actions, reasons, outcome_names;
+  for (const RuleOutcome& outcome : outcomes) {
+    for (const Finding& finding : outcome.findings) {
+      if (finding.repair.empty()) continue;
+      rules.emplace_back(outcome.rule->name);
+      subjects.push_back(finding.subject);
+      actions.push_back(finding.repair);
+      reasons.push_back(finding.detail);
+      outcome_names.push_back(finding.repaired ? "done" : "failed");
+    }
+  }
+  if (rules.empty()) return absl::OkStatus();
+  absl::StatusOr<PgResult> done = connection.Exec(
+      absl::StrCat("INSERT INTO reconciler.repairs (run_id, rule, subject, "
+                   "action, reason, outcome, made_at) SELECT $1, r.* , ",
+                   now,
+                   " FROM unnest($2::text[], $3::text[], $4::text[], "
+                   "$5::text[], $6::text[]) AS r"),
+      PgParams()
+          .Add(run.id)
+          .AddArray(rules)
+          .AddArray(subjects)
+          .AddArray(actions)
+          .AddArray(reasons)
+          .AddArray(outcome_names));
+  if (!done.ok()) return done.status();
+  // A failed repair leaves its discrepancy open, saying what was tried.
+  done = connection.Exec(
+      absl::StrCat("UPDATE reconciler.discrepancies d SET repair_action = "
+                   "r.action, status = CASE WHEN r.outcome = 'done' THEN "
+                   "'repaired' ELSE 'open' END, resolved_at = CASE WHEN "
+                   "r.outcome = 'done' THEN ",
+                   now,
+                   " END FROM unnest($1::text[], $2::text[], $3::text[], "
+                   "$4::text[]) AS r(rule, subject, action, outcome) WHERE "
+                   "d.status = 'open' AND d.rule = r.rule AND d.subject = "
+                   "r.subject"),
+      PgParams().AddArray(rules).AddArray(subjects).AddArray(actions).AddArray(
+          outcome_names));
+  return done.status();
+}
+
 }  // namespace
+
+absl::StatusOr<absl::flat_hash_set<std::pair<std::string, std::string>>>
+DiscrepancyStore::RepairedSince(absl::Time since) {
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      absl::StrCat("SELECT DISTINCT rule, subject FROM reconciler.repairs "
+                   "WHERE made_at >= ",
+                   kMicrosToTime, "$1::bigint"),
+      PgParams().Add(absl::ToUnixMicros(since)));
+  if (!rows.ok()) return rows.status();
+  absl::flat_hash_set<std::pair<std::string, std::string>> repaired;
+  for (int row = 0; row < rows->rows(); ++row) {
+    repaired.emplace(std::string(rows->Get(row, 0)),
+                     std::string(rows->Get(row, 1)));
+  }
+  return repaired;
+}
 
 absl::StatusOr<FirstSeen> DiscrepancyStore::OpenSince() {
   absl::StatusOr<PgResult> rows = pool_.Exec(
@@ -155,6 +218,10 @@ absl::Status DiscrepancyStore::Record(
             .Add(run.block)
             .Add(run.id));
     if (!done.ok()) return done.status();
+    if (absl::Status audited = Audit(connection, run, outcomes, now);
+        !audited.ok()) {
+      return audited;
+    }
     // What this run did not find again has passed its rule.
     done = connection.Exec(
         absl::StrCat("UPDATE reconciler.discrepancies SET status = "

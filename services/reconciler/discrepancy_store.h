@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/common/postgres/pool.h"
@@ -66,10 +67,15 @@ class DiscrepancyStore {
   // OpenSince is when each open discrepancy was first seen, for the rules.
   absl::StatusOr<FirstSeen> OpenSince();
 
-  // Record stores a finished run and what its rules found, all at once;
-  // it sets the run's id and found.
+  // Record stores a finished run and what its rules found, all at once —
+  // the repairs it made in the audit, their discrepancies closed as
+  // repaired; it sets the run's id and found.
   absl::Status Record(RunSummary& run,
                       const std::vector<RuleOutcome>& outcomes);
+
+  // RepairedSince is every (rule, subject) repaired at or after `since`.
+  absl::StatusOr<absl::flat_hash_set<std::pair<std::string, std::string>>>
+  RepairedSince(absl::Time since);
 
   // List returns discrepancies newest first.
   absl::StatusOr<std::vector<StoredDiscrepancy>> List(

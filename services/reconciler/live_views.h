@@ -17,7 +17,7 @@ class LiveViews final : public ViewSource {
  public:
   LiveViews(std::unique_ptr<ChainReader> chain,
             std::unique_ptr<IndexerReader> indexer,
-            std::unique_ptr<OracleReader> oracle)
+            std::shared_ptr<OracleReader> oracle)
       : chain_(std::move(chain)),
         indexer_(std::move(indexer)),
         oracle_(std::move(oracle)) {}
@@ -27,7 +27,7 @@ class LiveViews final : public ViewSource {
  private:
   const std::unique_ptr<ChainReader> chain_;
   const std::unique_ptr<IndexerReader> indexer_;
-  const std::unique_ptr<OracleReader> oracle_;
+  const std::shared_ptr<OracleReader> oracle_;
 };
 
 }  // namespace chainsync::reconciler

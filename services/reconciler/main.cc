@@ -33,6 +33,11 @@ ABSL_FLAG(int32_t, max_indexer_lag, 12,
 ABSL_FLAG(int64_t, sync_tolerance_sats, 0,
           "Satoshis by which a mirrored balance may differ from its Bitcoin "
           "total.");
+ABSL_FLAG(int32_t, max_repairs_per_run, 20,
+          "Repairs a run may make (asking the oracle to force-sync an "
+          "account whose mirror is wrong); 0 repairs nothing.");
+ABSL_FLAG(absl::Duration, repair_backoff, absl::Minutes(30),
+          "How long before the same discrepancy is repaired again.");
 ABSL_FLAG(absl::Duration, settle_after, absl::Minutes(3),
           "How long a difference the system repairs by itself (a sync on its "
           "way) may last before it counts.");
@@ -70,13 +75,31 @@ absl::StatusOr<ReconcilerOptions> OptionsFromFlags(PgPool& database) {
     return InvalidFlag("settle_after", absl::FormatDuration(settle),
                        "must not be negative");
   }
+  options.max_repairs_per_run = absl::GetFlag(FLAGS_max_repairs_per_run);
+  if (options.max_repairs_per_run < 0) {
+    return InvalidFlag("max_repairs_per_run",
+                       absl::StrCat(options.max_repairs_per_run),
+                       "must not be negative");
+  }
+  options.repair_backoff = absl::GetFlag(FLAGS_repair_backoff);
+  if (options.repair_backoff < absl::ZeroDuration()) {
+    return InvalidFlag("repair_backoff",
+                       absl::FormatDuration(options.repair_backoff),
+                       "must not be negative");
+  }
   options.rules = {.max_indexer_lag = static_cast<uint64_t>(lag),
                    .sync_tolerance_sats = static_cast<uint64_t>(tolerance),
                    .settle_after = settle};
   return options;
 }
 
-absl::StatusOr<std::unique_ptr<ViewSource>> ViewsFromFlags() {
+// Peers are the views a run reads and the oracle that repairs.
+struct Peers {
+  std::unique_ptr<ViewSource> views;
+  std::shared_ptr<Repairer> repairer;
+};
+
+absl::StatusOr<Peers> PeersFromFlags() {
   absl::StatusOr<contracts::Deployment> deployment =
       contracts::DeploymentFromFlag({"OracleAggregator", "RBTCSynth"});
   if (!deployment.ok()) return deployment.status();
@@ -101,24 +124,25 @@ absl::StatusOr<std::unique_ptr<ViewSource>> ViewsFromFlags() {
                           ChannelCredentials(*tls)),
       deployment->Find("RBTCSynth")->address,
       deployment->Find("OracleAggregator")->address, absl::Seconds(30));
-  auto oracle = std::make_unique<OracleReader>(
+  auto oracle = std::make_shared<OracleReader>(
       grpc::CreateChannel(absl::GetFlag(FLAGS_oracle_address),
                           ChannelCredentials(*tls)),
       absl::Seconds(30));
-  return std::make_unique<LiveViews>(*std::move(chain), std::move(indexer),
-                                     std::move(oracle));
+  return Peers{.views = std::make_unique<LiveViews>(*std::move(chain),
+                                                    std::move(indexer), oracle),
+               .repairer = oracle};
 }
 
 absl::StatusOr<BackendComponents> Build(PgPool& database) {
   absl::StatusOr<ReconcilerOptions> options = OptionsFromFlags(database);
   if (!options.ok()) return options.status();
-  absl::StatusOr<std::unique_ptr<ViewSource>> views = ViewsFromFlags();
-  if (!views.ok()) return views.status();
+  absl::StatusOr<Peers> peers = PeersFromFlags();
+  if (!peers.ok()) return peers.status();
   absl::StatusOr<Secret> page_token_key = ReadOptionalSecret("page_token_key");
   if (!page_token_key.ok()) return page_token_key.status();
   auto store = std::make_shared<DiscrepancyStore>(database);
-  auto reconciler =
-      std::make_unique<Reconciler>(*std::move(views), store, *options);
+  auto reconciler = std::make_unique<Reconciler>(
+      std::move(peers->views), std::move(peers->repairer), store, *options);
   BackendComponents backend;
   backend.services.push_back(
       {std::make_shared<ReconcilerGrpcService>(

@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "services/reconciler/unary_call.h"
 
 namespace chainsync::reconciler {
@@ -87,6 +88,24 @@ absl::Status OracleReader::ReadOperations(OracleView& view) {
     request.set_page_token(page->next_page_token());
   } while (!request.page_token().empty());
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> OracleReader::ForceSync(
+    const evm::Address& account) {
+  v1::ForceUserSyncRequest request;
+  request.set_address(account.ToChecksumHex());
+  absl::StatusOr<v1::UserSyncStatus> status = UnaryCall<v1::UserSyncStatus>(
+      timeout_, "the oracle's ForceUserSync",
+      [&](grpc::ClientContext& context, v1::UserSyncStatus& out) {
+        return stub_->ForceUserSync(&context, request, &out);
+      });
+  if (!status.ok()) return status.status();
+  if (!status->last_error().empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the oracle could not read the account: ", status->last_error()));
+  }
+  return absl::StrCat("it read ", status->bitcoin_balance_sats(),
+                      " confirmed sats and syncs what differs");
 }
 
 absl::StatusOr<OracleView> OracleReader::Read() {

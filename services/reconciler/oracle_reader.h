@@ -10,16 +10,21 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "chainsync/oracle/v1/oracle.grpc.pb.h"
+#include "services/reconciler/reconciler.h"
 #include "services/reconciler/snapshot.h"
 
 namespace chainsync::reconciler {
 
-class OracleReader {
+// It is also the reconciler's Repairer: the oracle reads and syncs an
+// account on request.
+class OracleReader final : public Repairer {
  public:
   OracleReader(std::shared_ptr<grpc::ChannelInterface> channel,
                absl::Duration timeout);
 
   absl::StatusOr<OracleView> Read();
+
+  absl::StatusOr<std::string> ForceSync(const evm::Address& account) override;
 
  private:
   absl::Status ReadAccounts(OracleView& view);

@@ -7,10 +7,12 @@
 namespace chainsync::reconciler {
 
 Reconciler::Reconciler(std::unique_ptr<ViewSource> views,
+                       std::shared_ptr<Repairer> repairer,
                        std::shared_ptr<DiscrepancyStore> store,
                        ReconcilerOptions options, Clock& clock,
                        metrics::Registry& registry)
     : views_(std::move(views)),
+      repairer_(std::move(repairer)),
       store_(std::move(store)),
       options_(std::move(options)),
       clock_(clock),
@@ -44,7 +46,10 @@ Reconciler::Reconciler(std::unique_ptr<ViewSource> views,
       open_(registry
                 .AddGauge("chainsync_reconciler_open_discrepancies",
                           "Discrepancies open after the last run.")
-                .WithLabels({})) {}
+                .WithLabels({})),
+      repairs_(registry.AddCounter("chainsync_reconciler_repairs_total",
+                                   "Repairs by outcome: done or failed.",
+                                   {"outcome"})) {}
 
 Reconciler::~Reconciler() { Stop(); }
 
@@ -95,17 +100,55 @@ absl::StatusOr<RunSummary> Reconciler::Run() {
   absl::StatusOr<Snapshot> snapshot = views_->Take();
   if (!snapshot.ok()) return snapshot.status();
   snapshot->taken = run.started;
-  const std::vector<RuleOutcome> outcomes =
+  std::vector<RuleOutcome> outcomes =
       Evaluate(*snapshot, options_.rules, *first_seen);
   run.block = snapshot->chain.block;
   run.accounts_checked = snapshot->chain.balances.size();
+  // The score is of what the run found, before its repairs land.
   run.health = Score(outcomes, options_.weights);
+  absl::StatusOr<uint64_t> repaired = Repair(outcomes);
+  if (!repaired.ok()) return repaired.status();
+  run.repaired = *repaired;
   run.finished = clock_.Now();
   if (absl::Status recorded = store_->Record(run, outcomes); !recorded.ok()) {
     return recorded;
   }
   Publish(run, outcomes);
   return run;
+}
+
+absl::StatusOr<uint64_t> Reconciler::Repair(
+    std::vector<RuleOutcome>& outcomes) {
+  absl::StatusOr<absl::flat_hash_set<std::pair<std::string, std::string>>>
+      recent = store_->RepairedSince(clock_.Now() - options_.repair_backoff);
+  if (!recent.ok()) return recent.status();
+  int budget = options_.max_repairs_per_run;
+  uint64_t repaired = 0;
+  for (RuleOutcome& outcome : outcomes) {
+    if (!outcome.rule->repair_by_sync) continue;
+    for (Finding& finding : outcome.findings) {
+      if (finding.settling || !finding.account.has_value() || budget == 0 ||
+          recent->contains(
+              {std::string(outcome.rule->name), finding.subject})) {
+        continue;
+      }
+      --budget;
+      absl::StatusOr<std::string> synced =
+          repairer_->ForceSync(*finding.account);
+      finding.repaired = synced.ok();
+      finding.repair =
+          absl::StrCat("asked the oracle to force-sync the account: ",
+                       synced.ok() ? *synced : synced.status().message());
+      repairs_.WithLabels({synced.ok() ? "done" : "failed"}).Increment();
+      log::Info("reconciler repair",
+                {{"rule", std::string(outcome.rule->name)},
+                 {"subject", finding.subject},
+                 {"outcome", synced.ok() ? "done" : "failed"},
+                 {"action", finding.repair}});
+      if (synced.ok()) ++repaired;
+    }
+  }
+  return repaired;
 }
 
 void Reconciler::Publish(const RunSummary& run,

@@ -30,8 +30,21 @@ class ViewSource {
   virtual absl::StatusOr<Snapshot> Take() = 0;
 };
 
+// Repairer is the port to the oracle's one safe repair: read an account's
+// Bitcoin addresses again and sync it if its mirror differs.
+class Repairer {
+ public:
+  virtual ~Repairer() = default;
+  // ForceSync returns what the oracle found, in words.
+  virtual absl::StatusOr<std::string> ForceSync(
+      const evm::Address& account) = 0;
+};
+
 struct ReconcilerOptions {
   RuleSettings rules;
+  // Repairs a run may make, and how long before a subject is repaired again.
+  int max_repairs_per_run = 20;
+  absl::Duration repair_backoff = absl::Minutes(30);
   Weights weights = DefaultWeights();
   // Between scheduled runs.
   absl::Duration interval = absl::Minutes(5);
@@ -42,6 +55,7 @@ struct ReconcilerOptions {
 class Reconciler final : public BackgroundWorker {
  public:
   Reconciler(std::unique_ptr<ViewSource> views,
+             std::shared_ptr<Repairer> repairer,
              std::shared_ptr<DiscrepancyStore> store, ReconcilerOptions options,
              Clock& clock = SystemClock(),
              metrics::Registry& registry = metrics::DefaultRegistry());
@@ -57,9 +71,13 @@ class Reconciler final : public BackgroundWorker {
 
  private:
   absl::StatusOr<RunSummary> Run();
+  // Repair makes the safe repairs the outcomes call for, within the run's
+  // budget and the backoff per subject; it returns how many were made.
+  absl::StatusOr<uint64_t> Repair(std::vector<RuleOutcome>& outcomes);
   void Publish(const RunSummary& run, const std::vector<RuleOutcome>& outcomes);
 
   const std::unique_ptr<ViewSource> views_;
+  const std::shared_ptr<Repairer> repairer_;
   const std::shared_ptr<DiscrepancyStore> store_;
   const ReconcilerOptions options_;
   Clock& clock_;
@@ -70,6 +88,7 @@ class Reconciler final : public BackgroundWorker {
   metrics::Gauge& score_;
   metrics::Family<metrics::Gauge>& components_;
   metrics::Gauge& open_;
+  metrics::Family<metrics::Counter>& repairs_;
 
   // One run at a time in this process; the lock does it across replicas.
   std::mutex run_mu_;

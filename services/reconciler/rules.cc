@@ -313,7 +313,7 @@ const std::vector<Entry>& Catalogue() {
         "Each account's mirrored balance on chain equals its confirmed "
         "Bitcoin total within sync_tolerance_sats, once no sync of it is on "
         "its way.",
-        /*transient=*/true},
+        /*transient=*/true, /*repair_by_sync=*/true},
        Mirror},
   };
   return *catalogue;

@@ -44,6 +44,8 @@ struct Rule {
   // A difference the system repairs on its own (a sync on its way): it
   // counts only once it has lasted `RuleSettings::settle_after`.
   bool transient = false;
+  // Safe to repair by asking the oracle to read and sync the account again.
+  bool repair_by_sync = false;
 };
 
 // Rules is the catalogue, in the order they run.
@@ -73,6 +75,10 @@ struct Finding {
   // A transient difference younger than settle_after: recorded (so its age
   // is known at the next run) but not counted.
   bool settling = false;
+  // What the run did about it, when it tried a repair; `repaired` when the
+  // repair was made.
+  std::string repair;
+  bool repaired = false;
 };
 
 struct RuleOutcome {

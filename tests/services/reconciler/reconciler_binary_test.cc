@@ -27,7 +27,8 @@ class ReconcilerProcess {
          "--admin_port=0", "--deployment_config=" + chain.deployment_file,
          "--rpc_url=" + chain.rpc_url,
          absl::StrCat("--indexer_address=127.0.0.1:", indexer_port),
-         "--oracle_address=" + oracle_address, "--reconcile_interval=1h"},
+         "--oracle_address=" + oracle_address, "--reconcile_interval=1h",
+         "--settle_after=0s"},
         {{"CHAINSYNC_DATABASE_URL", database.url()}});
     REQUIRE(process.ok());
     process_ = *std::move(process);
@@ -69,7 +70,9 @@ TEST_CASE(
     "the reconciler scores a consistent system 100, and finds a "
     "journal row deleted",
     "[reconciler][binary]") {
-  const oracle::OracleChain& chain = oracle::OracleChain::Shared();
+  // A deployment of its own, whose holders are this test's alone.
+  const oracle::OracleChain chain =
+      oracle::OracleChain::Deploy(testing::GetTestEnvironment().rpc_url);
   testing::ScopedDatabase indexer_database;
   auto indexer = indexer::StartIndexer(
       indexer_database.url(), chain.deployment_file, chain.rpc_url,
@@ -77,7 +80,9 @@ TEST_CASE(
   const int indexer_port = indexer::GrpcPortWhenReady(*indexer);
   testing::ScopedDatabase oracle_database;
   testing::BtcsimProcess sim;
-  oracle::OracleProcess oracle(oracle_database, sim, {"--btc_confirmations=1"});
+  oracle::OracleProcess oracle(
+      oracle_database, sim, {"--btc_confirmations=1"},
+      {{"CHAINSYNC_PROFILE_KEYS", oracle::kProfileKeys}}, chain);
   std::array<uint8_t, 20> bytes{};
   bytes[0] = 0xce;
   const evm::Address account(bytes);
@@ -186,6 +191,46 @@ TEST_CASE(
     CHECK(discrepancy.status() == v1::DISCREPANCY_STATUS_RESOLVED);
     CHECK(discrepancy.has_resolve_time());
   }
+
+  // The oracle's record drifts from what it mirrored: the run has the oracle
+  // read the account again — audited, once — and the next run finds it
+  // matching.
+  REQUIRE(oracle_database.Connect()
+              ->Exec(absl::StrCat("UPDATE oracle.users SET bitcoin_sats = "
+                                  "70000 WHERE address = decode('",
+                                  account.ToLowerHex().substr(2), "', 'hex')"))
+              .ok());
+  CHECK(reconciler.Run().discrepancies_repaired() == 1);
+  v1::ListDiscrepanciesRequest mirror;
+  mirror.add_kinds(v1::DISCREPANCY_KIND_BALANCE_MISMATCH);
+  mirror.add_statuses(v1::DISCREPANCY_STATUS_REPAIRED);
+  grpc::ClientContext mirror_context;
+  REQUIRE(reconciler.stub()
+              .ListDiscrepancies(&mirror_context, mirror, &listed)
+              .ok());
+  REQUIRE(listed.discrepancies_size() == 1);
+  const v1::Discrepancy& repaired = listed.discrepancies(0);
+  CHECK(repaired.rule() == "mirror_matches_bitcoin");
+  CHECK(repaired.oracle_value() == "70000");
+  CHECK(repaired.chain_value() == "64000");
+  CHECK(repaired.repair_action() ==
+        "asked the oracle to force-sync the account: it read 64000 confirmed "
+        "sats and syncs what differs");
+  const auto audit =
+      database.Connect()->Exec("SELECT rule, outcome FROM reconciler.repairs");
+  REQUIRE(audit.ok());
+  REQUIRE(audit->rows() == 1);
+  CHECK(audit->Get(0, 0) == "mirror_matches_bitcoin");
+  CHECK(audit->Get(0, 1) == "done");
+  const v1::ReconciliationRun after = reconciler.Run();
+  CHECK(after.discrepancies_repaired() == 0);
+  mirror.clear_statuses();
+  mirror.add_statuses(v1::DISCREPANCY_STATUS_OPEN);
+  grpc::ClientContext after_context;
+  REQUIRE(reconciler.stub()
+              .ListDiscrepancies(&after_context, mirror, &listed)
+              .ok());
+  CHECK(listed.discrepancies_size() == 0);
 }
 
 }  // namespace
