@@ -1,6 +1,8 @@
 // The reconciler binary over a real indexer, oracle, anvil and Bitcoin API
-// simulator: a consistent system scores 100, and a row deleted from the
-// oracle's journal is found, listed and scored.
+// simulator: a consistent system scores 100; faults injected one after the
+// other — the oracle's journal emptied, a balance edited in the indexer (then
+// put back), the oracle's record drifted, a burn's rows lost — are each
+// found, listed and scored, resolved or repaired.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -67,8 +69,8 @@ double ComponentScore(const v1::HealthReport& report, const std::string& name) {
 }
 
 TEST_CASE(
-    "the reconciler scores a consistent system 100, and finds a "
-    "journal row deleted",
+    "the reconciler scores a consistent system 100, finds each fault, "
+    "resolves what is put back and repairs a drifted mirror",
     "[reconciler][binary]") {
   // A deployment of its own, whose holders are this test's alone.
   const oracle::OracleChain chain =
@@ -231,6 +233,44 @@ TEST_CASE(
               .ListDiscrepancies(&after_context, mirror, &listed)
               .ok());
   CHECK(listed.discrepancies_size() == 0);
+
+  // An emergency burn whose journal rows are lost: the EmergencyBurn event
+  // on chain is recorded nowhere.
+  oracle::v1::TriggerEmergencyBurnRequest burn;
+  burn.set_address(account.ToLowerHex());
+  burn.set_reason("keys compromised");
+  oracle::v1::OracleOperation burned;
+  grpc::ClientContext burn_context;
+  REQUIRE(
+      oracle.stub().TriggerEmergencyBurn(&burn_context, burn, &burned).ok());
+  for (int i = 0; i < 100; ++i) {
+    if (oracle_database.Connect()
+            ->Exec("SELECT count(*) FROM oracle.operations WHERE state IN "
+                   "('mined', 'confirmed')")
+            ->GetInt64(0, 0)
+            .value_or(0) == 1) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  for (int i = 0; i < 3; ++i) REQUIRE(client.Call("evm_mine", "[]").ok());
+  REQUIRE(indexer::WaitForIndexed(*indexer, indexer_database.url(),
+                                  static_cast<int64_t>(*client.BlockNumber())));
+  for (const char* table : {"burn_requests", "operation_items", "operations"}) {
+    REQUIRE(journal->Exec(absl::StrCat("DELETE FROM oracle.", table)).ok());
+  }
+  const v1::ReconciliationRun burnt = reconciler.Run();
+  INFO(burnt.DebugString());
+  CHECK(ComponentScore(burnt.health(), "emergency_burn_sync") == 0);
+  v1::ListDiscrepanciesRequest burns;
+  burns.add_kinds(v1::DISCREPANCY_KIND_BURN_NOT_RECORDED);
+  grpc::ClientContext burns_context;
+  REQUIRE(
+      reconciler.stub().ListDiscrepancies(&burns_context, burns, &listed).ok());
+  REQUIRE(listed.discrepancies_size() == 1);
+  CHECK(listed.discrepancies(0).rule() == "burn_recorded");
+  CHECK(listed.discrepancies(0).address() == account.ToChecksumHex());
+  CHECK(listed.discrepancies(0).chain_value() == "64000");
 }
 
 }  // namespace
