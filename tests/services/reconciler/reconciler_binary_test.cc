@@ -92,20 +92,25 @@ TEST_CASE(
   sim.Mine("regtest", 1);
   oracle::ForceUserSync(oracle, account);
   evm::JsonRpcClient& client = chain.workload->client();
-  // Mined, then buried so that the indexer holds it final.
-  for (int i = 0; i < 100; ++i) {
-    if (oracle_database.Connect()
-            ->Exec("SELECT count(*) FROM oracle.operations WHERE state IN "
-                   "('mined', 'confirmed')")
-            ->GetInt64(0, 0)
-            .value_or(0) == 1) {
-      break;
+  // The oracle's one operation mined, then buried so that the indexer holds
+  // it final.
+  const auto settle = [&] {
+    for (int i = 0; i < 100; ++i) {
+      if (oracle_database.Connect()
+              ->Exec("SELECT count(*) FROM oracle.operations WHERE state IN "
+                     "('mined', 'confirmed')")
+              ->GetInt64(0, 0)
+              .value_or(0) == 1) {
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(100));
     }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  for (int i = 0; i < 3; ++i) REQUIRE(client.Call("evm_mine", "[]").ok());
-  REQUIRE(indexer::WaitForIndexed(*indexer, indexer_database.url(),
-                                  static_cast<int64_t>(*client.BlockNumber())));
+    for (int i = 0; i < 3; ++i) REQUIRE(client.Call("evm_mine", "[]").ok());
+    REQUIRE(
+        indexer::WaitForIndexed(*indexer, indexer_database.url(),
+                                static_cast<int64_t>(*client.BlockNumber())));
+  };
+  settle();
 
   testing::ScopedDatabase database;
   ReconcilerProcess reconciler(database, chain, indexer_port, oracle.address());
@@ -243,19 +248,7 @@ TEST_CASE(
   grpc::ClientContext burn_context;
   REQUIRE(
       oracle.stub().TriggerEmergencyBurn(&burn_context, burn, &burned).ok());
-  for (int i = 0; i < 100; ++i) {
-    if (oracle_database.Connect()
-            ->Exec("SELECT count(*) FROM oracle.operations WHERE state IN "
-                   "('mined', 'confirmed')")
-            ->GetInt64(0, 0)
-            .value_or(0) == 1) {
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  for (int i = 0; i < 3; ++i) REQUIRE(client.Call("evm_mine", "[]").ok());
-  REQUIRE(indexer::WaitForIndexed(*indexer, indexer_database.url(),
-                                  static_cast<int64_t>(*client.BlockNumber())));
+  settle();
   for (const char* table : {"burn_requests", "operation_items", "operations"}) {
     REQUIRE(journal->Exec(absl::StrCat("DELETE FROM oracle.", table)).ok());
   }
