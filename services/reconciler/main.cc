@@ -141,12 +141,14 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
   absl::StatusOr<Secret> page_token_key = ReadOptionalSecret("page_token_key");
   if (!page_token_key.ok()) return page_token_key.status();
   auto store = std::make_shared<DiscrepancyStore>(database);
-  auto reconciler = std::make_unique<Reconciler>(
-      std::move(peers->views), std::move(peers->repairer), store, *options);
+  auto proofs = std::make_shared<ProofStore>(database);
+  auto reconciler = std::make_unique<Reconciler>(std::move(peers->views),
+                                                 std::move(peers->repairer),
+                                                 store, proofs, *options);
   BackendComponents backend;
   backend.services.push_back(
       {std::make_shared<ReconcilerGrpcService>(
-           *reconciler, store, PageTokens(*std::move(page_token_key))),
+           *reconciler, store, proofs, PageTokens(*std::move(page_token_key))),
        v1::ReconcilerService::service_full_name()});
   backend.workers.push_back(std::move(reconciler));
   return backend;

@@ -44,6 +44,32 @@ uint64_t Unsigned(absl::string_view text) {
   return absl::SimpleAtoi(text, &value) ? value : 0;
 }
 
+constexpr char kProofColumns[] =
+    "SELECT id, (extract(epoch FROM made_at) * 1000000)::bigint, "
+    "block_number, bitcoin_tip, reserves_sats::text, liabilities_sats::text, "
+    "account_count, encode(root_hash, 'hex'), root_sum::text FROM "
+    "reconciler.reserve_proofs";
+
+// One reads the proof kProofColumns selected, if any.
+absl::StatusOr<std::optional<ReserveProof>> One(absl::StatusOr<PgResult> rows) {
+  if (!rows.ok()) return rows.status();
+  if (rows->rows() == 0) return std::nullopt;
+  ReserveProof proof;
+  proof.id = *rows->GetInt64(0, 0);
+  proof.made = absl::FromUnixMicros(*rows->GetInt64(0, 1));
+  proof.block = static_cast<uint64_t>(*rows->GetInt64(0, 2));
+  proof.bitcoin_tip = static_cast<uint64_t>(*rows->GetInt64(0, 3));
+  proof.reserves_sats = Unsigned(rows->Get(0, 4));
+  proof.liabilities_sats = Unsigned(rows->Get(0, 5));
+  proof.account_count = static_cast<uint64_t>(*rows->GetInt64(0, 6));
+  absl::StatusOr<crypto::Digest32> hash =
+      evm::FixedFromHex<32>(rows->Get(0, 7), "a stored root");
+  if (!hash.ok()) return absl::DataLossError(hash.status().message());
+  proof.root.hash = *hash;
+  proof.root.sum = Unsigned(rows->Get(0, 8));
+  return proof;
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> ProofStore::Save(
@@ -103,28 +129,13 @@ absl::StatusOr<int64_t> ProofStore::Save(
 }
 
 absl::StatusOr<std::optional<ReserveProof>> ProofStore::Latest() {
-  absl::StatusOr<PgResult> rows = pool_.Exec(
-      "SELECT id, (extract(epoch FROM made_at) * 1000000)::bigint, "
-      "block_number, bitcoin_tip, reserves_sats::text, "
-      "liabilities_sats::text, account_count, encode(root_hash, 'hex'), "
-      "root_sum::text FROM reconciler.reserve_proofs ORDER BY id DESC LIMIT "
-      "1");
-  if (!rows.ok()) return rows.status();
-  if (rows->rows() == 0) return std::nullopt;
-  ReserveProof proof;
-  proof.id = *rows->GetInt64(0, 0);
-  proof.made = absl::FromUnixMicros(*rows->GetInt64(0, 1));
-  proof.block = static_cast<uint64_t>(*rows->GetInt64(0, 2));
-  proof.bitcoin_tip = static_cast<uint64_t>(*rows->GetInt64(0, 3));
-  proof.reserves_sats = Unsigned(rows->Get(0, 4));
-  proof.liabilities_sats = Unsigned(rows->Get(0, 5));
-  proof.account_count = static_cast<uint64_t>(*rows->GetInt64(0, 6));
-  absl::StatusOr<crypto::Digest32> hash =
-      evm::FixedFromHex<32>(rows->Get(0, 7), "a stored root");
-  if (!hash.ok()) return absl::DataLossError(hash.status().message());
-  proof.root.hash = *hash;
-  proof.root.sum = Unsigned(rows->Get(0, 8));
-  return proof;
+  return One(
+      pool_.Exec(absl::StrCat(kProofColumns, " ORDER BY id DESC LIMIT 1")));
+}
+
+absl::StatusOr<std::optional<ReserveProof>> ProofStore::Get(int64_t id) {
+  return One(pool_.Exec(absl::StrCat(kProofColumns, " WHERE id = $1"),
+                        PgParams().Add(id)));
 }
 
 absl::StatusOr<crypto::InclusionProof> ProofStore::InclusionOf(
@@ -147,14 +158,23 @@ absl::StatusOr<crypto::InclusionProof> ProofStore::InclusionOf(
       evm::FixedFromHex<32>(leaf->Get(0, 1), "a stored salt");
   if (!salt.ok()) return absl::DataLossError(salt.status().message());
   proof.salt = *salt;
-  // Each level's sibling of the path's node, and the leaf itself: 40 bytes
-  // of each level, read in place.
+  // The leaf, then each level's sibling of the path's node: 40 bytes of a
+  // level each, read in place.
+  absl::StatusOr<PgResult> own = pool_.Exec(
+      "SELECT encode(substring(nodes FROM ($2 * 40 + 1)::int FOR 40), 'hex') "
+      "FROM reconciler.reserve_proof_levels WHERE proof_id = $1 AND level = 0",
+      PgParams().Add(proof_id).Add(position));
+  if (!own.ok()) return own.status();
+  if (own->rows() != 1) return absl::DataLossError("a proof without leaves");
+  absl::StatusOr<crypto::SumNode> leaf_node = Unpack(own->Get(0, 0));
+  if (!leaf_node.ok()) return leaf_node.status();
+  proof.balance = leaf_node->sum;
   absl::StatusOr<PgResult> nodes = pool_.Exec(
       "SELECT level, encode(substring(nodes FROM ((($2::bigint >> level) # "
-      "1) * 40 + 1)::int FOR 40), 'hex'), encode(substring(nodes FROM ($2 * "
-      "40 + 1)::int FOR 40), 'hex') FROM reconciler.reserve_proof_levels "
-      "WHERE proof_id = $1 AND level < (SELECT levels - 1 FROM "
-      "reconciler.reserve_proofs WHERE id = $1) ORDER BY level",
+      "1) * 40 + 1)::int FOR 40), 'hex') FROM "
+      "reconciler.reserve_proof_levels WHERE proof_id = $1 AND level < "
+      "(SELECT levels - 1 FROM reconciler.reserve_proofs WHERE id = $1) "
+      "ORDER BY level",
       PgParams().Add(proof_id).Add(position));
   if (!nodes.ok()) return nodes.status();
   for (int row = 0; row < nodes->rows(); ++row) {
@@ -163,11 +183,6 @@ absl::StatusOr<crypto::InclusionProof> ProofStore::InclusionOf(
     if (!sibling.ok()) return sibling.status();
     proof.path.push_back({.sibling = *sibling,
                           .sibling_is_left = ((position >> level) & 1) == 1});
-    if (level == 0) {
-      absl::StatusOr<crypto::SumNode> own = Unpack(nodes->Get(row, 2));
-      if (!own.ok()) return own.status();
-      proof.balance = own->sum;
-    }
   }
   return proof;
 }

@@ -36,8 +36,9 @@ class ProofStore {
                                const crypto::MerkleSumTree& tree,
                                absl::Span<const crypto::SumLeaf> leaves);
 
-  // Latest is the newest proof, if there is one.
+  // Latest is the newest proof, if there is one; Get the proof `id`.
   absl::StatusOr<std::optional<ReserveProof>> Latest();
+  absl::StatusOr<std::optional<ReserveProof>> Get(int64_t id);
 
   // InclusionOf reads `account`'s leaf and path in proof `proof_id`;
   // NOT_FOUND when the account is not in it.

@@ -1,5 +1,9 @@
 #include "services/reconciler/reconciler.h"
 
+#include <openssl/rand.h>
+
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "libs/common/logging/log.h"
 #include "libs/common/postgres/session_lock.h"
@@ -9,11 +13,13 @@ namespace chainsync::reconciler {
 Reconciler::Reconciler(std::unique_ptr<ViewSource> views,
                        std::shared_ptr<Repairer> repairer,
                        std::shared_ptr<DiscrepancyStore> store,
+                       std::shared_ptr<ProofStore> proofs,
                        ReconcilerOptions options, Clock& clock,
                        metrics::Registry& registry)
     : views_(std::move(views)),
       repairer_(std::move(repairer)),
       store_(std::move(store)),
+      proofs_(std::move(proofs)),
       options_(std::move(options)),
       clock_(clock),
       runs_(registry.AddCounter("chainsync_reconciler_runs_total",
@@ -49,7 +55,19 @@ Reconciler::Reconciler(std::unique_ptr<ViewSource> views,
                 .WithLabels({})),
       repairs_(registry.AddCounter("chainsync_reconciler_repairs_total",
                                    "Repairs by outcome: done or failed.",
-                                   {"outcome"})) {}
+                                   {"outcome"})),
+      backing_(registry
+                   .AddGauge("chainsync_reconciler_backing_ratio",
+                             "Reserves over liabilities at the last proof "
+                             "of reserves.")
+                   .WithLabels({})),
+      proof_duration_(
+          registry
+              .AddHistogram("chainsync_reconciler_proof_seconds",
+                            "How long a proof of reserves took to build and "
+                            "store.",
+                            {}, {0.01, 0.1, 0.5, 1, 2, 5, 10, 30})
+              .WithLabels({})) {}
 
 Reconciler::~Reconciler() { Stop(); }
 
@@ -114,7 +132,62 @@ absl::StatusOr<RunSummary> Reconciler::Run() {
     return recorded;
   }
   Publish(run, outcomes);
+  // A proof that cannot be made leaves the run recorded: the last proof
+  // stands, and the log says why.
+  if (absl::Status proved = Prove(*snapshot); !proved.ok()) {
+    log::Warning("proof of reserves not made",
+                 {{"run", run.id}, {"error", proved}});
+  }
   return run;
+}
+
+absl::Status Reconciler::Prove(const Snapshot& snapshot) {
+  const absl::Time start = clock_.Now();
+  std::vector<crypto::SumLeaf> leaves;
+  for (const auto& [account, balance] : snapshot.chain.balances) {
+    if (balance == 0) continue;
+    if (balance > std::numeric_limits<uint64_t>::max()) {
+      return absl::OutOfRangeError(
+          absl::StrCat(account.ToChecksumHex(), " holds ",
+                       evm::ToDecimal(balance), " rBTC sats, beyond 64 bits"));
+    }
+    crypto::SumLeaf& leaf = leaves.emplace_back();
+    leaf.account = account.bytes();
+    leaf.balance = static_cast<uint64_t>(balance);
+    // A salt of the account's own in this proof: its leaf tells nobody else
+    // who it is.
+    if (RAND_bytes(leaf.salt.data(), static_cast<int>(leaf.salt.size())) != 1) {
+      return absl::InternalError("no random bytes for the salts");
+    }
+  }
+  if (leaves.empty()) return absl::OkStatus();
+  absl::StatusOr<crypto::MerkleSumTree> tree =
+      crypto::MerkleSumTree::Build(leaves);
+  if (!tree.ok()) return tree.status();
+  uint64_t reserves = 0;
+  for (const OracleAccount& account : snapshot.oracle.accounts) {
+    reserves += account.confirmed_sats.value_or(0);
+  }
+  absl::StatusOr<int64_t> id =
+      proofs_->Save({.made = start,
+                     .block = snapshot.chain.block,
+                     .reserves_sats = reserves,
+                     .liabilities_sats = tree->root().sum,
+                     .account_count = leaves.size(),
+                     .root = tree->root()},
+                    *tree, leaves);
+  if (!id.ok()) return id.status();
+  const double ratio =
+      static_cast<double>(reserves) / static_cast<double>(tree->root().sum);
+  backing_.Set(ratio);
+  proof_duration_.Observe(absl::ToDoubleSeconds(clock_.Now() - start));
+  log::Info("proof of reserves", {{"proof", *id},
+                                  {"block", snapshot.chain.block},
+                                  {"accounts", leaves.size()},
+                                  {"reserves_sats", reserves},
+                                  {"liabilities_sats", tree->root().sum},
+                                  {"backing_ratio", ratio}});
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> Reconciler::Repair(

@@ -16,6 +16,7 @@
 #include "libs/common/server/backend.h"
 #include "services/reconciler/discrepancy_store.h"
 #include "services/reconciler/health.h"
+#include "services/reconciler/proof_store.h"
 #include "services/reconciler/rules.h"
 #include "services/reconciler/snapshot.h"
 
@@ -54,9 +55,11 @@ struct ReconcilerOptions {
 
 class Reconciler final : public BackgroundWorker {
  public:
+  // Each run also makes a proof of reserves into `proofs`.
   Reconciler(std::unique_ptr<ViewSource> views,
              std::shared_ptr<Repairer> repairer,
-             std::shared_ptr<DiscrepancyStore> store, ReconcilerOptions options,
+             std::shared_ptr<DiscrepancyStore> store,
+             std::shared_ptr<ProofStore> proofs, ReconcilerOptions options,
              Clock& clock = SystemClock(),
              metrics::Registry& registry = metrics::DefaultRegistry());
   ~Reconciler() override;
@@ -74,11 +77,15 @@ class Reconciler final : public BackgroundWorker {
   // Repair makes the safe repairs the outcomes call for, within the run's
   // budget and the backoff per subject; it returns how many were made.
   absl::StatusOr<uint64_t> Repair(std::vector<RuleOutcome>& outcomes);
+  // Prove stores a proof of reserves of the snapshot: liabilities the rBTC
+  // balances at its block, reserves the oracle's confirmed totals.
+  absl::Status Prove(const Snapshot& snapshot);
   void Publish(const RunSummary& run, const std::vector<RuleOutcome>& outcomes);
 
   const std::unique_ptr<ViewSource> views_;
   const std::shared_ptr<Repairer> repairer_;
   const std::shared_ptr<DiscrepancyStore> store_;
+  const std::shared_ptr<ProofStore> proofs_;
   const ReconcilerOptions options_;
   Clock& clock_;
   metrics::Family<metrics::Counter>& runs_;
@@ -89,6 +96,8 @@ class Reconciler final : public BackgroundWorker {
   metrics::Family<metrics::Gauge>& components_;
   metrics::Gauge& open_;
   metrics::Family<metrics::Counter>& repairs_;
+  metrics::Gauge& backing_;
+  metrics::Histogram& proof_duration_;
 
   // One run at a time in this process; the lock does it across replicas.
   std::mutex run_mu_;

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/api/proto_time.h"
 #include "libs/common/grpc_status.h"
+#include "services/reconciler/proof_messages.h"
 
 namespace chainsync::reconciler {
 namespace {
@@ -195,6 +196,89 @@ grpc::ServerUnaryReactor* ReconcilerGrpcService::RunReconciliation(
     grpc::CallbackServerContext* context, const v1::RunReconciliationRequest*,
     v1::ReconciliationRun* response) {
   return Reply(context, Run(), response);
+}
+
+absl::StatusOr<v1::ProofOfReserves> ReconcilerGrpcService::Reserves() {
+  absl::StatusOr<std::optional<ReserveProof>> latest = proofs_->Latest();
+  if (!latest.ok()) return latest.status();
+  if (!latest->has_value()) {
+    return absl::UnavailableError(
+        "no proof of reserves yet: each reconciliation run makes one");
+  }
+  const ReserveProof& proof = **latest;
+  v1::ProofOfReserves message;
+  message.set_proof_id(absl::StrCat(proof.id));
+  message.set_total_reserves_sats(absl::StrCat(proof.reserves_sats));
+  message.set_total_liabilities_sats(absl::StrCat(proof.liabilities_sats));
+  if (proof.liabilities_sats > 0) {
+    // Six decimals, rounded down: never more backing than there is.
+    const evm::Uint256 millionths =
+        evm::Uint256(proof.reserves_sats) * 1'000'000 / proof.liabilities_sats;
+    const std::string digits = evm::ToDecimal(millionths);
+    const std::string padded =
+        std::string(digits.size() < 7 ? 7 - digits.size() : 0, '0') + digits;
+    message.set_backing_ratio(absl::StrCat(padded.substr(0, padded.size() - 6),
+                                           ".",
+                                           padded.substr(padded.size() - 6)));
+  }
+  message.set_status(proof.reserves_sats >= proof.liabilities_sats
+                         ? v1::RESERVE_STATUS_FULLY_BACKED
+                         : v1::RESERVE_STATUS_UNDER_BACKED);
+  message.set_merkle_root(evm::ToHex(proof.root.hash));
+  message.set_merkle_root_sum(absl::StrCat(proof.root.sum));
+  message.set_account_count(proof.account_count);
+  message.set_block_number(proof.block);
+  message.set_bitcoin_tip_height(proof.bitcoin_tip);
+  SetTime(proof.made, message.mutable_generate_time());
+  return message;
+}
+
+grpc::ServerUnaryReactor* ReconcilerGrpcService::GetProofOfReserves(
+    grpc::CallbackServerContext* context, const v1::GetProofOfReservesRequest*,
+    v1::ProofOfReserves* response) {
+  return Reply(context, Reserves(), response);
+}
+
+absl::StatusOr<v1::InclusionProof> ReconcilerGrpcService::Inclusion(
+    const v1::GetInclusionProofRequest& request) {
+  absl::StatusOr<evm::Address> account =
+      evm::Address::Parse(request.address(), "address");
+  if (!account.ok()) return account.status();
+  absl::StatusOr<std::optional<ReserveProof>> proof;
+  if (request.proof_id().empty()) {
+    proof = proofs_->Latest();
+  } else {
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(request.proof_id(), &id)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "proof_id: \"", request.proof_id(), "\" is not a proof's id"));
+    }
+    proof = proofs_->Get(id);
+  }
+  if (!proof.ok()) return proof.status();
+  if (!proof->has_value()) {
+    return absl::NotFoundError(
+        request.proof_id().empty()
+            ? "no proof of reserves yet: each reconciliation run makes one"
+            : absl::StrCat("no proof of reserves ", request.proof_id()));
+  }
+  absl::StatusOr<crypto::InclusionProof> path =
+      proofs_->InclusionOf((*proof)->id, account->bytes());
+  if (!path.ok()) {
+    if (absl::IsNotFound(path.status())) {
+      return absl::NotFoundError(absl::StrCat(
+          account->ToChecksumHex(), " held no rBTC at block ", (*proof)->block,
+          ", so proof ", (*proof)->id, " has no leaf of it"));
+    }
+    return path.status();
+  }
+  return ProofMessage(absl::StrCat((*proof)->id), *path, (*proof)->root);
+}
+
+grpc::ServerUnaryReactor* ReconcilerGrpcService::GetInclusionProof(
+    grpc::CallbackServerContext* context,
+    const v1::GetInclusionProofRequest* request, v1::InclusionProof* response) {
+  return Reply(context, Inclusion(*request), response);
 }
 
 }  // namespace chainsync::reconciler

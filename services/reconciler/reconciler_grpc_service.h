@@ -9,6 +9,7 @@
 #include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
 #include "libs/common/api/page_tokens.h"
 #include "services/reconciler/discrepancy_store.h"
+#include "services/reconciler/proof_store.h"
 #include "services/reconciler/reconciler.h"
 
 namespace chainsync::reconciler {
@@ -18,9 +19,11 @@ class ReconcilerGrpcService final
  public:
   ReconcilerGrpcService(Reconciler& reconciler,
                         std::shared_ptr<DiscrepancyStore> store,
+                        std::shared_ptr<ProofStore> proofs,
                         PageTokens page_tokens)
       : reconciler_(reconciler),
         store_(std::move(store)),
+        proofs_(std::move(proofs)),
         page_tokens_(std::move(page_tokens)) {}
 
   grpc::ServerUnaryReactor* GetHealthReport(
@@ -35,15 +38,27 @@ class ReconcilerGrpcService final
       grpc::CallbackServerContext* context,
       const v1::RunReconciliationRequest* request,
       v1::ReconciliationRun* response) override;
+  grpc::ServerUnaryReactor* GetProofOfReserves(
+      grpc::CallbackServerContext* context,
+      const v1::GetProofOfReservesRequest* request,
+      v1::ProofOfReserves* response) override;
+  grpc::ServerUnaryReactor* GetInclusionProof(
+      grpc::CallbackServerContext* context,
+      const v1::GetInclusionProofRequest* request,
+      v1::InclusionProof* response) override;
 
  private:
   absl::StatusOr<v1::HealthReport> Health();
   absl::StatusOr<v1::ListDiscrepanciesResponse> Discrepancies(
       const v1::ListDiscrepanciesRequest& request);
   absl::StatusOr<v1::ReconciliationRun> Run();
+  absl::StatusOr<v1::ProofOfReserves> Reserves();
+  absl::StatusOr<v1::InclusionProof> Inclusion(
+      const v1::GetInclusionProofRequest& request);
 
   Reconciler& reconciler_;
   const std::shared_ptr<DiscrepancyStore> store_;
+  const std::shared_ptr<ProofStore> proofs_;
   const PageTokens page_tokens_;
 };
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
 #include "grpcpp/create_channel.h"
+#include "services/reconciler/proof_messages.h"
 #include "tests/services/indexer/indexer_test_support.h"
 #include "tests/services/oracle/oracle_test_support.h"
 
@@ -120,6 +121,41 @@ TEST_CASE(
   CHECK(clean.accounts_checked() >= 1);
   CHECK(clean.health().score() == Approx(100));
   CHECK(clean.health().status() == v1::HEALTH_STATUS_HEALTHY);
+
+  // The run made a proof of reserves; the account's path leads to its root.
+  v1::ProofOfReserves reserves;
+  grpc::ClientContext reserves_context;
+  REQUIRE(reconciler.stub()
+              .GetProofOfReserves(&reserves_context, {}, &reserves)
+              .ok());
+  CHECK(reserves.account_count() == 1);
+  CHECK(reserves.total_liabilities_sats() == "64000");
+  CHECK(reserves.total_reserves_sats() == "64000");
+  CHECK(reserves.backing_ratio() == "1.000000");
+  CHECK(reserves.status() == v1::RESERVE_STATUS_FULLY_BACKED);
+  CHECK(reserves.merkle_root_sum() == "64000");
+  v1::GetInclusionProofRequest inclusion;
+  inclusion.set_address(account.ToLowerHex());
+  v1::InclusionProof path;
+  grpc::ClientContext path_context;
+  REQUIRE(reconciler.stub()
+              .GetInclusionProof(&path_context, inclusion, &path)
+              .ok());
+  CHECK(path.proof_id() == reserves.proof_id());
+  const auto read = ProofFromMessage(path);
+  REQUIRE(read.ok());
+  CHECK(read->proof.balance == 64'000);
+  v1::MerkleSumNode published;
+  published.set_hash(reserves.merkle_root());
+  published.set_sum(reserves.merkle_root_sum());
+  const auto root = NodeFromMessage(published, "root");
+  REQUIRE(root.ok());
+  CHECK(crypto::VerifyInclusion(read->proof, *root).ok());
+  inclusion.set_address("0x00000000000000000000000000000000000000aa");
+  grpc::ClientContext stranger_context;
+  CHECK(reconciler.stub()
+            .GetInclusionProof(&stranger_context, inclusion, &path)
+            .error_code() == grpc::StatusCode::NOT_FOUND);
 
   // The journal loses the sync: the Synced event on chain has no operation.
   auto journal = oracle_database.Connect();
