@@ -240,7 +240,7 @@ TEST_CASE(
   // matching.
   REQUIRE(oracle_database.Connect()
               ->Exec(absl::StrCat("UPDATE oracle.users SET bitcoin_sats = "
-                                  "70000 WHERE address = decode('",
+                                  "60000 WHERE address = decode('",
                                   account.ToLowerHex().substr(2), "', 'hex')"))
               .ok());
   CHECK(reconciler.Run().discrepancies_repaired() == 1);
@@ -254,11 +254,18 @@ TEST_CASE(
   REQUIRE(listed.discrepancies_size() == 1);
   const v1::Discrepancy& repaired = listed.discrepancies(0);
   CHECK(repaired.rule() == "mirror_matches_bitcoin");
-  CHECK(repaired.oracle_value() == "70000");
+  CHECK(repaired.oracle_value() == "60000");
   CHECK(repaired.chain_value() == "64000");
   CHECK(repaired.repair_action() ==
         "asked the oracle to force-sync the account: it read 64000 confirmed "
         "sats and syncs what differs");
+  // The run's proof counted the reserves it was shown: short of the rBTC.
+  grpc::ClientContext short_context;
+  REQUIRE(
+      reconciler.stub().GetProofOfReserves(&short_context, {}, &reserves).ok());
+  CHECK(reserves.total_reserves_sats() == "60000");
+  CHECK(reserves.backing_ratio() == "0.937500");
+  CHECK(reserves.status() == v1::RESERVE_STATUS_UNDER_BACKED);
   const auto audit =
       database.Connect()->Exec("SELECT rule, outcome FROM reconciler.repairs");
   REQUIRE(audit.ok());
