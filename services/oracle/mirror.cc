@@ -3,31 +3,12 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "contracts/deploy/protocol_abi.h"
 #include "libs/common/logging/log.h"
-#include "libs/evm/contract_abi.h"
-#include "libs/evm/keccak.h"
 #include "libs/evm/transaction.h"
 
 namespace chainsync::oracle {
 namespace {
-
-const evm::AbiFunction& SyncFunction() {
-  static const evm::AbiFunction function =
-      *evm::AbiFunction::Parse("sync(address,uint256,uint256)");
-  return function;
-}
-
-const evm::AbiFunction& EmergencyBurnFunction() {
-  static const evm::AbiFunction function =
-      *evm::AbiFunction::Parse("emergencyBurn(address,string)");
-  return function;
-}
-
-const evm::AbiFunction& SyncBatchFunction() {
-  static const evm::AbiFunction function =
-      *evm::AbiFunction::Parse("syncBatch(address[],uint256[],uint256[])");
-  return function;
-}
 
 std::string HashHex(const evm::Hash& hash) { return evm::ToHex(hash); }
 
@@ -207,11 +188,11 @@ absl::StatusOr<evm::Bytes> Mirror::CallData(
     const JournaledOperation& operation) const {
   const std::vector<OperationItem>& items = operation.items;
   if (operation.kind == OperationKind::kEmergencyBurn) {
-    return EmergencyBurnFunction().EncodeCall(
+    return contracts::protocol::EmergencyBurn().EncodeCall(
         {items[0].account, operation.burn_reason});
   }
   if (items.size() == 1) {
-    return SyncFunction().EncodeCall(
+    return contracts::protocol::Sync().EncodeCall(
         {items[0].account, items[0].new_sats, items[0].fee_wei});
   }
   evm::AbiValue::List users, balances, fees;
@@ -220,7 +201,7 @@ absl::StatusOr<evm::Bytes> Mirror::CallData(
     balances.push_back(item.new_sats);
     fees.push_back(item.fee_wei);
   }
-  return SyncBatchFunction().EncodeCall({users, balances, fees});
+  return contracts::protocol::SyncBatch().EncodeCall({users, balances, fees});
 }
 
 absl::Status Mirror::Plan(const std::vector<evm::Address>& accounts) {
@@ -362,12 +343,11 @@ absl::Status Mirror::Replace(const JournaledOperation& original,
 
 absl::Status Mirror::RecordBurned(int64_t operation,
                                   const evm::Receipt& receipt) {
-  static const evm::Hash kEmergencyBurn =
-      evm::Keccak256("EmergencyBurn(address,uint256,string)");
   std::vector<std::pair<evm::Address, evm::Uint256>> burned;
   for (const evm::Log& log : receipt.logs) {
     if (log.address != options_.aggregator || log.topics.size() != 2 ||
-        log.topics[0] != kEmergencyBurn || log.data.size() < 32) {
+        log.topics[0] != contracts::protocol::EmergencyBurnTopic() ||
+        log.data.size() < 32) {
       continue;
     }
     burned.emplace_back(evm::Address::FromWord(log.topics[1]),

@@ -4,8 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "contracts/deploy/protocol_abi.h"
 #include "libs/evm/batched_calls.h"
-#include "libs/evm/contract_abi.h"
 
 namespace chainsync::oracle {
 namespace {
@@ -13,18 +13,12 @@ namespace {
 // The tip the oracle offers: 1 gwei, as wallets default to.
 constexpr uint64_t kTipWei = 1'000'000'000;
 
-const evm::AbiFunction& SyncedBalance() {
-  static const evm::AbiFunction function =
-      *evm::AbiFunction::Parse("syncedBalance(address) returns (uint256)");
-  return function;
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<evm::Uint256>> JsonRpcMirrorChain::SyncedBalances(
     const std::vector<evm::Address>& accounts) {
-  return evm::CallPerAccount(*client_, SyncedBalance(), aggregator_, accounts,
-                             evm::BlockRef::Latest());
+  return evm::CallPerAccount(*client_, contracts::protocol::SyncedBalance(),
+                             aggregator_, accounts, evm::BlockRef::Latest());
 }
 
 absl::StatusOr<ChainView> JsonRpcMirrorChain::View(

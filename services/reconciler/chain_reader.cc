@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "contracts/deploy/protocol_abi.h"
 #include "libs/evm/batched_calls.h"
-#include "libs/evm/keccak.h"
 
 namespace chainsync::reconciler {
 namespace {
@@ -12,55 +12,22 @@ namespace {
 // Blocks per eth_getLogs: hosted providers refuse much wider ranges.
 constexpr uint64_t kLogBlocks = 2'000;
 
-// The view functions read, each parsed once.
-const evm::AbiFunction& BalanceOf() {
-  static const evm::AbiFunction function =
-      *evm::AbiFunction::Parse("balanceOf(address) returns (uint256)");
-  return function;
-}
-
-const evm::AbiFunction& SyncedBalance() {
-  static const evm::AbiFunction function =
-      *evm::AbiFunction::Parse("syncedBalance(address) returns (uint256)");
-  return function;
-}
-
-const evm::AbiFunction& TotalSupply() {
-  static const evm::AbiFunction function =
-      *evm::AbiFunction::Parse("totalSupply() returns (uint256)");
-  return function;
-}
-
-const evm::Hash& SyncedTopic() {
-  static const evm::Hash topic =
-      evm::Keccak256("Synced(address,uint256,uint256,uint256)");
-  return topic;
-}
-
-const evm::Hash& BurnTopic() {
-  static const evm::Hash topic =
-      evm::Keccak256("EmergencyBurn(address,uint256,string)");
-  return topic;
-}
-
 // EventOf reads a Synced (its new balance, the data's second word) or an
 // EmergencyBurn (its amount, the first word).
 absl::StatusOr<MirrorEvent> EventOf(const evm::Log& log) {
-  const bool synced = log.topics.at(0) == SyncedTopic();
+  const bool synced = log.topics.at(0) == contracts::protocol::SyncedTopic();
   const size_t word = synced ? 1 : 0;
   if (log.topics.size() != 2 || log.data.size() < 32 * (word + 1)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "a malformed oracle event in transaction ",
         evm::ToHex(log.transaction_hash), " at log ", log.log_index));
   }
-  std::array<uint8_t, 20> user;
-  std::copy(log.topics[1].begin() + 12, log.topics[1].end(), user.begin());
   return MirrorEvent{.kind = synced ? MirrorEvent::Kind::kSynced
                                     : MirrorEvent::Kind::kEmergencyBurn,
                      .transaction = log.transaction_hash,
                      .log_index = log.log_index,
                      .block = log.block_number,
-                     .account = evm::Address(user),
+                     .account = evm::Address::FromWord(log.topics[1]),
                      .amount = evm::FromBigEndian(
                          evm::ByteSpan(log.data).subspan(32 * word, 32))};
 }
@@ -93,11 +60,12 @@ absl::StatusOr<uint64_t> ChainReader::Head() { return client_->BlockNumber(); }
 absl::Status ChainReader::ReadEventsTo(uint64_t block) {
   while (next_block_ <= block) {
     const uint64_t to = std::min(block, next_block_ + kLogBlocks - 1);
-    absl::StatusOr<std::vector<evm::Log>> logs =
-        client_->GetLogs({.from_block = next_block_,
-                          .to_block = to,
-                          .addresses = {aggregator_},
-                          .topics = {{SyncedTopic(), BurnTopic()}}});
+    absl::StatusOr<std::vector<evm::Log>> logs = client_->GetLogs(
+        {.from_block = next_block_,
+         .to_block = to,
+         .addresses = {aggregator_},
+         .topics = {{contracts::protocol::SyncedTopic(),
+                     contracts::protocol::EmergencyBurnTopic()}}});
     if (!logs.ok()) return logs.status();
     for (const evm::Log& log : *logs) {
       absl::StatusOr<MirrorEvent> event = EventOf(log);
@@ -121,18 +89,21 @@ absl::StatusOr<ChainView> ChainReader::Read(
                               .address = contract.address,
                               .has_code = !code->empty()});
   }
-  absl::StatusOr<std::vector<evm::Uint256>> balances =
-      evm::CallPerAccount(*client_, BalanceOf(), token_, accounts, at);
+  absl::StatusOr<std::vector<evm::Uint256>> balances = evm::CallPerAccount(
+      *client_, contracts::protocol::BalanceOf(), token_, accounts, at);
   if (!balances.ok()) return balances.status();
   absl::StatusOr<std::vector<evm::Uint256>> synced =
-      evm::CallPerAccount(*client_, SyncedBalance(), aggregator_, accounts, at);
+      evm::CallPerAccount(*client_, contracts::protocol::SyncedBalance(),
+                          aggregator_, accounts, at);
   if (!synced.ok()) return synced.status();
   for (size_t i = 0; i < accounts.size(); ++i) {
     view.balances[accounts[i]] = (*balances)[i];
     view.synced[accounts[i]] = (*synced)[i];
   }
   absl::StatusOr<evm::Bytes> supply = client_->EthCall(
-      {.to = token_, .data = *TotalSupply().EncodeCall({})}, at);
+      {.to = token_,
+       .data = *contracts::protocol::TotalSupply().EncodeCall({})},
+      at);
   if (!supply.ok()) return supply.status();
   if (supply->size() != 32) {
     return absl::InvalidArgumentError(
