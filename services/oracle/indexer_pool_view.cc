@@ -1,21 +1,8 @@
 #include "services/oracle/indexer_pool_view.h"
 
-#include <chrono>
-
-#include "absl/strings/str_cat.h"
-#include "libs/common/grpc_status.h"
+#include "libs/common/grpc_call.h"
 
 namespace chainsync::oracle {
-namespace {
-
-// Failures of the indexer are the oracle's answer UNAVAILABLE: the
-// standing cannot be told now, whatever the indexer's own code was.
-absl::Status Unavailable(const char* call, const grpc::Status& status) {
-  return absl::UnavailableError(absl::StrCat(
-      "the indexer's ", call, " failed: ", FromGrpcStatus(status).message()));
-}
-
-}  // namespace
 
 IndexerPoolView::IndexerPoolView(
     std::shared_ptr<grpc::ChannelInterface> channel, evm::Address rbtc,
@@ -25,24 +12,21 @@ IndexerPoolView::IndexerPoolView(
       timeout_(timeout) {}
 
 absl::StatusOr<PoolFacts> IndexerPoolView::Facts(const evm::Address& account) {
-  const auto deadline = [&](grpc::ClientContext& context) {
-    context.set_deadline(std::chrono::system_clock::now() +
-                         absl::ToChronoMilliseconds(timeout_));
-  };
   PoolFacts facts;
   {
     indexer::v1::GetBalancesRequest request;
     request.set_address(account.ToChecksumHex());
     request.set_token_address(rbtc_.ToChecksumHex());
-    indexer::v1::GetBalancesResponse response;
-    grpc::ClientContext context;
-    deadline(context);
-    if (grpc::Status status = stub_->GetBalances(&context, request, &response);
-        !status.ok()) {
-      return Unavailable("GetBalances", status);
-    }
+    absl::StatusOr<indexer::v1::GetBalancesResponse> response =
+        UnaryCall<indexer::v1::GetBalancesResponse>(
+            timeout_, "the indexer's GetBalances",
+            [&](grpc::ClientContext& context,
+                indexer::v1::GetBalancesResponse& out) {
+              return stub_->GetBalances(&context, request, &out);
+            });
+    if (!response.ok()) return response.status();
     // An account the token never touched has no entry: a zero balance.
-    for (const indexer::v1::TokenBalance& balance : response.balances()) {
+    for (const indexer::v1::TokenBalance& balance : response->balances()) {
       absl::StatusOr<evm::Uint256> sats =
           evm::ParseUint256(balance.balance(), "balance");
       if (!sats.ok()) return sats.status();
@@ -53,15 +37,16 @@ absl::StatusOr<PoolFacts> IndexerPoolView::Facts(const evm::Address& account) {
   request.set_address(account.ToChecksumHex());
   request.add_kinds(indexer::v1::ACTIVITY_KIND_YIELD);
   request.set_page_size(1);
-  indexer::v1::ListActivityResponse response;
-  grpc::ClientContext context;
-  deadline(context);
-  if (grpc::Status status = stub_->ListActivity(&context, request, &response);
-      !status.ok()) {
-    return Unavailable("ListActivity", status);
-  }
-  if (response.activities_size() == 0) return facts;
-  const indexer::v1::Activity& newest = response.activities(0);
+  absl::StatusOr<indexer::v1::ListActivityResponse> response =
+      UnaryCall<indexer::v1::ListActivityResponse>(
+          timeout_, "the indexer's ListActivity",
+          [&](grpc::ClientContext& context,
+              indexer::v1::ListActivityResponse& out) {
+            return stub_->ListActivity(&context, request, &out);
+          });
+  if (!response.ok()) return response.status();
+  if (response->activities_size() == 0) return facts;
+  const indexer::v1::Activity& newest = response->activities(0);
   const auto& fields = newest.details().fields();
   const auto action = fields.find("action");
   if (action != fields.end() && action->second.string_value() == "join") {

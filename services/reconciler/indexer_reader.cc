@@ -1,7 +1,7 @@
 #include "services/reconciler/indexer_reader.h"
 
 #include "absl/strings/str_cat.h"
-#include "services/reconciler/unary_call.h"
+#include "libs/common/grpc_call.h"
 
 namespace chainsync::reconciler {
 namespace {

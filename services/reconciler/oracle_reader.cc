@@ -3,7 +3,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "services/reconciler/unary_call.h"
+#include "libs/common/grpc_call.h"
 
 namespace chainsync::reconciler {
 namespace {

@@ -1,8 +1,9 @@
 #pragma once
 
-// UnaryCall makes one gRPC call of a reader with its deadline; a failure is
-// UNAVAILABLE naming the call ("the indexer's ListHolders failed: ..."), for
-// a run cannot go on without that view, whatever the peer's own code was.
+// UnaryCall makes one gRPC call to a peer service with a deadline; a failure
+// is UNAVAILABLE naming the call ("the indexer's ListHolders failed: ..."):
+// the caller cannot answer without the peer, whatever the peer's own code
+// was.
 
 #include <chrono>
 
@@ -12,7 +13,7 @@
 #include "grpcpp/client_context.h"
 #include "libs/common/grpc_status.h"
 
-namespace chainsync::reconciler {
+namespace chainsync {
 
 // `call(context, response)` sends the request and returns the gRPC status.
 template <typename Response, typename Call>
@@ -29,4 +30,4 @@ absl::StatusOr<Response> UnaryCall(absl::Duration timeout,
   return response;
 }
 
-}  // namespace chainsync::reconciler
+}  // namespace chainsync
