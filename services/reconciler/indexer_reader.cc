@@ -117,9 +117,6 @@ absl::StatusOr<IndexerView> IndexerReader::Read(uint64_t block) {
     if (page->next_page_token().empty()) break;
     events.set_page_token(page->next_page_token());
   }
-  absl::StatusOr<IndexerProgress> progress = Progress();
-  if (!progress.ok()) return progress.status();
-  view.head = progress->indexed;
   return view;
 }
 

@@ -31,7 +31,9 @@ class IndexerReader {
 
   absl::StatusOr<IndexerProgress> Progress();
 
-  // Read reads the view at `block`, which the indexer must have indexed.
+  // Read reads the view at `block`, which the indexer must have indexed;
+  // its head is left to the caller, who read the Progress the block was
+  // pinned by.
   absl::StatusOr<IndexerView> Read(uint64_t block);
 
  private:

@@ -20,6 +20,7 @@ absl::StatusOr<Snapshot> LiveViews::Take() {
   absl::StatusOr<IndexerView> indexed = indexer_->Read(block);
   if (!indexed.ok()) return indexed.status();
   snapshot.indexer = *std::move(indexed);
+  snapshot.indexer.head = progress->indexed;
   absl::StatusOr<OracleView> oracle = oracle_->Read();
   if (!oracle.ok()) return oracle.status();
   snapshot.oracle = *std::move(oracle);

@@ -46,6 +46,7 @@ TEST_CASE("the indexer's view over its API agrees with the chain's",
   const auto indexed = reader.Read(head);
   REQUIRE(indexed.ok());
   snapshot.indexer = *indexed;
+  snapshot.indexer.head = progress->indexed;
   CHECK_FALSE(snapshot.indexer.balances.empty());
   CHECK_FALSE(snapshot.indexer.events.empty());
   std::vector<evm::Address> holders;
