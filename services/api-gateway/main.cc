@@ -44,12 +44,9 @@ absl::StatusOr<std::shared_ptr<const JwtVerifier>> VerifierFromFlags() {
   JwtOptions options;
   options.issuer = absl::GetFlag(FLAGS_jwt_issuer);
   options.audience = absl::GetFlag(FLAGS_jwt_audience);
-  absl::StatusOr<Secret> secret = ReadSecret("jwt_secret");
-  if (secret.ok()) {
-    options.hs256_secret = *std::move(secret);
-  } else if (!absl::IsNotFound(secret.status())) {
-    return secret.status();
-  }
+  absl::StatusOr<Secret> secret = ReadOptionalSecret("jwt_secret");
+  if (!secret.ok()) return secret.status();
+  options.hs256_secret = *std::move(secret);
   const std::string jwks_file = absl::GetFlag(FLAGS_jwks_file);
   if (!jwks_file.empty()) {
     std::ifstream in(jwks_file);

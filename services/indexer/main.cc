@@ -74,9 +74,8 @@ int main(int argc, char** argv) {
         // Replicas behind one gateway must share the key, or a page token
         // from one is refused by the next.
         absl::StatusOr<chainsync::Secret> page_token_key =
-            chainsync::ReadSecret("page_token_key");
-        if (!page_token_key.ok() && !absl::IsNotFound(page_token_key.status()))
-          return page_token_key.status();
+            chainsync::ReadOptionalSecret("page_token_key");
+        if (!page_token_key.ok()) return page_token_key.status();
         auto indexer = chainsync::indexer::Indexer::Create(
             {.deployment_config = absl::GetFlag(FLAGS_deployment_config),
              .rpc_urls = absl::GetFlag(FLAGS_rpc_url),
@@ -88,7 +87,7 @@ int main(int argc, char** argv) {
              .max_batch_events = absl::GetFlag(FLAGS_max_batch_events),
              .fetch_ahead = absl::GetFlag(FLAGS_fetch_ahead),
              .new_heads = absl::GetFlag(FLAGS_new_heads),
-             .page_token_key = page_token_key.value_or(chainsync::Secret())},
+             .page_token_key = *std::move(page_token_key)},
             pool);
         if (!indexer.ok()) return indexer.status();
         chainsync::BackendComponents components;
