@@ -7,10 +7,7 @@
 #include "libs/evm/bytes.h"
 
 namespace chainsync::reconciler {
-namespace {
 
-// ParseSum reads a sum: decimal digits only, so a sign, a fraction or an
-// exponent is refused rather than read as something else.
 absl::StatusOr<uint64_t> ParseSum(const std::string& text,
                                   const std::string& field) {
   uint64_t sum = 0;
@@ -26,8 +23,6 @@ absl::StatusOr<uint64_t> ParseSum(const std::string& text,
   }
   return sum;
 }
-
-}  // namespace
 
 v1::MerkleSumNode NodeMessage(const crypto::SumNode& node) {
   v1::MerkleSumNode message;

@@ -13,6 +13,12 @@
 
 namespace chainsync::reconciler {
 
+// ParseSum reads a sum: decimal digits only, so a sign, a fraction or an
+// exponent is refused rather than read as something else; INVALID_ARGUMENT
+// names `field`.
+absl::StatusOr<uint64_t> ParseSum(const std::string& text,
+                                  const std::string& field);
+
 v1::MerkleSumNode NodeMessage(const crypto::SumNode& node);
 // NodeFromMessage reads a node; INVALID_ARGUMENT names `field` and what is
 // wrong with it.

@@ -80,12 +80,9 @@ int Run() {
   }
   if (const std::string published = absl::GetFlag(FLAGS_sum);
       !published.empty()) {
-    v1::MerkleSumNode node;
-    node.set_hash(evm::ToHex(root.hash));
-    node.set_sum(published);
-    absl::StatusOr<crypto::SumNode> with_sum = NodeFromMessage(node, "--sum");
-    if (!with_sum.ok()) return Fail(kUnreadable, with_sum.status().message());
-    root.sum = with_sum->sum;
+    absl::StatusOr<uint64_t> sum = ParseSum(published, "--sum");
+    if (!sum.ok()) return Fail(kUnreadable, sum.status().message());
+    root.sum = *sum;
   }
   if (root != read->root) {
     return Fail(

@@ -141,6 +141,10 @@ TEST_CASE("unreadable input says what is wrong", "[verify-proof]") {
   outcome = Verify(Published().Json(), "--root=0x1234");
   CHECK(outcome.exit_code == 2);
   CHECK(outcome.output == "--root: expected 32 bytes of hex, got 2\n");
+  outcome = Verify(Published().Json(), "--sum=-6000");
+  CHECK(outcome.exit_code == 2);
+  CHECK(outcome.output ==
+        "--sum: a sum is a non-negative decimal number, got \"-6000\"\n");
 }
 
 }  // namespace
