@@ -123,13 +123,6 @@ int64_t Operations(const testing::ScopedDatabase& database,
               ->GetInt64(0, 0);
 }
 
-evm::Address AccountOf(uint8_t seed) {
-  std::array<uint8_t, 20> bytes{};
-  bytes[0] = 0xab;
-  bytes[19] = seed;
-  return evm::Address(bytes);
-}
-
 TEST_CASE(
     "a changed balance is synced on chain once, and again when it "
     "changes",
@@ -140,9 +133,7 @@ TEST_CASE(
   const evm::Address account = AccountOf(1);
   const std::string address = RegisterAddress(oracle, 71, account);
 
-  sim.Fund("regtest", address, 120'000);
-  sim.Mine("regtest", 1);
-  ForceSync(oracle, account);
+  FundAndRead(oracle, sim, address, account, 120'000);
   REQUIRE(WaitForSynced(account, 120'000));
   // Nothing changed: nothing is sent.
   ForceSync(oracle, account);
@@ -201,9 +192,7 @@ TEST_CASE(
   OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
   const evm::Address account = AccountOf(7);
   const std::string address = RegisterAddress(oracle, 104, account);
-  sim.Fund("regtest", address, 40'000);
-  sim.Mine("regtest", 1);
-  ForceSync(oracle, account);
+  FundAndRead(oracle, sim, address, account, 40'000);
   REQUIRE(WaitForSynced(account, 40'000));
   // The Bitcoin is no longer vouched for: the sweep burns its rBTC.
   v1::RemoveBitcoinAddressRequest remove;
@@ -476,9 +465,7 @@ TEST_CASE("a sync the node lost is sent again at once, and mined once",
                        {{"CHAINSYNC_PROFILE_KEYS", kProfileKeys}}, chain);
   const evm::Address account = AccountOf(8);
   const std::string address = RegisterAddress(oracle, 105, account);
-  sim.Fund("regtest", address, 35'000);
-  sim.Mine("regtest", 1);
-  ForceSync(oracle, account);
+  FundAndRead(oracle, sim, address, account, 35'000);
   REQUIRE(Eventually(
       [&] { return Operations(database, "state = 'broadcast'") == 1; }));
   const std::string hash(database.Connect()
@@ -522,10 +509,8 @@ TEST_CASE("of two oracles one sends, and the standby takes over after kill -9",
   CHECK(SweepStatusOf(standby).stats().sweeps_completed() == 0);
   const evm::Address account = AccountOf(4);
   const std::string address = RegisterAddress(standby, 101, account);
-  sim.Fund("regtest", address, 77'000);
-  sim.Mine("regtest", 1);
   // The standby reads the account, but only the sender sends.
-  ForceSync(standby, account);
+  FundAndRead(standby, sim, address, account, 77'000);
   REQUIRE(WaitForSynced(account, 77'000));
 
   first->process().Signal(SIGKILL);
@@ -538,9 +523,7 @@ TEST_CASE("of two oracles one sends, and the standby takes over after kill -9",
   CHECK(Eventually(
       [&] { return SweepStatusOf(standby).stats().sweeps_completed() > 0; }));
   CHECK_FALSE(SweepStatusOf(standby).standby());
-  sim.Fund("regtest", address, 3'000);
-  sim.Mine("regtest", 1);
-  ForceSync(standby, account);
+  FundAndRead(standby, sim, address, account, 3'000);
   REQUIRE(WaitForSynced(account, 80'000));
   CHECK(SyncedEvents(account) == std::vector<uint64_t>{77'000, 80'000});
 }
@@ -560,9 +543,8 @@ TEST_CASE(
   testing::BtcsimProcess sim;
   OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
   const evm::Address account = AccountOf(5);
-  sim.Fund("regtest", RegisterAddress(oracle, 102, account), 50'000);
-  sim.Mine("regtest", 1);
-  ForceSync(oracle, account);
+  FundAndRead(oracle, sim, RegisterAddress(oracle, 102, account), account,
+              50'000);
   REQUIRE(WaitForSynced(account, 50'000));
 
   v1::TriggerEmergencyBurnRequest request;
@@ -604,9 +586,8 @@ TEST_CASE("a sync whose fee cannot be paid burns instead, once",
   OracleProcess oracle(database, sim,
                        {"--btc_confirmations=1", "--sync_fee_wei=1000"});
   const evm::Address account = AccountOf(6);
-  sim.Fund("regtest", RegisterAddress(oracle, 103, account), 9'000);
-  sim.Mine("regtest", 1);
-  ForceSync(oracle, account);
+  FundAndRead(oracle, sim, RegisterAddress(oracle, 103, account), account,
+              9'000);
   REQUIRE(Eventually([&] {
     return Operations(database, "state IN ('mined', 'confirmed')") == 1;
   }));

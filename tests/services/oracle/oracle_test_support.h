@@ -174,4 +174,24 @@ inline v1::UserSyncStatus ForceUserSync(OracleProcess& oracle,
   return status;
 }
 
+// AccountOf is an EVM account of the tests, told apart by `seed`.
+inline evm::Address AccountOf(uint8_t seed) {
+  std::array<uint8_t, 20> bytes{};
+  bytes[0] = 0xab;
+  bytes[19] = seed;
+  return evm::Address(bytes);
+}
+
+// FundAndRead gives `address` an output of `sats` one block deep (the tests'
+// oracles count one confirmation) and has the oracle read `account` now.
+inline v1::UserSyncStatus FundAndRead(OracleProcess& oracle,
+                                      testing::BtcsimProcess& sim,
+                                      const std::string& address,
+                                      const evm::Address& account,
+                                      uint64_t sats) {
+  sim.Fund("regtest", address, sats);
+  sim.Mine("regtest", 1);
+  return ForceUserSync(oracle, account);
+}
+
 }  // namespace chainsync::oracle

@@ -19,13 +19,10 @@ TEST_CASE("the oracle's view over its API matches what it mirrored",
   testing::ScopedDatabase database;
   testing::BtcsimProcess sim;
   oracle::OracleProcess oracle(database, sim, {"--btc_confirmations=1"});
-  std::array<uint8_t, 20> bytes{};
-  bytes[0] = 0xcd;
-  const evm::Address account(bytes);
-  const std::string address = oracle::RegisterAddress(oracle, 120, account);
-  sim.Fund("regtest", address, 42'000);
-  sim.Mine("regtest", 1);
-  oracle::ForceUserSync(oracle, account);
+  const evm::Address account = oracle::AccountOf(30);
+  oracle::FundAndRead(oracle, sim,
+                      oracle::RegisterAddress(oracle, 120, account), account,
+                      42'000);
 
   OracleReader reader(
       grpc::CreateChannel(oracle.address(), grpc::InsecureChannelCredentials()),

@@ -86,12 +86,10 @@ TEST_CASE(
   oracle::OracleProcess oracle(
       oracle_database, sim, {"--btc_confirmations=1"},
       {{"CHAINSYNC_PROFILE_KEYS", oracle::kProfileKeys}}, chain);
-  std::array<uint8_t, 20> bytes{};
-  bytes[0] = 0xce;
-  const evm::Address account(bytes);
-  sim.Fund("regtest", oracle::RegisterAddress(oracle, 121, account), 64'000);
-  sim.Mine("regtest", 1);
-  oracle::ForceUserSync(oracle, account);
+  const evm::Address account = oracle::AccountOf(31);
+  oracle::FundAndRead(oracle, sim,
+                      oracle::RegisterAddress(oracle, 121, account), account,
+                      64'000);
   evm::JsonRpcClient& client = chain.workload->client();
   // The oracle's one operation mined, then buried so that the indexer holds
   // it final.
