@@ -40,6 +40,10 @@ constexpr std::pair<v1::DiscrepancyStatus, const char*> kStatuses[] = {
     {v1::DISCREPANCY_STATUS_RESOLVED, "resolved"},
 };
 
+constexpr char kNoProofYet[] =
+    "no proof of reserves yet: a reconciliation run makes one once an account "
+    "holds rBTC";
+
 v1::HealthReport ReportOf(const RunSummary& run, uint64_t open) {
   v1::HealthReport report;
   report.set_score(run.health.score);
@@ -202,8 +206,7 @@ absl::StatusOr<v1::ProofOfReserves> ReconcilerGrpcService::Reserves() {
   absl::StatusOr<std::optional<ReserveProof>> latest = proofs_->Latest();
   if (!latest.ok()) return latest.status();
   if (!latest->has_value()) {
-    return absl::UnavailableError(
-        "no proof of reserves yet: each reconciliation run makes one");
+    return absl::UnavailableError(kNoProofYet);
   }
   const ReserveProof& proof = **latest;
   v1::ProofOfReserves message;
@@ -259,7 +262,7 @@ absl::StatusOr<v1::InclusionProof> ReconcilerGrpcService::Inclusion(
   if (!proof->has_value()) {
     return absl::NotFoundError(
         request.proof_id().empty()
-            ? "no proof of reserves yet: each reconciliation run makes one"
+            ? kNoProofYet
             : absl::StrCat("no proof of reserves ", request.proof_id()));
   }
   absl::StatusOr<crypto::InclusionProof> path =
