@@ -87,7 +87,10 @@ start reconciler services/reconciler/chainsync-reconciler \
   --grpc_port="${RECONCILER_GRPC_PORT:-50053}" --admin_port="${RECONCILER_ADMIN_PORT:-9103}" \
   --deployment_config="$env_dir/deployment.json" --rpc_url="$CHAINSYNC_RPC_URL" \
   --indexer_address="127.0.0.1:${INDEXER_GRPC_PORT:-50051}" \
-  --oracle_address="127.0.0.1:${ORACLE_GRPC_PORT:-50052}" --reconcile_interval=1m
+  --oracle_address="127.0.0.1:${ORACLE_GRPC_PORT:-50052}" --reconcile_interval=1m \
+  --bitcoin_network=regtest \
+  --bitcoin_api_url="http://127.0.0.1:${BTCSIM_HTTP_PORT:-8094}/regtest/api" \
+  --btc_confirmations=1
 start gateway services/api-gateway/chainsync-gateway --http_port="${GATEWAY_HTTP_PORT:-8080}" \
   --admin_port="${GATEWAY_ADMIN_PORT:-9100}" \
   --indexer_address="127.0.0.1:${INDEXER_GRPC_PORT:-50051}" \

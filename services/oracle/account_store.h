@@ -31,7 +31,8 @@ struct AddressRecord {
   std::string label;
   // The position of its registration, which orders an account's list.
   int64_t sequence = 0;
-  // What its last read found (see AddressBalance); unset before the first.
+  // What its last read found (see bitcoin::AddressBalance); unset before the
+  // first.
   int64_t confirmed_sats = 0;
   int64_t pending_sats = 0;
   std::optional<absl::Time> checked_at;

@@ -6,6 +6,7 @@
 #include "chainsync/oracle/v1/oracle.grpc.pb.h"
 #include "contracts/deploy/deployment_flag.h"
 #include "grpcpp/create_channel.h"
+#include "libs/bitcoin/bitcoin_flags.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/config/secret.h"
 #include "libs/common/server/backend.h"
@@ -14,33 +15,15 @@
 #include "libs/evm/signer.h"
 #include "oracle_migrations.h"
 #include "services/oracle/account_store.h"
-#include "services/oracle/esplora_source.h"
 #include "services/oracle/indexer_pool_view.h"
 #include "services/oracle/mirror.h"
 #include "services/oracle/monitor_store.h"
 #include "services/oracle/oracle_grpc_service.h"
 #include "services/oracle/sweeper.h"
 
-ABSL_FLAG(std::string, bitcoin_network, "mainnet",
-          "The Bitcoin network of the addresses the oracle accepts: mainnet, "
-          "testnet (and signet) or regtest.");
 ABSL_FLAG(absl::Duration, proof_max_age, absl::Minutes(10),
           "How long after it was issued an ownership proof's message is "
           "accepted.");
-ABSL_FLAG(std::vector<std::string>, bitcoin_api_url, {},
-          "Esplora-compatible Bitcoin APIs, comma-separated in order of "
-          "preference (e.g. https://mempool.space/api,"
-          "https://blockstream.info/api); a request one fails goes to the "
-          "next. Required.");
-ABSL_FLAG(int32_t, btc_confirmations, 6,
-          "Blocks (its own included) that must hold an output before it "
-          "counts in a balance.");
-ABSL_FLAG(int32_t, bitcoin_api_concurrency, 16,
-          "Requests to the Bitcoin API in flight at once.");
-ABSL_FLAG(double, bitcoin_api_rate, 0,
-          "Requests a second to the Bitcoin API at most (0: no limit).");
-ABSL_FLAG(absl::Duration, bitcoin_api_timeout, absl::Seconds(10),
-          "How long one request to the Bitcoin API may take.");
 ABSL_FLAG(std::vector<std::string>, rpc_url, {"http://127.0.0.1:8545"},
           "JSON-RPC endpoints of the EVM chain the balances are mirrored to, "
           "comma-separated, in order of preference.");
@@ -65,52 +48,6 @@ ABSL_FLAG(std::string, yield_rates_bps, "100,150,200,300",
 
 namespace chainsync::oracle {
 namespace {
-
-absl::StatusOr<bitcoin::Network> NetworkFromFlag() {
-  const std::string name = absl::GetFlag(FLAGS_bitcoin_network);
-  for (const bitcoin::Network network :
-       {bitcoin::Network::kMainnet, bitcoin::Network::kTestnet,
-        bitcoin::Network::kRegtest}) {
-    if (bitcoin::NetworkName(network) == name) return network;
-  }
-  return InvalidFlag("bitcoin_network", name,
-                     "must be mainnet, testnet or regtest");
-}
-
-absl::StatusOr<std::shared_ptr<BitcoinSource>> SourceFromFlags() {
-  const std::vector<std::string> urls = absl::GetFlag(FLAGS_bitcoin_api_url);
-  if (urls.empty()) {
-    return InvalidFlag("bitcoin_api_url", "",
-                       "required: an Esplora API, e.g. "
-                       "https://mempool.space/api");
-  }
-  const int32_t concurrency = absl::GetFlag(FLAGS_bitcoin_api_concurrency);
-  if (concurrency < 1 || concurrency > 1024) {
-    return InvalidFlag("bitcoin_api_concurrency", absl::StrCat(concurrency),
-                       "must be from 1 to 1024");
-  }
-  const double rate = absl::GetFlag(FLAGS_bitcoin_api_rate);
-  if (!(rate >= 0)) {
-    return InvalidFlag("bitcoin_api_rate", absl::StrCat(rate),
-                       "must not be negative");
-  }
-  const absl::Duration timeout = absl::GetFlag(FLAGS_bitcoin_api_timeout);
-  if (timeout <= absl::ZeroDuration()) {
-    return InvalidFlag("bitcoin_api_timeout", absl::FormatDuration(timeout),
-                       "must be positive");
-  }
-  absl::StatusOr<std::unique_ptr<bitcoin::EsploraClient>> client =
-      bitcoin::EsploraClient::Create({.base_urls = urls,
-                                      .max_concurrency = concurrency,
-                                      .rate_per_second = rate,
-                                      .rate_burst = std::max(1.0, rate),
-                                      .timeout = timeout});
-  if (!client.ok()) {
-    return InvalidFlag("bitcoin_api_url", absl::StrJoin(urls, ","),
-                       client.status().message());
-  }
-  return std::make_shared<EsploraSource>(*std::move(client));
-}
 
 absl::StatusOr<std::shared_ptr<PoolView>> PoolViewFromFlags(
     const contracts::Deployment& deployment) {
@@ -180,7 +117,7 @@ absl::StatusOr<std::unique_ptr<Mirror>> MirrorFromFlags(
 }
 
 absl::StatusOr<BackendComponents> Build(PgPool& database) {
-  absl::StatusOr<bitcoin::Network> network = NetworkFromFlag();
+  absl::StatusOr<bitcoin::Network> network = bitcoin::NetworkFromFlag();
   if (!network.ok()) return network.status();
   const absl::Duration max_age = absl::GetFlag(FLAGS_proof_max_age);
   if (max_age <= absl::ZeroDuration() || max_age > absl::Hours(24)) {
@@ -200,16 +137,14 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
     cipher = *std::move(keys);
   }
   auto accounts = std::make_shared<AccountStore>(database, std::move(cipher));
-  absl::StatusOr<std::shared_ptr<BitcoinSource>> source = SourceFromFlags();
+  absl::StatusOr<std::shared_ptr<bitcoin::BitcoinSource>> source =
+      bitcoin::BitcoinSourceFromFlags();
   if (!source.ok()) return source.status();
-  const int32_t confirmations = absl::GetFlag(FLAGS_btc_confirmations);
-  if (confirmations < 1 || confirmations > 1000) {
-    return InvalidFlag("btc_confirmations", absl::StrCat(confirmations),
-                       "must be from 1 to 1000");
-  }
+  absl::StatusOr<int> confirmations = bitcoin::ConfirmationsFromFlag();
+  if (!confirmations.ok()) return confirmations.status();
   auto monitor = std::make_shared<MonitorStore>(database);
   auto sweeper =
-      std::make_unique<Sweeper>(monitor, *std::move(source), confirmations);
+      std::make_unique<Sweeper>(monitor, *std::move(source), *confirmations);
   absl::StatusOr<contracts::Deployment> deployment =
       contracts::DeploymentFromFlag({"OracleAggregator", "RBTCSynth"});
   if (!deployment.ok()) return deployment.status();

@@ -77,7 +77,8 @@ absl::StatusOr<MonitoredAccount> MonitorStore::Account(
 }
 
 absl::Status MonitorStore::SaveReadings(
-    const std::vector<std::pair<evm::Address, AccountReading>>& readings) {
+    const std::vector<std::pair<evm::Address, bitcoin::AccountReading>>&
+        readings) {
   // Arrays, one element per address and per account, so that a batch is
   // two statements whatever its size.
   std::vector<std::string> addresses, confirmed, pending, errors;
@@ -88,7 +89,7 @@ absl::Status MonitorStore::SaveReadings(
     account_pending.push_back(absl::StrCat(reading.pending_sats));
     tips.push_back(absl::StrCat(reading.tip));
     stale.push_back(reading.stale_reason.substr(0, 500));
-    for (const AddressReading& address : reading.addresses) {
+    for (const bitcoin::AddressReading& address : reading.addresses) {
       addresses.push_back(address.bitcoin_address);
       confirmed.push_back(absl::StrCat(
           address.balance.has_value() ? address.balance->confirmed_sats : -1));

@@ -11,10 +11,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/bitcoin/account_reader.h"
 #include "libs/bitcoin/address.h"
 #include "libs/common/postgres/pool.h"
 #include "libs/evm/address.h"
-#include "services/oracle/account_reader.h"
 
 namespace chainsync::oracle {
 
@@ -73,7 +73,8 @@ class MonitorStore {
   // address's balance or error, and each account's total — or, when the
   // reading is stale, the last total kept and the reason.
   absl::Status SaveReadings(
-      const std::vector<std::pair<evm::Address, AccountReading>>& readings);
+      const std::vector<std::pair<evm::Address, bitcoin::AccountReading>>&
+          readings);
 
   absl::StatusOr<AccountState> State(const evm::Address& account);
   // Accounts returns up to `limit` accounts after `after`, in address

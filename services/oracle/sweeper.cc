@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "libs/bitcoin/account_reader.h"
 #include "libs/common/backoff.h"
 #include "libs/common/logging/log.h"
-#include "services/oracle/account_reader.h"
 
 namespace chainsync::oracle {
 namespace {
@@ -64,8 +64,8 @@ absl::Status ValidateSweepSettings(const SweepSettings& settings) {
 }
 
 Sweeper::Sweeper(std::shared_ptr<MonitorStore> store,
-                 std::shared_ptr<BitcoinSource> source, int confirmations,
-                 Clock& clock, metrics::Registry& registry)
+                 std::shared_ptr<bitcoin::BitcoinSource> source,
+                 int confirmations, Clock& clock, metrics::Registry& registry)
     : store_(std::move(store)),
       source_(std::move(source)),
       confirmations_(confirmations),
@@ -191,13 +191,13 @@ absl::StatusOr<uint64_t> Sweeper::Tip(const SweepSettings& settings) {
   return tip;
 }
 
-AccountReading Sweeper::ReadWithRetries(const MonitoredAccount& account,
-                                        std::atomic<uint64_t>& tip,
-                                        const SweepSettings& settings) {
+bitcoin::AccountReading Sweeper::ReadWithRetries(
+    const MonitoredAccount& account, std::atomic<uint64_t>& tip,
+    const SweepSettings& settings) {
   Backoff backoff(RetryBackoff(settings));
   const auto read = [&] {
-    AccountReading reading =
-        ReadAccount(*source_, account.addresses, tip.load(), confirmations_);
+    bitcoin::AccountReading reading = bitcoin::ReadAccount(
+        *source_, account.addresses, tip.load(), confirmations_);
     // A tip that moved during the read moves for the rest of the sweep, so
     // the next accounts do not each find it moved.
     uint64_t seen = tip.load();
@@ -206,7 +206,7 @@ AccountReading Sweeper::ReadWithRetries(const MonitoredAccount& account,
     }
     return reading;
   };
-  AccountReading reading = read();
+  bitcoin::AccountReading reading = read();
   for (int attempt = 1;
        !reading.stale_reason.empty() && attempt < settings.retry_attempts;
        ++attempt) {
@@ -241,7 +241,7 @@ bool Sweeper::Sweep() {
       break;
     }
     if (batch->empty()) break;
-    std::vector<std::pair<evm::Address, AccountReading>> readings(
+    std::vector<std::pair<evm::Address, bitcoin::AccountReading>> readings(
         batch->size());
     std::atomic<size_t> next{0};
     const auto work = [&] {
@@ -284,7 +284,8 @@ bool Sweeper::Sweep() {
 }
 
 void Sweeper::Announce(
-    const std::vector<std::pair<evm::Address, AccountReading>>& readings) {
+    const std::vector<std::pair<evm::Address, bitcoin::AccountReading>>&
+        readings) {
   if (!on_read_) return;
   std::vector<evm::Address> whole;
   for (const auto& [account, reading] : readings) {
@@ -354,13 +355,15 @@ absl::StatusOr<SweepReport> Sweeper::Force() {
   return report;
 }
 
-absl::StatusOr<AccountReading> Sweeper::ReadNow(const evm::Address& account) {
+absl::StatusOr<bitcoin::AccountReading> Sweeper::ReadNow(
+    const evm::Address& account) {
   absl::StatusOr<MonitoredAccount> monitored = store_->Account(account);
   if (!monitored.ok()) return monitored.status();
   absl::StatusOr<uint64_t> tip = source_->TipHeight();
-  AccountReading reading;
+  bitcoin::AccountReading reading;
   if (tip.ok()) {
-    reading = ReadAccount(*source_, monitored->addresses, *tip, confirmations_);
+    reading = bitcoin::ReadAccount(*source_, monitored->addresses, *tip,
+                                   confirmations_);
   } else {
     reading.stale_reason =
         absl::StrCat("the Bitcoin API's tip: ", tip.status().message());

@@ -14,10 +14,10 @@
 #include <optional>
 #include <thread>
 
+#include "libs/bitcoin/balance_source.h"
 #include "libs/common/clock.h"
 #include "libs/common/metrics/registry.h"
 #include "libs/common/server/backend.h"
-#include "services/oracle/bitcoin_source.h"
 #include "services/oracle/monitor_store.h"
 
 namespace chainsync::oracle {
@@ -46,7 +46,7 @@ class Sweeper final : public BackgroundWorker {
  public:
   // `confirmations` bury an output deep enough to count.
   Sweeper(std::shared_ptr<MonitorStore> store,
-          std::shared_ptr<BitcoinSource> source, int confirmations,
+          std::shared_ptr<bitcoin::BitcoinSource> source, int confirmations,
           Clock& clock = SystemClock(),
           metrics::Registry& registry = metrics::DefaultRegistry());
   ~Sweeper() override;
@@ -84,7 +84,7 @@ class Sweeper final : public BackgroundWorker {
   absl::StatusOr<SweepReport> Update(const SweepSettings& settings);
 
   // ReadNow reads one account at the current tip and stores the reading.
-  absl::StatusOr<AccountReading> ReadNow(const evm::Address& account);
+  absl::StatusOr<bitcoin::AccountReading> ReadNow(const evm::Address& account);
 
  private:
   void Run();
@@ -92,19 +92,20 @@ class Sweeper final : public BackgroundWorker {
   bool Sweep();
   // ReadWithRetries reads at `tip`, which it moves forward when the chain
   // moved under the read.
-  AccountReading ReadWithRetries(const MonitoredAccount& account,
-                                 std::atomic<uint64_t>& tip,
-                                 const SweepSettings& settings);
+  bitcoin::AccountReading ReadWithRetries(const MonitoredAccount& account,
+                                          std::atomic<uint64_t>& tip,
+                                          const SweepSettings& settings);
   absl::StatusOr<uint64_t> Tip(const SweepSettings& settings);
   // Announce hands the accounts read whole to on_read_.
   void Announce(
-      const std::vector<std::pair<evm::Address, AccountReading>>& readings);
+      const std::vector<std::pair<evm::Address, bitcoin::AccountReading>>&
+          readings);
   // Wait waits `duration` or until stopped; false when stopped.
   bool Wait(absl::Duration duration);
   SweepSettings settings();
 
   const std::shared_ptr<MonitorStore> store_;
-  const std::shared_ptr<BitcoinSource> source_;
+  const std::shared_ptr<bitcoin::BitcoinSource> source_;
   const int confirmations_;
   Clock& clock_;
   metrics::Counter& sweeps_;

@@ -3,18 +3,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "libs/common/postgres/time_sql.h"
 
 namespace chainsync::reconciler {
 namespace {
-
-// Times travel as microseconds since the epoch, which both sides read
-// exactly.
-constexpr char kMicrosToTime[] =
-    "'epoch'::timestamptz + interval '1 microsecond' * ";
-
-std::string Micros(absl::string_view column) {
-  return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint");
-}
 
 std::string Hex(const std::optional<evm::Address>& address) {
   return address.has_value() ? address->ToLowerHex().substr(2) : "";
@@ -101,7 +93,7 @@ DiscrepancyStore::RepairedSince(absl::Time since) {
 
 absl::StatusOr<FirstSeen> DiscrepancyStore::OpenSince() {
   absl::StatusOr<PgResult> rows = pool_.Exec(
-      absl::StrCat("SELECT rule, subject, ", Micros("first_seen"),
+      absl::StrCat("SELECT rule, subject, ", MicrosOf("first_seen"),
                    " FROM reconciler.discrepancies WHERE status = 'open'"));
   if (!rows.ok()) return rows.status();
   FirstSeen first_seen;
@@ -240,8 +232,8 @@ absl::StatusOr<std::vector<StoredDiscrepancy>> DiscrepancyStore::List(
           "encode(contract, 'hex'), chain_value, indexer_value, "
           "oracle_value, block_number, detail, settling, status, "
           "coalesce(repair_action, ''), ",
-          Micros("first_seen"), ", ", Micros("last_seen"), ", times_seen, ",
-          Micros("resolved_at"),
+          MicrosOf("first_seen"), ", ", MicrosOf("last_seen"), ", times_seen, ",
+          MicrosOf("resolved_at"),
           " FROM reconciler.discrepancies WHERE (cardinality($1::text[]) = 0 "
           "OR kind = ANY($1)) AND (cardinality($2::text[]) = 0 OR status = "
           "ANY($2)) AND ($3 = '' OR account = decode($3, 'hex')) AND id < $4 "
@@ -290,7 +282,7 @@ absl::StatusOr<std::vector<StoredDiscrepancy>> DiscrepancyStore::List(
 
 absl::StatusOr<std::optional<RunSummary>> DiscrepancyStore::LatestRun() {
   absl::StatusOr<PgResult> rows = pool_.Exec(absl::StrCat(
-      "SELECT id, ", Micros("started_at"), ", ", Micros("finished_at"),
+      "SELECT id, ", MicrosOf("started_at"), ", ", MicrosOf("finished_at"),
       ", block_number, accounts_checked, found, repaired, health_score FROM "
       "reconciler.runs ORDER BY id DESC LIMIT 1"));
   if (!rows.ok()) return rows.status();

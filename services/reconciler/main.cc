@@ -5,11 +5,13 @@
 #include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
 #include "contracts/deploy/deployment_flag.h"
 #include "grpcpp/create_channel.h"
+#include "libs/bitcoin/bitcoin_flags.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/config/secret.h"
 #include "libs/common/server/backend.h"
 #include "libs/common/server/mutual_tls.h"
 #include "reconciler_migrations.h"
+#include "services/reconciler/dispute_peers.h"
 #include "services/reconciler/live_views.h"
 #include "services/reconciler/reconciler.h"
 #include "services/reconciler/reconciler_grpc_service.h"
@@ -93,22 +95,29 @@ absl::StatusOr<ReconcilerOptions> OptionsFromFlags(PgPool& database) {
   return options;
 }
 
-// Peers are the views a run reads and the oracle that repairs.
+// Peers are the views a run reads, the oracle that repairs and what
+// disputes are checked against.
 struct Peers {
   std::unique_ptr<ViewSource> views;
   std::shared_ptr<Repairer> repairer;
+  std::shared_ptr<DisputePeers> disputes;
 };
 
 absl::StatusOr<Peers> PeersFromFlags() {
   absl::StatusOr<contracts::Deployment> deployment =
       contracts::DeploymentFromFlag({"OracleAggregator", "RBTCSynth"});
   if (!deployment.ok()) return deployment.status();
-  absl::StatusOr<std::unique_ptr<evm::JsonRpcClient>> client =
-      evm::JsonRpcClient::Create({.endpoints = absl::GetFlag(FLAGS_rpc_url)});
-  if (!client.ok()) return client.status();
+  // Runs and disputes read the chain on threads of their own, each with its
+  // client.
+  std::shared_ptr<evm::JsonRpcClient> clients[2];
+  for (std::shared_ptr<evm::JsonRpcClient>& client : clients) {
+    absl::StatusOr<std::unique_ptr<evm::JsonRpcClient>> created =
+        evm::JsonRpcClient::Create({.endpoints = absl::GetFlag(FLAGS_rpc_url)});
+    if (!created.ok()) return created.status();
+    client = *std::move(created);
+  }
   absl::StatusOr<std::unique_ptr<ChainReader>> chain =
-      ChainReader::FromDeployment(
-          std::shared_ptr<evm::JsonRpcClient>(*std::move(client)), *deployment);
+      ChainReader::FromDeployment(clients[0], *deployment);
   if (!chain.ok()) return chain.status();
   absl::StatusOr<std::optional<MutualTls>> tls = MutualTlsFromFlags();
   if (!tls.ok()) return tls.status();
@@ -130,7 +139,9 @@ absl::StatusOr<Peers> PeersFromFlags() {
       absl::Seconds(30));
   return Peers{.views = std::make_unique<LiveViews>(*std::move(chain),
                                                     std::move(indexer), oracle),
-               .repairer = oracle};
+               .repairer = oracle,
+               .disputes = std::make_shared<LiveDisputePeers>(
+                   oracle, clients[1], deployment->Find("RBTCSynth")->address)};
 }
 
 absl::StatusOr<BackendComponents> Build(PgPool& database) {
@@ -140,17 +151,32 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
   if (!peers.ok()) return peers.status();
   absl::StatusOr<Secret> page_token_key = ReadOptionalSecret("page_token_key");
   if (!page_token_key.ok()) return page_token_key.status();
+  absl::StatusOr<bitcoin::Network> network = bitcoin::NetworkFromFlag();
+  if (!network.ok()) return network.status();
+  absl::StatusOr<std::shared_ptr<bitcoin::BitcoinSource>> bitcoin =
+      bitcoin::BitcoinSourceFromFlags();
+  if (!bitcoin.ok()) return bitcoin.status();
+  absl::StatusOr<int> confirmations = bitcoin::ConfirmationsFromFlag();
+  if (!confirmations.ok()) return confirmations.status();
   auto store = std::make_shared<DiscrepancyStore>(database);
   auto proofs = std::make_shared<ProofStore>(database);
+  auto dispute_store = std::make_shared<DisputeStore>(database);
+  auto disputes = std::make_unique<DisputeDesk>(
+      dispute_store, std::move(peers->disputes), *std::move(bitcoin),
+      DisputeOptions{.network = *network,
+                     .confirmations = *confirmations,
+                     .tolerance_sats = options->rules.sync_tolerance_sats});
   auto reconciler = std::make_unique<Reconciler>(std::move(peers->views),
                                                  std::move(peers->repairer),
                                                  store, proofs, *options);
   BackendComponents backend;
   backend.services.push_back(
       {std::make_shared<ReconcilerGrpcService>(
-           *reconciler, store, proofs, PageTokens(*std::move(page_token_key))),
+           *reconciler, store, proofs, *disputes, dispute_store,
+           PageTokens(*std::move(page_token_key))),
        v1::ReconcilerService::service_full_name()});
   backend.workers.push_back(std::move(reconciler));
+  backend.workers.push_back(std::move(disputes));
   return backend;
 }
 

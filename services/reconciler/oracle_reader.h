@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "chainsync/oracle/v1/oracle.grpc.pb.h"
+#include "services/reconciler/disputes.h"
 #include "services/reconciler/reconciler.h"
 #include "services/reconciler/snapshot.h"
 
@@ -25,6 +26,16 @@ class OracleReader final : public Repairer {
   absl::StatusOr<OracleView> Read();
 
   absl::StatusOr<std::string> ForceSync(const evm::Address& account) override;
+
+  // BitcoinAddresses are the addresses the oracle monitors for `account`.
+  absl::StatusOr<std::vector<std::string>> BitcoinAddresses(
+      const evm::Address& account);
+
+  // FindSync is the newest sync of `account` to `balance_sats` the oracle
+  // journaled at or after `since` and has not given up on (neither failed
+  // nor replaced), if any.
+  absl::StatusOr<std::optional<CorrectiveSync>> FindSync(
+      const evm::Address& account, int64_t balance_sats, absl::Time since);
 
  private:
   absl::Status ReadAccounts(OracleView& view);

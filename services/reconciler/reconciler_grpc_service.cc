@@ -1,5 +1,6 @@
 #include "services/reconciler/reconciler_grpc_service.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/api/proto_time.h"
@@ -94,6 +95,68 @@ v1::Discrepancy DiscrepancyMessage(const StoredDiscrepancy& stored) {
   SetTime(stored.last_seen, message.mutable_last_seen_time());
   message.set_times_seen(stored.times_seen);
   return message;
+}
+
+constexpr std::pair<v1::DisputeStatus, const char*> kDisputeStatuses[] = {
+    {v1::DISPUTE_STATUS_FILED, kFiled},
+    {v1::DISPUTE_STATUS_VALIDATING, kValidating},
+    {v1::DISPUTE_STATUS_RESOLVED, kResolved},
+    {v1::DISPUTE_STATUS_REJECTED, kRejected},
+};
+
+v1::DisputeStatus DisputeStatusOf(const std::string& name) {
+  for (const auto& [api, stored] : kDisputeStatuses) {
+    if (name == stored) return api;
+  }
+  return v1::DISPUTE_STATUS_UNSPECIFIED;
+}
+
+std::string Sats(const std::optional<int64_t>& sats) {
+  return sats.has_value() ? absl::StrCat(*sats) : "";
+}
+
+v1::Dispute DisputeMessage(const StoredDispute& stored) {
+  v1::Dispute message;
+  message.set_dispute_id(stored.id);
+  message.set_address(stored.account.ToChecksumHex());
+  message.set_status(DisputeStatusOf(stored.status));
+  message.set_claimed_balance_sats(absl::StrCat(stored.claimed_sats));
+  message.set_recorded_balance_sats(absl::StrCat(stored.recorded_sats));
+  message.set_verified_balance_sats(Sats(stored.verified_sats));
+  message.set_reason(stored.reason);
+  message.set_bitcoin_address(stored.bitcoin_address);
+  message.set_resolution(stored.resolution);
+  message.set_resolution_transaction_hash(stored.transaction_hash);
+  SetTime(stored.created, message.mutable_create_time());
+  SetTime(stored.updated, message.mutable_update_time());
+  if (stored.resolved.has_value()) {
+    SetTime(*stored.resolved, message.mutable_resolve_time());
+  }
+  message.set_resolution_operation_id(stored.operation_id.value_or(0));
+  for (const DisputeTransition& transition : stored.history) {
+    v1::DisputeTransition* added = message.add_history();
+    added->set_status(DisputeStatusOf(transition.status));
+    added->set_note(transition.note);
+    SetTime(transition.at, added->mutable_time());
+  }
+  message.set_last_error(stored.last_error);
+  message.set_bitcoin_tip_height(stored.bitcoin_tip.value_or(0));
+  return message;
+}
+
+// IsDisputeId says whether `id` can name a dispute (a UUID), so that what
+// a user sends reaches the store only in its form.
+bool IsDisputeId(const std::string& id) {
+  if (id.size() != 36) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? id[i] != '-' : !absl::ascii_isxdigit(id[i])) return false;
+  }
+  return true;
+}
+
+absl::Status NoDispute(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("no dispute ", id));
 }
 
 }  // namespace
@@ -282,6 +345,150 @@ grpc::ServerUnaryReactor* ReconcilerGrpcService::GetInclusionProof(
     grpc::CallbackServerContext* context,
     const v1::GetInclusionProofRequest* request, v1::InclusionProof* response) {
   return Reply(context, Inclusion(*request), response);
+}
+
+absl::StatusOr<v1::Dispute> ReconcilerGrpcService::File(
+    const Caller& caller, const v1::FileDisputeRequest& request) {
+  absl::StatusOr<evm::Address> account =
+      evm::Address::Parse(request.address(), "address");
+  if (!account.ok()) return account.status();
+  if (!caller.Owns(request.address())) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the token is for ", caller.subject, ", not for address ",
+                     request.address()));
+  }
+  int64_t claimed = 0;
+  if (!absl::SimpleAtoi(request.claimed_balance_sats(), &claimed)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("claimed_balance_sats: \"", request.claimed_balance_sats(),
+                     "\" is not a whole number of satoshis"));
+  }
+  absl::StatusOr<StoredDispute> filed =
+      disputes_.File({.account = *account,
+                      .claimed_sats = claimed,
+                      .reason = request.reason(),
+                      .bitcoin_address = request.bitcoin_address()});
+  if (!filed.ok()) return filed.status();
+  return DisputeMessage(*filed);
+}
+
+grpc::ServerUnaryReactor* ReconcilerGrpcService::FileDispute(
+    grpc::CallbackServerContext* context, const v1::FileDisputeRequest* request,
+    v1::Dispute* response) {
+  return Reply(context, File(CallerOf(*context), *request), response);
+}
+
+absl::StatusOr<v1::ListDisputesResponse> ReconcilerGrpcService::Disputes(
+    const Caller& caller, const v1::ListDisputesRequest& request) {
+  DisputeFilter filter;
+  if (request.address().empty()) {
+    if (!caller.admin) {
+      return absl::InvalidArgumentError(
+          "address: required (only admins list every account's disputes)");
+    }
+  } else {
+    absl::StatusOr<evm::Address> account =
+        evm::Address::Parse(request.address(), "address");
+    if (!account.ok()) return account.status();
+    if (!caller.Owns(request.address())) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("the token is for ", caller.subject,
+                       ", not for address ", request.address()));
+    }
+    filter.account = *account;
+  }
+  for (const int status : request.statuses()) {
+    const auto found =
+        std::find_if(std::begin(kDisputeStatuses), std::end(kDisputeStatuses),
+                     [&](const auto& pair) { return pair.first == status; });
+    if (found == std::end(kDisputeStatuses)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("statuses: ", status, " is not a dispute status"));
+    }
+    filter.statuses.emplace_back(found->second);
+  }
+  absl::StatusOr<int> size = PageSize(request.page_size(), 50, 500);
+  if (!size.ok()) return size.status();
+  filter.limit = *size + 1;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::vector<std::string>> token =
+        page_tokens_.Decode(request.page_token(), 2);
+    if (!token.ok()) return token.status();
+    int64_t micros = 0;
+    if (!absl::SimpleAtoi((*token)[0], &micros)) {
+      return absl::InvalidArgumentError("page_token: not a page of this list");
+    }
+    filter.after = {absl::FromUnixMicros(micros), (*token)[1]};
+  }
+  absl::StatusOr<std::vector<StoredDispute>> listed =
+      dispute_store_->List(filter);
+  if (!listed.ok()) return listed.status();
+  v1::ListDisputesResponse response;
+  const size_t count = std::min(listed->size(), static_cast<size_t>(*size));
+  for (size_t i = 0; i < count; ++i) {
+    *response.add_disputes() = DisputeMessage((*listed)[i]);
+  }
+  if (listed->size() > count) {
+    const StoredDispute& last = (*listed)[count - 1];
+    response.set_next_page_token(page_tokens_.Encode(
+        {absl::StrCat(absl::ToUnixMicros(last.created)), last.id}));
+  }
+  return response;
+}
+
+grpc::ServerUnaryReactor* ReconcilerGrpcService::ListDisputes(
+    grpc::CallbackServerContext* context,
+    const v1::ListDisputesRequest* request,
+    v1::ListDisputesResponse* response) {
+  return Reply(context, Disputes(CallerOf(*context), *request), response);
+}
+
+absl::StatusOr<v1::Dispute> ReconcilerGrpcService::DisputeFor(
+    const Caller& caller, const std::string& id) {
+  if (!IsDisputeId(id)) return NoDispute(id);
+  absl::StatusOr<StoredDispute> dispute = dispute_store_->Get(id);
+  if (!dispute.ok()) return dispute.status();
+  // Someone else's dispute is answered as no dispute: ids reveal nothing.
+  if (!caller.Owns(dispute->account.ToLowerHex())) return NoDispute(id);
+  return DisputeMessage(*dispute);
+}
+
+grpc::ServerUnaryReactor* ReconcilerGrpcService::GetDispute(
+    grpc::CallbackServerContext* context, const v1::GetDisputeRequest* request,
+    v1::Dispute* response) {
+  return Reply(context, DisputeFor(CallerOf(*context), request->dispute_id()),
+               response);
+}
+
+absl::StatusOr<v1::Dispute> ReconcilerGrpcService::Resolve(
+    const Caller& caller, const v1::ResolveDisputeRequest& request) {
+  if (!caller.admin) {
+    return absl::PermissionDeniedError(
+        "resolving a dispute needs the admin "
+        "role");
+  }
+  if (request.outcome() != v1::DISPUTE_STATUS_RESOLVED &&
+      request.outcome() != v1::DISPUTE_STATUS_REJECTED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("outcome: ", v1::DisputeStatus_Name(request.outcome()),
+                     " is not a verdict; RESOLVED or REJECTED"));
+  }
+  if (!IsDisputeId(request.dispute_id())) {
+    return NoDispute(request.dispute_id());
+  }
+  absl::StatusOr<StoredDispute> closed = disputes_.Close(
+      request.dispute_id(),
+      request.outcome() == v1::DISPUTE_STATUS_RESOLVED ? kResolved : kRejected,
+      request.resolution(),
+      caller.subject.empty() ? "an operator" : caller.subject);
+  if (!closed.ok()) return closed.status();
+  return DisputeMessage(*closed);
+}
+
+grpc::ServerUnaryReactor* ReconcilerGrpcService::ResolveDispute(
+    grpc::CallbackServerContext* context,
+    const v1::ResolveDisputeRequest* request, v1::Dispute* response) {
+  return Reply(context, Resolve(CallerOf(*context), *request), response);
 }
 
 }  // namespace chainsync::reconciler

@@ -61,7 +61,8 @@ const Backend kBackends[] = {
      "reconciler",
      "chainsync.reconciler.v1.ReconcilerService",
      true,
-     {"--indexer_address=127.0.0.1:1", "--oracle_address=127.0.0.1:1"}},
+     {"--indexer_address=127.0.0.1:1", "--oracle_address=127.0.0.1:1",
+      "--bitcoin_api_url=http://127.0.0.1:1/api"}},
 };
 
 struct Ports {

@@ -67,7 +67,8 @@ TEST_CASE("Prometheus scrapes a backend's /metrics", "[prometheus]") {
       {CHAINSYNC_RECONCILER_BIN, "--listen_host=127.0.0.1", "--grpc_port=0",
        "--admin_port=0", "--deployment_config=" + deployment,
        "--rpc_url=" + rpc_url, "--indexer_address=127.0.0.1:1",
-       "--oracle_address=127.0.0.1:1"},
+       "--oracle_address=127.0.0.1:1",
+       "--bitcoin_api_url=http://127.0.0.1:1/api"},
       {{"CHAINSYNC_DATABASE_URL", database.url()}});
   REQUIRE(backend.ok());
   auto serving =

@@ -19,4 +19,9 @@ absl::Duration DurationOf(const google::protobuf::Duration& duration) {
          absl::Nanoseconds(duration.nanos());
 }
 
+absl::Time TimeOf(const google::protobuf::Timestamp& time) {
+  return absl::FromUnixSeconds(time.seconds()) +
+         absl::Nanoseconds(time.nanos());
+}
+
 }  // namespace chainsync

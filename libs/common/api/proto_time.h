@@ -12,5 +12,6 @@ namespace chainsync {
 void SetTime(absl::Time time, google::protobuf::Timestamp* out);
 void SetDuration(absl::Duration duration, google::protobuf::Duration* out);
 absl::Duration DurationOf(const google::protobuf::Duration& duration);
+absl::Time TimeOf(const google::protobuf::Timestamp& time);
 
 }  // namespace chainsync

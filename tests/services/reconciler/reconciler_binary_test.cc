@@ -14,52 +14,10 @@
 #include "services/reconciler/proof_messages.h"
 #include "tests/services/indexer/indexer_test_support.h"
 #include "tests/services/oracle/oracle_test_support.h"
+#include "tests/services/reconciler/reconciler_process.h"
 
 namespace chainsync::reconciler {
 namespace {
-
-// ReconcilerProcess runs chainsync-reconciler over the given peers; its
-// schedule is out of the way, runs are asked for.
-class ReconcilerProcess {
- public:
-  ReconcilerProcess(const testing::ScopedDatabase& database,
-                    const oracle::OracleChain& chain, int indexer_port,
-                    const std::string& oracle_address) {
-    auto process = testing::Subprocess::Start(
-        {CHAINSYNC_RECONCILER_BIN, "--listen_host=127.0.0.1", "--grpc_port=0",
-         "--admin_port=0", "--deployment_config=" + chain.deployment_file,
-         "--rpc_url=" + chain.rpc_url,
-         absl::StrCat("--indexer_address=127.0.0.1:", indexer_port),
-         "--oracle_address=" + oracle_address, "--reconcile_interval=1h",
-         "--settle_after=0s"},
-        {{"CHAINSYNC_DATABASE_URL", database.url()}});
-    REQUIRE(process.ok());
-    process_ = *std::move(process);
-    const int port = indexer::GrpcPortWhenReady(*process_);
-    stub_ = v1::ReconcilerService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-  }
-
-  v1::ReconciliationRun Run() {
-    // The scheduled first run may hold the lock a moment.
-    for (int attempt = 0;; ++attempt) {
-      grpc::ClientContext context;
-      v1::ReconciliationRun run;
-      const grpc::Status status = stub_->RunReconciliation(&context, {}, &run);
-      if (status.ok()) return run;
-      INFO(status.error_message());
-      REQUIRE(status.error_code() == grpc::StatusCode::ABORTED);
-      REQUIRE(attempt < 50);
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-  }
-
-  v1::ReconcilerService::Stub& stub() { return *stub_; }
-
- private:
-  std::unique_ptr<testing::Subprocess> process_;
-  std::unique_ptr<v1::ReconcilerService::Stub> stub_;
-};
 
 double ComponentScore(const v1::HealthReport& report, const std::string& name) {
   for (const v1::ComponentHealth& component : report.components()) {
@@ -73,19 +31,16 @@ TEST_CASE(
     "the reconciler scores a consistent system 100, finds each fault, "
     "resolves what is put back and repairs a drifted mirror",
     "[reconciler][binary]") {
-  // A deployment of its own, whose holders are this test's alone.
-  const oracle::OracleChain chain =
-      oracle::OracleChain::Deploy(testing::GetTestEnvironment().rpc_url);
+  OwnOracle own;
+  const oracle::OracleChain& chain = own.chain;
+  testing::ScopedDatabase& oracle_database = own.database;
+  testing::BtcsimProcess& sim = own.sim;
+  oracle::OracleProcess& oracle = own.process;
   testing::ScopedDatabase indexer_database;
   auto indexer = indexer::StartIndexer(
       indexer_database.url(), chain.deployment_file, chain.rpc_url,
       {"--poll_interval=50ms", "--confirmations=1"});
   const int indexer_port = indexer::GrpcPortWhenReady(*indexer);
-  testing::ScopedDatabase oracle_database;
-  testing::BtcsimProcess sim;
-  oracle::OracleProcess oracle(
-      oracle_database, sim, {"--btc_confirmations=1"},
-      {{"CHAINSYNC_PROFILE_KEYS", oracle::kProfileKeys}}, chain);
   const evm::Address account = oracle::AccountOf(31);
   oracle::FundAndRead(oracle, sim,
                       oracle::RegisterAddress(oracle, 121, account), account,
@@ -112,7 +67,9 @@ TEST_CASE(
   settle();
 
   testing::ScopedDatabase database;
-  ReconcilerProcess reconciler(database, chain, indexer_port, oracle.address());
+  ReconcilerProcess reconciler(database, chain, sim.api("regtest"),
+                               absl::StrCat("127.0.0.1:", indexer_port),
+                               oracle.address());
   const v1::ReconciliationRun clean = reconciler.Run();
   INFO(clean.DebugString());
   CHECK(clean.discrepancies_found() == 0);

@@ -1,8 +1,8 @@
-#include "services/oracle/account_reader.h"
+#include "libs/bitcoin/account_reader.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace chainsync::oracle {
+namespace chainsync::bitcoin {
 
 namespace {
 
@@ -14,12 +14,12 @@ constexpr int kMaxTipMoves = 3;
 // ReadAt reads every address at `tip`; `moved` says whether an answer was
 // of a chain past it.
 AccountReading ReadAt(BitcoinSource& source,
-                      const std::vector<bitcoin::Address>& addresses,
-                      uint64_t tip, int confirmations, bool* moved) {
+                      const std::vector<Address>& addresses, uint64_t tip,
+                      int confirmations, bool* moved) {
   AccountReading reading;
   reading.tip = tip;
   int64_t confirmed = 0;
-  for (const bitcoin::Address& address : addresses) {
+  for (const Address& address : addresses) {
     AddressReading& read = reading.addresses.emplace_back();
     read.bitcoin_address = address.text;
     absl::StatusOr<AddressBalance> balance =
@@ -45,8 +45,8 @@ AccountReading ReadAt(BitcoinSource& source,
 }  // namespace
 
 AccountReading ReadAccount(BitcoinSource& source,
-                           const std::vector<bitcoin::Address>& addresses,
-                           uint64_t tip, int confirmations) {
+                           const std::vector<Address>& addresses, uint64_t tip,
+                           int confirmations) {
   bool moved = false;
   AccountReading reading =
       ReadAt(source, addresses, tip, confirmations, &moved);
@@ -59,4 +59,4 @@ AccountReading ReadAccount(BitcoinSource& source,
   return reading;
 }
 
-}  // namespace chainsync::oracle
+}  // namespace chainsync::bitcoin

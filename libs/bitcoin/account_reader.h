@@ -1,17 +1,18 @@
 #pragma once
 
 // ReadAccount reads every Bitcoin address of one account at one tip and
-// sums what they hold. Pure but for the BitcoinSource it is given: the sweep
-// and ForceUserSync share it, and its tests script the source.
+// sums what they hold. Pure but for the BitcoinSource it is given: the
+// oracle's sweep and ForceUserSync and the reconciler's dispute checks share
+// it, and its tests script the source.
 
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "libs/bitcoin/address.h"
-#include "services/oracle/bitcoin_source.h"
+#include "libs/bitcoin/balance_source.h"
 
-namespace chainsync::oracle {
+namespace chainsync::bitcoin {
 
 struct AddressReading {
   std::string bitcoin_address;
@@ -36,7 +37,7 @@ struct AccountReading {
 // most: a total is always of one chain, and one new block costs a re-read,
 // not a stale account. The reading's `tip` is the one it was made at.
 AccountReading ReadAccount(BitcoinSource& source,
-                           const std::vector<bitcoin::Address>& addresses,
-                           uint64_t tip, int confirmations);
+                           const std::vector<Address>& addresses, uint64_t tip,
+                           int confirmations);
 
-}  // namespace chainsync::oracle
+}  // namespace chainsync::bitcoin

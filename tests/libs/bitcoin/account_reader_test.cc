@@ -1,10 +1,10 @@
 // Reading an account: a total only when every address was read.
-#include "services/oracle/account_reader.h"
+#include "libs/bitcoin/account_reader.h"
 
 #include <catch2/catch.hpp>
 #include <map>
 
-namespace chainsync::oracle {
+namespace chainsync::bitcoin {
 namespace {
 
 // ScriptedSource answers each address as scripted; an address without a
@@ -18,8 +18,7 @@ class ScriptedSource final : public BitcoinSource {
   uint64_t tip = 0;
 
   absl::StatusOr<uint64_t> TipHeight() override { return tip; }
-  absl::StatusOr<AddressBalance> Balance(const bitcoin::Address& address,
-                                         uint64_t at,
+  absl::StatusOr<AddressBalance> Balance(const Address& address, uint64_t at,
                                          int confirmations) override {
     asked.emplace_back(at, confirmations);
     if (at < tip) return absl::AbortedError("the chain moved");
@@ -29,12 +28,12 @@ class ScriptedSource final : public BitcoinSource {
   }
 };
 
-const bitcoin::Address kFirst =
-    *bitcoin::Address::Parse("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
-const bitcoin::Address kSecond =
-    *bitcoin::Address::Parse("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2");
+const Address kFirst =
+    *Address::Parse("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
+const Address kSecond = *Address::Parse("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2");
 
-TEST_CASE("an account's total sums every address read at one tip", "[oracle]") {
+TEST_CASE("an account's total sums every address read at one tip",
+          "[bitcoin]") {
   ScriptedSource source;
   source.answers.emplace(kFirst.text, AddressBalance{.confirmed_sats = 70'000,
                                                      .pending_sats = 5'000});
@@ -52,7 +51,7 @@ TEST_CASE("an account's total sums every address read at one tip", "[oracle]") {
 }
 
 TEST_CASE("one address that cannot be read leaves no total, only the reason",
-          "[oracle]") {
+          "[bitcoin]") {
   ScriptedSource source;
   source.answers.emplace(kFirst.text, AddressBalance{.confirmed_sats = 70'000});
   source.answers.emplace(kSecond.text,
@@ -67,7 +66,7 @@ TEST_CASE("one address that cannot be read leaves no total, only the reason",
 }
 
 TEST_CASE("a block found during the read has the account read again at it",
-          "[oracle]") {
+          "[bitcoin]") {
   ScriptedSource source;
   source.answers.emplace(kFirst.text, AddressBalance{.confirmed_sats = 70'000});
   source.answers.emplace(kSecond.text,
@@ -82,13 +81,13 @@ TEST_CASE("a block found during the read has the account read again at it",
 }
 
 TEST_CASE("an API whose tip lags its answers leaves the account stale",
-          "[oracle]") {
+          "[bitcoin]") {
   // Its tip endpoint never reaches the chain its address answers are of.
   class LaggingSource final : public BitcoinSource {
    public:
     int reads = 0;
     absl::StatusOr<uint64_t> TipHeight() override { return 812 + reads; }
-    absl::StatusOr<AddressBalance> Balance(const bitcoin::Address&, uint64_t,
+    absl::StatusOr<AddressBalance> Balance(const Address&, uint64_t,
                                            int) override {
       ++reads;
       return absl::AbortedError("an output above the tip");
@@ -102,4 +101,4 @@ TEST_CASE("an API whose tip lags its answers leaves the account stale",
 }
 
 }  // namespace
-}  // namespace chainsync::oracle
+}  // namespace chainsync::bitcoin

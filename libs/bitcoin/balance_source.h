@@ -1,15 +1,16 @@
 #pragma once
 
-// BitcoinSource is the oracle's port to what the Bitcoin network says of an
-// address: its spendable outputs and how deep they are. EsploraSource is the
-// adapter on an Esplora API; the core's tests use a scripted one.
+// BitcoinSource is the port to what the Bitcoin network says of an address:
+// its spendable outputs and how deep they are. The oracle mirrors what it
+// reads and the reconciler checks disputes with it; EsploraSource is the
+// adapter on an Esplora API, and the cores' tests use a scripted one.
 
 #include <cstdint>
 
 #include "absl/status/statusor.h"
 #include "libs/bitcoin/address.h"
 
-namespace chainsync::oracle {
+namespace chainsync::bitcoin {
 
 // AddressBalance is what an address holds unspent, in satoshis: in outputs
 // buried under at least the required confirmations, and in newer or
@@ -31,8 +32,9 @@ class BitcoinSource {
   // API error, a timeout or an answer that cannot be true is an error —
   // never a zero balance. ABORTED says the answer is of a chain past `tip`
   // (a block was found since): read the tip again.
-  virtual absl::StatusOr<AddressBalance> Balance(
-      const bitcoin::Address& address, uint64_t tip, int confirmations) = 0;
+  virtual absl::StatusOr<AddressBalance> Balance(const Address& address,
+                                                 uint64_t tip,
+                                                 int confirmations) = 0;
 };
 
-}  // namespace chainsync::oracle
+}  // namespace chainsync::bitcoin

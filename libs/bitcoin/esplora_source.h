@@ -2,10 +2,10 @@
 
 #include <memory>
 
+#include "libs/bitcoin/balance_source.h"
 #include "libs/bitcoin/esplora_client.h"
-#include "services/oracle/bitcoin_source.h"
 
-namespace chainsync::oracle {
+namespace chainsync::bitcoin {
 
 // EsploraSource reads balances from an address's UTXOs (GET
 // /address/:a/utxo): their heights against the tip give the confirmations.
@@ -13,16 +13,15 @@ namespace chainsync::oracle {
 // balance never counts what is already on its way out.
 class EsploraSource final : public BitcoinSource {
  public:
-  explicit EsploraSource(std::unique_ptr<bitcoin::EsploraClient> client)
+  explicit EsploraSource(std::unique_ptr<EsploraClient> client)
       : client_(std::move(client)) {}
 
   absl::StatusOr<uint64_t> TipHeight() override;
-  absl::StatusOr<AddressBalance> Balance(const bitcoin::Address& address,
-                                         uint64_t tip,
+  absl::StatusOr<AddressBalance> Balance(const Address& address, uint64_t tip,
                                          int confirmations) override;
 
  private:
-  std::unique_ptr<bitcoin::EsploraClient> client_;
+  std::unique_ptr<EsploraClient> client_;
 };
 
-}  // namespace chainsync::oracle
+}  // namespace chainsync::bitcoin

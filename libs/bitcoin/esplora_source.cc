@@ -1,18 +1,17 @@
-#include "services/oracle/esplora_source.h"
+#include "libs/bitcoin/esplora_source.h"
 
 #include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 
-namespace chainsync::oracle {
+namespace chainsync::bitcoin {
 namespace {
 
 // No amount can exceed all the bitcoin there will ever be.
 constexpr int64_t kMaxSats = 21'000'000 * int64_t{100'000'000};
 
-absl::Status Inconsistent(const bitcoin::Address& address,
-                          absl::string_view what) {
+absl::Status Inconsistent(const Address& address, absl::string_view what) {
   return absl::UnavailableError(absl::StrCat("the Bitcoin API's answer for ",
                                              address.text,
                                              " cannot be true: ", what));
@@ -24,13 +23,14 @@ absl::StatusOr<uint64_t> EsploraSource::TipHeight() {
   return client_->GetTipHeight();
 }
 
-absl::StatusOr<AddressBalance> EsploraSource::Balance(
-    const bitcoin::Address& address, uint64_t tip, int confirmations) {
-  absl::StatusOr<std::vector<bitcoin::Utxo>> utxos = client_->GetUtxos(address);
+absl::StatusOr<AddressBalance> EsploraSource::Balance(const Address& address,
+                                                      uint64_t tip,
+                                                      int confirmations) {
+  absl::StatusOr<std::vector<Utxo>> utxos = client_->GetUtxos(address);
   if (!utxos.ok()) return utxos.status();
   AddressBalance balance;
   std::set<std::pair<std::string, uint32_t>> seen;
-  for (const bitcoin::Utxo& utxo : *utxos) {
+  for (const Utxo& utxo : *utxos) {
     if (utxo.value_sats <= 0 || utxo.value_sats > kMaxSats) {
       return Inconsistent(
           address, absl::StrCat("an output of ", utxo.value_sats, " sats"));
@@ -67,4 +67,4 @@ absl::StatusOr<AddressBalance> EsploraSource::Balance(
   return balance;
 }
 
-}  // namespace chainsync::oracle
+}  // namespace chainsync::bitcoin
