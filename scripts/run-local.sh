@@ -26,26 +26,34 @@ scripts/local-env.sh start --dir "$env_dir"
 # shellcheck source=/dev/null
 source "$env_dir/env"
 
-# The reference protocol on the local chain, with a fresh key for the oracle
-# (the committee that may call sync); the services read deployment.json.
-python3 -c 'import secrets; print(secrets.token_hex(32))' >"$env_dir/oracle.key"
-chmod 600 "$env_dir/oracle.key"
+# The reference protocol on the local chain, with fresh keys for the oracle
+# (the committee that may call sync) and the reconciler (the publisher of
+# proofs of reserves); the services read deployment.json.
+for key in oracle publisher; do
+  python3 -c 'import secrets; print(secrets.token_hex(32))' >"$env_dir/$key.key"
+  chmod 600 "$env_dir/$key.key"
+done
 "$root/build/contracts/deploy/chainsync-deploy" --rpc_url="$CHAINSYNC_RPC_URL" \
-  --committee_key_file="$env_dir/oracle.key" --dev_fund_deployer \
+  --committee_key_file="$env_dir/oracle.key" \
+  --publisher_key_file="$env_dir/publisher.key" --dev_fund_deployer \
   --output="$env_dir/deployment.json" 2>"$log_dir/deploy.log" \
   || { echo "deploying the contracts failed:" >&2; tail -n 3 "$log_dir/deploy.log" >&2; exit 1; }
-# The oracle pays for its sync() transactions: fund the committee on anvil.
-committee=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["roles"]["committee"])' \
-  "$env_dir/deployment.json")
-curl -sf -H 'content-type: application/json' "$CHAINSYNC_RPC_URL" -o /dev/null \
-  -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"anvil_setBalance\",\"params\":[\"$committee\",\"0x56bc75e2d63100000\"]}"
+# Both pay for their transactions: fund them on anvil.
+for role in committee publisher; do
+  address=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["roles"][sys.argv[2]])' \
+    "$env_dir/deployment.json" "$role")
+  curl -sf -H 'content-type: application/json' "$CHAINSYNC_RPC_URL" -o /dev/null \
+    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"anvil_setBalance\",\"params\":[\"$address\",\"0x56bc75e2d63100000\"]}"
+done
 
 # The key the oracle seals labels and e-mails with.
 echo "local:$(python3 -c 'import secrets; print(secrets.token_hex(32))')" >"$env_dir/profile.keys"
 chmod 600 "$env_dir/profile.keys"
 export CHAINSYNC_PROFILE_KEYS_FILE="$env_dir/profile.keys"
-# The oracle signs its sync() transactions with the committee key.
+# The oracle signs its sync() transactions with the committee key, the
+# reconciler its publications with the publisher key.
 export CHAINSYNC_ORACLE_KEY_FILE="$env_dir/oracle.key"
+export CHAINSYNC_PUBLISHER_KEY_FILE="$env_dir/publisher.key"
 
 # The gateway's token secret; chainsync-token signs with the same file.
 python3 -c 'import secrets; print(secrets.token_hex(32))' >"$env_dir/jwt.secret"

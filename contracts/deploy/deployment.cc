@@ -118,6 +118,9 @@ std::string Deployment::ToJson() const {
       "{\n  \"chain_id\": ", chain_id,
       ",\n  \"roles\": {\"owner\": ", Quoted(owner.ToChecksumHex()),
       ", \"committee\": ", Quoted(committee.ToChecksumHex()),
+      publisher.has_value() ? absl::StrCat(", \"publisher\": ",
+                                           Quoted(publisher->ToChecksumHex()))
+                            : "",
       "},\n  \"yield_minimum_sats\": ", yield_minimum_sats,
       ",\n  \"contracts\": [");
   for (size_t i = 0; i < contracts.size(); ++i) {
@@ -191,6 +194,12 @@ absl::StatusOr<Deployment> Deployment::FromJson(absl::string_view json) {
       address_at(roles, "committee", "roles.committee");
   if (!committee.ok()) return committee.status();
   deployment.committee = *committee;
+  if (roles["publisher"].error() == simdjson::SUCCESS) {
+    absl::StatusOr<evm::Address> publisher =
+        address_at(roles, "publisher", "roles.publisher");
+    if (!publisher.ok()) return publisher.status();
+    deployment.publisher = *publisher;
+  }
   if (document["yield_minimum_sats"].get(deployment.yield_minimum_sats) !=
       simdjson::SUCCESS) {
     deployment.yield_minimum_sats = 0;
@@ -235,8 +244,9 @@ absl::StatusOr<Deployment> DeployReferenceProtocol(
   absl::StatusOr<uint64_t> chain_id = client.ChainId();
   if (!chain_id.ok()) return chain_id.status();
   std::map<std::string, ContractArtifact> artifacts;
-  for (const char* name : {"RBTCSynth", "WrappedRBTC", "FeeVault",
-                           "OracleAggregator", "YieldScalesPool"}) {
+  for (const char* name :
+       {"RBTCSynth", "WrappedRBTC", "FeeVault", "OracleAggregator",
+        "YieldScalesPool", "ReserveProofs"}) {
     absl::StatusOr<ContractArtifact> artifact =
         LoadArtifact(options.artifacts_dir, name);
     if (!artifact.ok()) return artifact.status();
@@ -246,6 +256,7 @@ absl::StatusOr<Deployment> DeployReferenceProtocol(
   Deployment deployment{.chain_id = *chain_id,
                         .owner = deployer.address(),
                         .committee = options.committee,
+                        .publisher = options.publisher,
                         .yield_minimum_sats = options.yield_minimum_sats};
   const auto deploy =
       [&](const char* name,
@@ -275,6 +286,12 @@ absl::StatusOr<Deployment> DeployReferenceProtocol(
           {address_of("RBTCSynth"), evm::Uint256(options.yield_minimum_sats)});
       !s.ok()) {
     return s;
+  }
+  if (options.publisher.has_value()) {
+    if (absl::Status s = deploy("ReserveProofs", {*options.publisher});
+        !s.ok()) {
+      return s;
+    }
   }
   // Roles: only the oracle contract mints and burns rBTC and charges fees;
   // only wrBTC moves rBTC.

@@ -5,6 +5,7 @@
 // the result as the configuration the services read: the chain, the roles,
 // and each contract's name, address, first block and ABI.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct Deployment {
   uint64_t chain_id = 0;
   evm::Address owner;
   evm::Address committee;
+  // The key allowed to publish proofs of reserves, when ReserveProofs is
+  // deployed.
+  std::optional<evm::Address> publisher;
   uint64_t yield_minimum_sats = 0;
   std::vector<DeployedContract> contracts;
 
@@ -61,10 +65,13 @@ struct DeployOptions {
   evm::Address committee;
   // The rBTC balance, in satoshis, from which a holder may join the pool.
   uint64_t yield_minimum_sats = 10'000;
+  // The key allowed to publish the roots of proofs of reserves (the
+  // reconciler's signer); without one, ReserveProofs is not deployed.
+  std::optional<evm::Address> publisher;
 };
 
-// DeployReferenceProtocol deploys and wires the five contracts with
-// `deployer` as owner.
+// DeployReferenceProtocol deploys and wires the five contracts, and
+// ReserveProofs when a publisher is given, with `deployer` as owner.
 absl::StatusOr<Deployment> DeployReferenceProtocol(
     evm::JsonRpcClient& client, evm::Signer& deployer,
     const DeployOptions& options);

@@ -26,6 +26,13 @@ ABSL_FLAG(
     std::string, committee_key_file, "",
     "A file holding the oracle's private key (hex); its address becomes the "
     "committee. The key itself is neither used nor copied.");
+ABSL_FLAG(std::string, publisher_address, "",
+          "The reconciler's signing address, allowed to publish the roots of "
+          "proofs of reserves on the ReserveProofs contract. With neither "
+          "this nor --publisher_key_file, ReserveProofs is not deployed.");
+ABSL_FLAG(std::string, publisher_key_file, "",
+          "A file holding the reconciler's private key (hex); its address "
+          "becomes the publisher. The key itself is neither used nor copied.");
 ABSL_FLAG(
     uint64_t, yield_minimum_sats, 10000,
     "rBTC balance, in satoshis, from which a holder may join the yield pool.");
@@ -36,25 +43,40 @@ ABSL_FLAG(
 
 namespace {
 
-absl::StatusOr<chainsync::evm::Address> CommitteeFromFlags() {
-  const std::string key_file = absl::GetFlag(FLAGS_committee_key_file);
+// RoleFromFlags reads a role's address from `--<role>_address`, or from the
+// key in `--<role>_key_file`; empty when neither is set.
+absl::StatusOr<std::optional<chainsync::evm::Address>> RoleFromFlags(
+    const std::string& role, const std::string& address,
+    const std::string& key_file) {
   if (key_file.empty()) {
-    return chainsync::evm::Address::Parse(
-        absl::GetFlag(FLAGS_committee_address), "--committee_address");
+    if (address.empty()) return std::nullopt;
+    return chainsync::evm::Address::Parse(address, "--" + role + "_address");
   }
   std::ifstream in(key_file);
   std::string key;
   if (!(in >> key)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--committee_key_file: cannot read ", key_file));
+        absl::StrCat("--", role, "_key_file: cannot read ", key_file));
   }
   absl::StatusOr<std::unique_ptr<chainsync::evm::LocalKeySigner>> signer =
       chainsync::evm::LocalKeySigner::Create(chainsync::Secret(key));
   if (!signer.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--committee_key_file ", key_file, ": ", signer.status().message()));
+        "--", role, "_key_file ", key_file, ": ", signer.status().message()));
   }
   return (*signer)->address();
+}
+
+absl::StatusOr<chainsync::evm::Address> CommitteeFromFlags() {
+  absl::StatusOr<std::optional<chainsync::evm::Address>> committee =
+      RoleFromFlags("committee", absl::GetFlag(FLAGS_committee_address),
+                    absl::GetFlag(FLAGS_committee_key_file));
+  if (!committee.ok()) return committee.status();
+  if (!committee->has_value()) {
+    return absl::InvalidArgumentError(
+        "--committee_address or --committee_key_file is required");
+  }
+  return **committee;
 }
 
 }  // namespace
@@ -69,6 +91,10 @@ int main(int argc, char** argv) {
   using chainsync::ValueOrExit;
   const chainsync::evm::Address committee =
       ValueOrExit(CommitteeFromFlags(), "configuration");
+  const std::optional<chainsync::evm::Address> publisher = ValueOrExit(
+      RoleFromFlags("publisher", absl::GetFlag(FLAGS_publisher_address),
+                    absl::GetFlag(FLAGS_publisher_key_file)),
+      "configuration");
   auto client = ValueOrExit(chainsync::evm::JsonRpcClient::Create(
                                 {.endpoints = {absl::GetFlag(FLAGS_rpc_url)}}),
                             "configuration");
@@ -97,7 +123,8 @@ int main(int argc, char** argv) {
           *client, *deployer,
           {.artifacts_dir = absl::GetFlag(FLAGS_artifacts_dir),
            .committee = committee,
-           .yield_minimum_sats = absl::GetFlag(FLAGS_yield_minimum_sats)}),
+           .yield_minimum_sats = absl::GetFlag(FLAGS_yield_minimum_sats),
+           .publisher = publisher}),
       "deployment");
   const std::string path = absl::GetFlag(FLAGS_output);
   std::ofstream out(path);

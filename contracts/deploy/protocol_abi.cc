@@ -26,6 +26,24 @@ const evm::AbiFunction& SyncedBalance() {
   return function;
 }
 
+const evm::AbiFunction& PublishReserves() {
+  static const evm::AbiFunction function = *evm::AbiFunction::Parse(
+      "publish(uint256,bytes32,uint256,uint256,uint256,uint256)");
+  return function;
+}
+
+const evm::AbiFunction& RootOf() {
+  static const evm::AbiFunction function =
+      *evm::AbiFunction::Parse("rootOf(uint256) returns (bytes32)");
+  return function;
+}
+
+const evm::Hash& ReservesProvedTopic() {
+  static const evm::Hash topic = evm::Keccak256(
+      "ReservesProved(uint256,bytes32,uint256,uint256,uint256,uint256)");
+  return topic;
+}
+
 const evm::AbiFunction& BalanceOf() {
   static const evm::AbiFunction function =
       *evm::AbiFunction::Parse("balanceOf(address) returns (uint256)");

@@ -142,7 +142,8 @@ absl::StatusOr<AccountState> MonitorStore::State(const evm::Address& account) {
       "coalesce(u.pending_sats, 0), (extract(epoch FROM u.checked_at) "
       "* "
       "1000000)::bigint, coalesce(u.stale_reason, ''), "
-      "u.consecutive_failures FROM oracle.users u WHERE u.address = "
+      "u.consecutive_failures, u.checked_tip FROM oracle.users u WHERE "
+      "u.address = "
       "$1::bytea",
       PgParams().Add(Bytea(account)));
   if (!rows.ok()) return rows.status();
@@ -161,6 +162,9 @@ absl::StatusOr<AccountState> MonitorStore::State(const evm::Address& account) {
   }
   state.stale_reason = std::string(rows->Get(0, 5));
   state.consecutive_failures = static_cast<uint32_t>(*rows->GetInt64(0, 6));
+  if (!rows->IsNull(0, 7)) {
+    state.checked_tip = static_cast<uint64_t>(*rows->GetInt64(0, 7));
+  }
   return state;
 }
 

@@ -44,6 +44,8 @@ struct AccountState {
   std::optional<int64_t> bitcoin_sats;
   int64_t pending_sats = 0;
   std::optional<absl::Time> checked_at;
+  // The Bitcoin block the last reading was made at.
+  std::optional<uint64_t> checked_tip;
   std::string stale_reason;
   uint32_t consecutive_failures = 0;
 };

@@ -320,6 +320,7 @@ absl::StatusOr<v1::UserSyncStatus> OracleGrpcService::UserStatus(
   status.set_bitcoin_address_count(state->address_count);
   status.set_bitcoin_balance_sats(
       absl::StrCat(state->bitcoin_sats.value_or(0)));
+  status.set_bitcoin_tip_height(state->checked_tip.value_or(0));
   status.set_last_error(state->stale_reason);
   status.set_consecutive_failures(state->consecutive_failures);
   status.set_email(*email);

@@ -8,11 +8,13 @@
 #include "libs/bitcoin/bitcoin_flags.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/config/secret.h"
+#include "libs/common/logging/log.h"
 #include "libs/common/server/backend.h"
 #include "libs/common/server/mutual_tls.h"
 #include "reconciler_migrations.h"
 #include "services/reconciler/dispute_peers.h"
 #include "services/reconciler/live_views.h"
+#include "services/reconciler/proof_publisher.h"
 #include "services/reconciler/reconciler.h"
 #include "services/reconciler/reconciler_grpc_service.h"
 
@@ -30,6 +32,10 @@ ABSL_FLAG(std::string, health_weights,
           "0.2,emergency_burn_sync=0.15,oracle_operations_log=0.1,yield_"
           "readiness=0.1",
           "The health components' weights, name=weight, summing to 1.");
+ABSL_FLAG(absl::Duration, por_interval, absl::ZeroDuration(),
+          "Between two proofs of reserves: a run makes one when the last is "
+          "at least this old (0: every run). Each is published on chain "
+          "when a publisher key is set (CHAINSYNC_PUBLISHER_KEY or _FILE).");
 ABSL_FLAG(int32_t, max_indexer_lag, 12,
           "Blocks the indexer may trail the chain's head by.");
 ABSL_FLAG(int64_t, sync_tolerance_sats, 0,
@@ -61,6 +67,12 @@ absl::StatusOr<ReconcilerOptions> OptionsFromFlags(PgPool& database) {
     return InvalidFlag("reconcile_interval",
                        absl::FormatDuration(options.interval),
                        "must be at least 1s");
+  }
+  options.proof_interval = absl::GetFlag(FLAGS_por_interval);
+  if (options.proof_interval < absl::ZeroDuration()) {
+    return InvalidFlag("por_interval",
+                       absl::FormatDuration(options.proof_interval),
+                       "must not be negative");
   }
   const int32_t lag = absl::GetFlag(FLAGS_max_indexer_lag);
   if (lag < 0) {
@@ -101,7 +113,30 @@ struct Peers {
   std::unique_ptr<ViewSource> views;
   std::shared_ptr<Repairer> repairer;
   std::shared_ptr<DisputePeers> disputes;
+  // None without a publisher key.
+  std::shared_ptr<ProofPublisher> publisher;
 };
+
+// PublisherFromSecret publishes proofs with the key CHAINSYNC_PUBLISHER_KEY
+// (or _FILE) names; without one, proofs are made and served, not published.
+absl::StatusOr<std::shared_ptr<ProofPublisher>> PublisherFromSecret(
+    std::shared_ptr<evm::JsonRpcClient> client,
+    const contracts::Deployment& deployment) {
+  absl::StatusOr<std::unique_ptr<evm::LocalKeySigner>> signer =
+      evm::LocalKeySigner::FromSecret("publisher_key");
+  if (absl::IsNotFound(signer.status())) {
+    log::Warning(
+        "no publisher key (CHAINSYNC_PUBLISHER_KEY or _FILE): proofs of "
+        "reserves are not published on chain");
+    return nullptr;
+  }
+  if (!signer.ok()) return signer.status();
+  absl::StatusOr<std::unique_ptr<ChainProofPublisher>> publisher =
+      ChainProofPublisher::FromDeployment(std::move(client), *std::move(signer),
+                                          deployment);
+  if (!publisher.ok()) return publisher.status();
+  return std::shared_ptr<ProofPublisher>(*std::move(publisher));
+}
 
 absl::StatusOr<Peers> PeersFromFlags() {
   absl::StatusOr<contracts::Deployment> deployment =
@@ -119,6 +154,10 @@ absl::StatusOr<Peers> PeersFromFlags() {
   absl::StatusOr<std::unique_ptr<ChainReader>> chain =
       ChainReader::FromDeployment(clients[0], *deployment);
   if (!chain.ok()) return chain.status();
+  // Runs publish on their own thread, after their reads.
+  absl::StatusOr<std::shared_ptr<ProofPublisher>> publisher =
+      PublisherFromSecret(clients[0], *deployment);
+  if (!publisher.ok()) return publisher.status();
   absl::StatusOr<std::optional<MutualTls>> tls = MutualTlsFromFlags();
   if (!tls.ok()) return tls.status();
   for (const auto& [flag, value] :
@@ -141,7 +180,8 @@ absl::StatusOr<Peers> PeersFromFlags() {
                                                     std::move(indexer), oracle),
                .repairer = oracle,
                .disputes = std::make_shared<LiveDisputePeers>(
-                   oracle, clients[1], deployment->Find("RBTCSynth")->address)};
+                   oracle, clients[1], deployment->Find("RBTCSynth")->address),
+               .publisher = *std::move(publisher)};
 }
 
 absl::StatusOr<BackendComponents> Build(PgPool& database) {
@@ -166,9 +206,9 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
       DisputeOptions{.network = *network,
                      .confirmations = *confirmations,
                      .tolerance_sats = options->rules.sync_tolerance_sats});
-  auto reconciler = std::make_unique<Reconciler>(std::move(peers->views),
-                                                 std::move(peers->repairer),
-                                                 store, proofs, *options);
+  auto reconciler = std::make_unique<Reconciler>(
+      std::move(peers->views), std::move(peers->repairer), store, proofs,
+      std::move(peers->publisher), *options);
   BackendComponents backend;
   backend.services.push_back(
       {std::make_shared<ReconcilerGrpcService>(

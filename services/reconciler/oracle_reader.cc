@@ -62,6 +62,7 @@ absl::Status OracleReader::ReadAccounts(OracleView& view) {
           if (user.last_error().empty() &&
               absl::SimpleAtoi(user.bitcoin_balance_sats(), &sats)) {
             read.confirmed_sats = sats;
+            read.bitcoin_tip = user.bitcoin_tip_height();
           }
         }
         return true;

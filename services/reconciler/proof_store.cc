@@ -47,7 +47,9 @@ uint64_t Unsigned(absl::string_view text) {
 constexpr char kProofColumns[] =
     "SELECT id, (extract(epoch FROM made_at) * 1000000)::bigint, "
     "block_number, bitcoin_tip, reserves_sats::text, liabilities_sats::text, "
-    "account_count, encode(root_hash, 'hex'), root_sum::text FROM "
+    "account_count, encode(root_hash, 'hex'), root_sum::text, "
+    "encode(published_tx, 'hex'), published_block, "
+    "encode(published_contract, 'hex') FROM "
     "reconciler.reserve_proofs";
 
 // One reads the proof kProofColumns selected, if any.
@@ -67,6 +69,20 @@ absl::StatusOr<std::optional<ReserveProof>> One(absl::StatusOr<PgResult> rows) {
   if (!hash.ok()) return absl::DataLossError(hash.status().message());
   proof.root.hash = *hash;
   proof.root.sum = Unsigned(rows->Get(0, 8));
+  if (!rows->IsNull(0, 9)) {
+    absl::StatusOr<evm::Hash> transaction =
+        evm::FixedFromHex<32>(rows->Get(0, 9), "a stored publication");
+    if (!transaction.ok()) {
+      return absl::DataLossError(transaction.status().message());
+    }
+    absl::StatusOr<evm::Address> contract =
+        evm::Address::Parse(absl::StrCat("0x", rows->Get(0, 11)));
+    if (!contract.ok()) return absl::DataLossError(contract.status().message());
+    proof.publication = Publication{
+        .contract = *contract,
+        .transaction = *transaction,
+        .block = static_cast<uint64_t>(rows->GetInt64(0, 10).value_or(0))};
+  }
   return proof;
 }
 
@@ -185,6 +201,20 @@ absl::StatusOr<crypto::InclusionProof> ProofStore::InclusionOf(
                           .sibling_is_left = ((position >> level) & 1) == 1});
   }
   return proof;
+}
+
+absl::Status ProofStore::Published(int64_t id, const Publication& publication) {
+  return pool_
+      .Exec(
+          "UPDATE reconciler.reserve_proofs SET published_tx = "
+          "decode($2, 'hex'), published_block = $3, published_contract = "
+          "decode($4, 'hex') WHERE id = $1",
+          PgParams()
+              .Add(id)
+              .Add(evm::ToHex(publication.transaction).substr(2))
+              .Add(publication.block)
+              .Add(publication.contract.ToLowerHex().substr(2)))
+      .status();
 }
 
 }  // namespace chainsync::reconciler

@@ -11,8 +11,17 @@
 #include "absl/types/span.h"
 #include "libs/common/postgres/pool.h"
 #include "libs/crypto/merkle_sum_tree.h"
+#include "libs/evm/address.h"
+#include "libs/evm/bytes.h"
 
 namespace chainsync::reconciler {
+
+// Where a proof's root was published on chain.
+struct Publication {
+  evm::Address contract;
+  evm::Hash transaction{};
+  uint64_t block = 0;
+};
 
 struct ReserveProof {
   int64_t id = 0;
@@ -23,6 +32,7 @@ struct ReserveProof {
   uint64_t liabilities_sats = 0;
   uint64_t account_count = 0;
   crypto::SumNode root;
+  std::optional<Publication> publication;
 };
 
 class ProofStore {
@@ -39,6 +49,9 @@ class ProofStore {
   // Latest is the newest proof, if there is one; Get the proof `id`.
   absl::StatusOr<std::optional<ReserveProof>> Latest();
   absl::StatusOr<std::optional<ReserveProof>> Get(int64_t id);
+
+  // Published records where proof `id`'s root was published.
+  absl::Status Published(int64_t id, const Publication& publication);
 
   // InclusionOf reads `account`'s leaf and path in proof `proof_id`;
   // NOT_FOUND when the account is not in it.

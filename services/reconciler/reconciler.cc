@@ -14,12 +14,14 @@ Reconciler::Reconciler(std::unique_ptr<ViewSource> views,
                        std::shared_ptr<Repairer> repairer,
                        std::shared_ptr<DiscrepancyStore> store,
                        std::shared_ptr<ProofStore> proofs,
+                       std::shared_ptr<ProofPublisher> publisher,
                        ReconcilerOptions options, Clock& clock,
                        metrics::Registry& registry)
     : views_(std::move(views)),
       repairer_(std::move(repairer)),
       store_(std::move(store)),
       proofs_(std::move(proofs)),
+      publisher_(std::move(publisher)),
       options_(std::move(options)),
       clock_(clock),
       runs_(registry.AddCounter("chainsync_reconciler_runs_total",
@@ -67,7 +69,12 @@ Reconciler::Reconciler(std::unique_ptr<ViewSource> views,
                             "How long a proof of reserves took to build and "
                             "store.",
                             {}, {0.01, 0.1, 0.5, 1, 2, 5, 10, 30})
-              .WithLabels({})) {}
+              .WithLabels({})),
+      publications_(registry.AddCounter(
+          "chainsync_reconciler_proof_publications_total",
+          "Roots of proofs of reserves published on chain, by outcome: done "
+          "(or found published already) or failed.",
+          {"outcome"})) {}
 
 Reconciler::~Reconciler() { Stop(); }
 
@@ -132,11 +139,20 @@ absl::StatusOr<RunSummary> Reconciler::Run() {
     return recorded;
   }
   Publish(run, outcomes);
-  // A proof that cannot be made leaves the run recorded: the last proof
-  // stands, and the log says why.
-  if (absl::Status proved = Prove(*snapshot); !proved.ok()) {
-    log::Warning("proof of reserves not made",
-                 {{"run", run.id}, {"error", proved}});
+  // A proof that cannot be made or published leaves the run recorded: the
+  // last proof stands, and the log says why.
+  absl::StatusOr<std::optional<ReserveProof>> latest = proofs_->Latest();
+  if (!latest.ok()) return latest.status();
+  if (!latest->has_value() ||
+      run.started - (*latest)->made >= options_.proof_interval) {
+    if (absl::Status proved = Prove(*snapshot); !proved.ok()) {
+      log::Warning("proof of reserves not made",
+                   {{"run", run.id}, {"error", proved}});
+    }
+  }
+  if (absl::Status published = PublishLatest(); !published.ok()) {
+    log::Warning("proof of reserves not published; the next run tries again",
+                 {{"run", run.id}, {"error", published}});
   }
   return run;
 }
@@ -164,13 +180,21 @@ absl::Status Reconciler::Prove(const Snapshot& snapshot) {
   absl::StatusOr<crypto::MerkleSumTree> tree =
       crypto::MerkleSumTree::Build(leaves);
   if (!tree.ok()) return tree.status();
+  // The oracle's readings are of different Bitcoin blocks; the proof names
+  // the oldest, so that every reserve it counts is as of that block or
+  // newer.
   uint64_t reserves = 0;
+  std::optional<uint64_t> bitcoin_tip;
   for (const OracleAccount& account : snapshot.oracle.accounts) {
-    reserves += account.confirmed_sats.value_or(0);
+    if (!account.confirmed_sats.has_value()) continue;
+    reserves += *account.confirmed_sats;
+    bitcoin_tip = std::min(bitcoin_tip.value_or(account.bitcoin_tip),
+                           account.bitcoin_tip);
   }
   absl::StatusOr<int64_t> id =
       proofs_->Save({.made = start,
                      .block = snapshot.chain.block,
+                     .bitcoin_tip = bitcoin_tip.value_or(0),
                      .reserves_sats = reserves,
                      .liabilities_sats = tree->root().sum,
                      .account_count = leaves.size(),
@@ -187,6 +211,28 @@ absl::Status Reconciler::Prove(const Snapshot& snapshot) {
                                   {"reserves_sats", reserves},
                                   {"liabilities_sats", tree->root().sum},
                                   {"backing_ratio", ratio}});
+  return absl::OkStatus();
+}
+
+absl::Status Reconciler::PublishLatest() {
+  if (publisher_ == nullptr) return absl::OkStatus();
+  absl::StatusOr<std::optional<ReserveProof>> latest = proofs_->Latest();
+  if (!latest.ok()) return latest.status();
+  if (!latest->has_value() || (*latest)->publication.has_value()) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<Publication> published = publisher_->Publish(**latest);
+  publications_.WithLabels({published.ok() ? "done" : "failed"}).Increment();
+  if (!published.ok()) return published.status();
+  if (absl::Status recorded = proofs_->Published((*latest)->id, *published);
+      !recorded.ok()) {
+    return recorded;
+  }
+  log::Info("proof of reserves published",
+            {{"proof", (*latest)->id},
+             {"contract", published->contract.ToChecksumHex()},
+             {"transaction", evm::ToHex(published->transaction)},
+             {"block", published->block}});
   return absl::OkStatus();
 }
 

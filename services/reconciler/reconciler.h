@@ -41,6 +41,17 @@ class Repairer {
       const evm::Address& account) = 0;
 };
 
+// ProofPublisher is the port to the chain the roots of proofs of reserves
+// are published on.
+class ProofPublisher {
+ public:
+  virtual ~ProofPublisher() = default;
+  // Publish commits `proof`'s root, its totals and its blocks on chain,
+  // once: a proof published already (by a run that died after sending) is
+  // found, not sent again.
+  virtual absl::StatusOr<Publication> Publish(const ReserveProof& proof) = 0;
+};
+
 struct ReconcilerOptions {
   RuleSettings rules;
   // Repairs a run may make, and how long before a subject is repaired again.
@@ -49,18 +60,23 @@ struct ReconcilerOptions {
   Weights weights = DefaultWeights();
   // Between scheduled runs.
   absl::Duration interval = absl::Minutes(5);
+  // Between two proofs of reserves: a run makes one when the last is at
+  // least this old (zero: every run).
+  absl::Duration proof_interval = absl::ZeroDuration();
   // The session the run lock is held on.
   PgConnectOptions lock_connection;
 };
 
 class Reconciler final : public BackgroundWorker {
  public:
-  // Each run also makes a proof of reserves into `proofs`.
+  // Each run also makes a proof of reserves into `proofs` and publishes
+  // its root through `publisher` (none: proofs stay unpublished).
   Reconciler(std::unique_ptr<ViewSource> views,
              std::shared_ptr<Repairer> repairer,
              std::shared_ptr<DiscrepancyStore> store,
-             std::shared_ptr<ProofStore> proofs, ReconcilerOptions options,
-             Clock& clock = SystemClock(),
+             std::shared_ptr<ProofStore> proofs,
+             std::shared_ptr<ProofPublisher> publisher,
+             ReconcilerOptions options, Clock& clock = SystemClock(),
              metrics::Registry& registry = metrics::DefaultRegistry());
   ~Reconciler() override;
 
@@ -80,12 +96,15 @@ class Reconciler final : public BackgroundWorker {
   // Prove stores a proof of reserves of the snapshot: liabilities the rBTC
   // balances at its block, reserves the oracle's confirmed totals.
   absl::Status Prove(const Snapshot& snapshot);
+  // PublishLatest publishes the newest proof when it is not yet.
+  absl::Status PublishLatest();
   void Publish(const RunSummary& run, const std::vector<RuleOutcome>& outcomes);
 
   const std::unique_ptr<ViewSource> views_;
   const std::shared_ptr<Repairer> repairer_;
   const std::shared_ptr<DiscrepancyStore> store_;
   const std::shared_ptr<ProofStore> proofs_;
+  const std::shared_ptr<ProofPublisher> publisher_;
   const ReconcilerOptions options_;
   Clock& clock_;
   metrics::Family<metrics::Counter>& runs_;
@@ -98,6 +117,7 @@ class Reconciler final : public BackgroundWorker {
   metrics::Family<metrics::Counter>& repairs_;
   metrics::Gauge& backing_;
   metrics::Histogram& proof_duration_;
+  metrics::Family<metrics::Counter>& publications_;
 
   // One run at a time in this process; the lock does it across replicas.
   std::mutex run_mu_;

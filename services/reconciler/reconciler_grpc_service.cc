@@ -296,6 +296,13 @@ absl::StatusOr<v1::ProofOfReserves> ReconcilerGrpcService::Reserves() {
   message.set_block_number(proof.block);
   message.set_bitcoin_tip_height(proof.bitcoin_tip);
   SetTime(proof.made, message.mutable_generate_time());
+  if (proof.publication.has_value()) {
+    message.set_publication_contract(
+        proof.publication->contract.ToChecksumHex());
+    message.set_publication_transaction_hash(
+        evm::ToHex(proof.publication->transaction));
+    message.set_publication_block_number(proof.publication->block);
+  }
   return message;
 }
 

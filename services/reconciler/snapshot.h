@@ -73,6 +73,8 @@ struct OracleAccount {
   // The confirmed Bitcoin total of its last whole reading; absent when it
   // was never read whole (or is stale).
   std::optional<uint64_t> confirmed_sats;
+  // The Bitcoin block that reading was made at.
+  uint64_t bitcoin_tip = 0;
   // Whether an operation for it is on its way (planned, broadcast or mined
   // and not yet final): a difference then is expected.
   bool in_flight = false;

@@ -1,9 +1,12 @@
 // The reference contracts on anvil: every event of the scripted workload
 // decodes to exactly the values that were sent, and every balance can be
-// rebuilt from events alone.
+// rebuilt from events alone; ReserveProofs keeps one root per proof.
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "contracts/deploy/protocol_abi.h"
+#include "libs/evm/signer.h"
+#include "libs/evm/transaction_sender.h"
 #include "tests/support/protocol_workload.h"
 #include "tests/support/test_env.h"
 
@@ -99,7 +102,8 @@ TEST_CASE("the deployment configuration round-trips", "[contracts]") {
   REQUIRE(parsed.ok());
   CHECK(parsed->chain_id == 31337);
   CHECK(parsed->committee == deployment.committee);
-  REQUIRE(parsed->contracts.size() == 5);
+  CHECK(parsed->publisher == deployment.publisher);
+  REQUIRE(parsed->contracts.size() == 6);
   for (const DeployedContract& contract : deployment.contracts) {
     const DeployedContract* found = parsed->Find(contract.name);
     REQUIRE(found != nullptr);
@@ -110,6 +114,49 @@ TEST_CASE("the deployment configuration round-trips", "[contracts]") {
   }
   CHECK(absl::IsInvalidArgument(
       Deployment::FromJson(R"({"chain_id":1})").status()));
+}
+
+TEST_CASE("ReserveProofs takes a root from its publisher alone, once per proof",
+          "[contracts]") {
+  auto workload =
+      testing::ProtocolWorkload::Deploy(testing::GetTestEnvironment().rpc_url);
+  evm::JsonRpcClient& client = workload->client();
+  const evm::Address contract =
+      workload->deployment().Find("ReserveProofs")->address;
+  const auto publish = [&](const std::string& key, uint64_t proof_id,
+                           uint8_t root_byte) {
+    auto signer = evm::LocalKeySigner::Create(Secret(key));
+    REQUIRE(signer.ok());
+    evm::TransactionSender sender(client, **signer,
+                                  workload->deployment().chain_id);
+    const evm::Bytes root(32, root_byte);
+    return sender.SendAndWait(
+        {.to = contract,
+         .data = *protocol::PublishReserves().EncodeCall(
+             {evm::Uint256(proof_id), root, evm::Uint256(64'000),
+              evm::Uint256(70'000), evm::Uint256(12), evm::Uint256(800'000)})});
+  };
+  const auto root_of = [&](uint64_t proof_id) {
+    const auto output = client.EthCall(
+        {.to = contract,
+         .data = *protocol::RootOf().EncodeCall({evm::Uint256(proof_id)})},
+        evm::BlockRef::Latest());
+    REQUIRE(output.ok());
+    return *output;
+  };
+  const auto published = publish(workload->publisher_key(), 7, 0xab);
+  REQUIRE(published.ok());
+  REQUIRE(published->logs.size() == 1);
+  CHECK(published->logs[0].topics[0] == protocol::ReservesProvedTopic());
+  CHECK(evm::FromBigEndian(published->logs[0].topics[1]) == 7);
+  CHECK(root_of(7) == evm::Bytes(32, 0xab));
+  // Again, or by another key: refused, and the root stands.
+  CHECK(absl::IsFailedPrecondition(
+      publish(workload->publisher_key(), 7, 0xcd).status()));
+  CHECK(absl::IsFailedPrecondition(
+      publish(workload->committee_key(), 8, 0xcd).status()));
+  CHECK(root_of(7) == evm::Bytes(32, 0xab));
+  CHECK(root_of(8) == evm::Bytes(32, 0));
 }
 
 }  // namespace

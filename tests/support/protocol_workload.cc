@@ -92,6 +92,8 @@ std::unique_ptr<ProtocolWorkload> ProtocolWorkload::Deploy(
   workload->deployer_ = FundedKey(*workload->client_, "deployer");
   workload->committee_ =
       FundedKey(*workload->client_, "committee", &workload->committee_key_);
+  workload->publisher_ =
+      FundedKey(*workload->client_, "publisher", &workload->publisher_key_);
   for (const char* user : {"alice", "bob", "carol"}) {
     workload->users_.push_back(FundedKey(*workload->client_, user));
   }
@@ -100,7 +102,8 @@ std::unique_ptr<ProtocolWorkload> ProtocolWorkload::Deploy(
                *workload->client_, *workload->deployer_,
                {.artifacts_dir = CHAINSYNC_CONTRACTS_ARTIFACTS_DIR,
                 .committee = workload->committee_->address(),
-                .yield_minimum_sats = 10'000}),
+                .yield_minimum_sats = 10'000,
+                .publisher = workload->publisher_->address()}),
            "deployment");
   return workload;
 }

@@ -38,6 +38,9 @@ class ProtocolWorkload {
   const contracts::Deployment& deployment() const { return deployment_; }
   // The committee's private key (hex), which the oracle signs with.
   const std::string& committee_key() const { return committee_key_; }
+  // The publisher's private key (hex), which the reconciler publishes the
+  // roots of proofs of reserves with.
+  const std::string& publisher_key() const { return publisher_key_; }
   evm::JsonRpcClient& client() { return *client_; }
   // Holders are every account whose token balances the script changes.
   std::vector<evm::Address> holders() const;
@@ -49,6 +52,8 @@ class ProtocolWorkload {
   std::unique_ptr<evm::LocalKeySigner> deployer_;
   std::unique_ptr<evm::LocalKeySigner> committee_;
   std::string committee_key_;
+  std::unique_ptr<evm::LocalKeySigner> publisher_;
+  std::string publisher_key_;
   std::vector<std::unique_ptr<evm::LocalKeySigner>> users_;
   contracts::Deployment deployment_;
 };

@@ -8,13 +8,16 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "chainsync/reconciler/v1/reconciler.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "services/reconciler/proof_messages.h"
 #include "tests/services/indexer/indexer_test_support.h"
 #include "tests/services/oracle/oracle_test_support.h"
 #include "tests/services/reconciler/reconciler_process.h"
+#include "tests/tools/verify-proof/verify_proof_run.h"
 
 namespace chainsync::reconciler {
 namespace {
@@ -106,6 +109,33 @@ TEST_CASE(
   const auto root = NodeFromMessage(published, "root");
   REQUIRE(root.ok());
   CHECK(crypto::VerifyInclusion(read->proof, *root).ok());
+  // Its root is published on chain, and the account's proof verifies
+  // against the published one.
+  const evm::Address published_on =
+      chain.workload->deployment().Find("ReserveProofs")->address;
+  CHECK(reserves.publication_contract() == published_on.ToChecksumHex());
+  CHECK(reserves.publication_transaction_hash().size() == 66);
+  CHECK(reserves.publication_block_number() > reserves.block_number());
+  std::string json;
+  REQUIRE(google::protobuf::util::MessageToJsonString(path, &json).ok());
+  const Outcome verified = Verify(
+      json, absl::StrCat("--rpc_url=", chain.rpc_url,
+                         " --reserve_proofs=", published_on.ToLowerHex()));
+  INFO(verified.output);
+  CHECK(verified.exit_code == 0);
+  CHECK(absl::StrContains(verified.output, "(the root published on chain)"));
+  // A proof naming another root is not of the published one.
+  v1::InclusionProof forged = path;
+  std::string other = forged.root().hash();
+  other.back() = other.back() == '0' ? '1' : '0';
+  forged.mutable_root()->set_hash(other);
+  json.clear();
+  REQUIRE(google::protobuf::util::MessageToJsonString(forged, &json).ok());
+  const Outcome refused = Verify(
+      json, absl::StrCat("--rpc_url=", chain.rpc_url,
+                         " --reserve_proofs=", published_on.ToLowerHex()));
+  INFO(refused.output);
+  CHECK(refused.exit_code == 1);
   inclusion.set_address("0x00000000000000000000000000000000000000aa");
   grpc::ClientContext stranger_context;
   CHECK(reconciler.stub()

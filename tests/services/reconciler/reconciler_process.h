@@ -13,7 +13,8 @@ namespace chainsync::reconciler {
 
 // ReconcilerProcess runs chainsync-reconciler over the given peers; its
 // schedule is out of the way, runs are asked for. `bitcoin_api` is the
-// Esplora API disputes are checked against (regtest, one confirmation).
+// Esplora API disputes are checked against (regtest, one confirmation);
+// it publishes proofs of reserves with the deployment's publisher key.
 class ReconcilerProcess {
  public:
   ReconcilerProcess(const testing::ScopedDatabase& database,
@@ -29,7 +30,8 @@ class ReconcilerProcess {
          "--settle_after=0s", "--bitcoin_network=regtest",
          "--bitcoin_api_url=" + bitcoin_api, "--bitcoin_api_timeout=2s",
          "--btc_confirmations=1"},
-        {{"CHAINSYNC_DATABASE_URL", database.url()}});
+        {{"CHAINSYNC_DATABASE_URL", database.url()},
+         {"CHAINSYNC_PUBLISHER_KEY", chain.workload->publisher_key()}});
     REQUIRE(process.ok());
     process_ = *std::move(process);
     const int port = indexer::GrpcPortWhenReady(*process_);

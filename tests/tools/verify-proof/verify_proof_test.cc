@@ -1,7 +1,5 @@
 // chainsync-verify-proof as an account runs it: the proof JSON the API
 // serves, checked against the published root.
-#include <sys/wait.h>
-
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
@@ -10,35 +8,10 @@
 #include "google/protobuf/util/json_util.h"
 #include "libs/evm/bytes.h"
 #include "services/reconciler/proof_messages.h"
+#include "tests/tools/verify-proof/verify_proof_run.h"
 
 namespace chainsync::reconciler {
 namespace {
-
-struct Outcome {
-  int exit_code = -1;
-  std::string output;
-};
-
-// Verify runs the command on `json` with `flags`, output and errors merged.
-Outcome Verify(const std::string& json, const std::string& flags = "") {
-  const std::string file =
-      absl::StrCat("/tmp/chainsync_proof_", getpid(), ".json");
-  std::ofstream(file) << json;
-  FILE* pipe = popen(absl::StrCat(CHAINSYNC_VERIFY_PROOF_BIN, " --proof=", file,
-                                  " ", flags, " 2>&1")
-                         .c_str(),
-                     "r");
-  REQUIRE(pipe != nullptr);
-  Outcome outcome;
-  char buffer[512];
-  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) {
-    outcome.output += buffer;
-  }
-  const int status = pclose(pipe);
-  std::remove(file.c_str());
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
 
 // A tree of three accounts and the second one's proof, as the API's JSON.
 struct Published {
