@@ -212,26 +212,30 @@ void SprayChain::Spray(int count, int holders, int first) {
 }
 
 IndexerProcess::IndexerProcess(const SprayChain& chain,
+                               const std::vector<std::string>& flags)
+    : IndexerProcess(chain.database_url(), chain.deployment_file(),
+                     chain.rpc_url(), flags) {}
+
+IndexerProcess::IndexerProcess(const std::string& database_url,
+                               const std::string& deployment_file,
+                               const std::string& rpc_url,
                                const std::vector<std::string>& flags) {
-  std::vector<std::string> argv = {
-      CHAINSYNC_INDEXER_BIN,
-      "--listen_host=127.0.0.1",
-      "--grpc_port=0",
-      "--admin_port=0",
-      "--deployment_config=" + chain.deployment_file(),
-      "--rpc_url=" + chain.rpc_url()};
+  std::vector<std::string> argv = {CHAINSYNC_INDEXER_BIN,
+                                   "--listen_host=127.0.0.1",
+                                   "--grpc_port=0",
+                                   "--admin_port=0",
+                                   "--deployment_config=" + deployment_file,
+                                   "--rpc_url=" + rpc_url};
   argv.insert(argv.end(), flags.begin(), flags.end());
-  const std::string serving =
-      StartService(argv, {{"CHAINSYNC_DATABASE_URL", chain.database_url()}},
-                   "indexer", &process_);
+  const std::string serving = StartService(
+      argv, {{"CHAINSYNC_DATABASE_URL", database_url}}, "indexer", &process_);
   grpc_port_ = LoggedPort(serving, "grpc_port");
   http_port_ = LoggedPort(serving, "http_port");
   if (!process_->WaitForLine(R"("message":"ready")", absl::Seconds(30))) {
     Check(absl::UnavailableError("the indexer did not become ready"),
           "indexer");
   }
-  database_ =
-      Check(PgConnection::Connect({.url = chain.database_url()}), "database");
+  database_ = Check(PgConnection::Connect({.url = database_url}), "database");
 }
 
 IndexerProcess::~IndexerProcess() {

@@ -51,10 +51,14 @@ class SprayChain {
   std::string deployment_file_;
 };
 
-// IndexerProcess is the chainsync-indexer binary on a SprayChain.
+// IndexerProcess is the chainsync-indexer binary on a SprayChain, or on a
+// deployment of a benchmark's own.
 class IndexerProcess {
  public:
   IndexerProcess(const SprayChain& chain,
+                 const std::vector<std::string>& flags);
+  IndexerProcess(const std::string& database_url,
+                 const std::string& deployment_file, const std::string& rpc_url,
                  const std::vector<std::string>& flags);
   ~IndexerProcess();
 

@@ -30,11 +30,12 @@ constexpr PgStatement kSetEmail = {
     "oracle_set_email",
     "UPDATE oracle.users SET email_key_id = $2, email_nonce = $3::bytea, "
     "email_ciphertext = $4::bytea WHERE address = $1::bytea"};
-constexpr PgStatement kEmail = {
-    "oracle_email",
+constexpr PgStatement kEmails = {
+    "oracle_emails",
     "SELECT email_key_id, encode(email_nonce, 'hex'), "
-    "encode(email_ciphertext, 'hex') FROM oracle.users WHERE address = "
-    "$1::bytea AND email_ciphertext IS NOT NULL"};
+    "encode(email_ciphertext, 'hex'), encode(address, 'hex') FROM "
+    "oracle.users WHERE address IN (SELECT decode(a, 'hex') FROM "
+    "unnest($1::text[]) AS a) AND email_ciphertext IS NOT NULL"};
 
 absl::string_view ProofKindName(bitcoin::ProofKind kind) {
   return kind == bitcoin::ProofKind::kLegacy ? "legacy" : "bip322_simple";
@@ -218,12 +219,21 @@ absl::StatusOr<std::vector<AddressRecord>> AccountStore::List(
   return records;
 }
 
-absl::StatusOr<std::string> AccountStore::Email(const evm::Address& account) {
+absl::StatusOr<absl::flat_hash_map<evm::Address, std::string>>
+AccountStore::Emails(const std::vector<evm::Address>& accounts) {
   absl::StatusOr<PgResult> rows =
-      pool_.Exec(kEmail, PgParams().Add(Bytea(account)));
+      pool_.Exec(kEmails, PgParams().AddArray(HexOf(accounts)));
   if (!rows.ok()) return rows.status();
-  if (rows->rows() == 0) return std::string();
-  return Open(*rows, 0, 0, EmailContext(account));
+  absl::flat_hash_map<evm::Address, std::string> emails;
+  for (int row = 0; row < rows->rows(); ++row) {
+    absl::StatusOr<evm::Address> account = AccountFromHex(rows->Get(row, 3));
+    if (!account.ok()) return account.status();
+    absl::StatusOr<std::string> email =
+        Open(*rows, row, 0, EmailContext(*account));
+    if (!email.ok()) return email.status();
+    emails[*account] = *std::move(email);
+  }
+  return emails;
 }
 
 absl::StatusOr<std::string> AccountStore::Open(

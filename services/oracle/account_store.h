@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/bitcoin/address.h"
@@ -72,8 +73,9 @@ class AccountStore {
                                                   int64_t after_sequence,
                                                   int limit);
 
-  // Email returns the account's e-mail, empty when it gave none.
-  absl::StatusOr<std::string> Email(const evm::Address& account);
+  // Emails returns the e-mails of those of `accounts` that gave one.
+  absl::StatusOr<absl::flat_hash_map<evm::Address, std::string>> Emails(
+      const std::vector<evm::Address>& accounts);
 
  private:
   absl::StatusOr<std::optional<Sealed>> SealField(absl::string_view value,

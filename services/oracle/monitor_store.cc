@@ -135,37 +135,48 @@ absl::Status MonitorStore::SaveReadings(
 }
 
 absl::StatusOr<AccountState> MonitorStore::State(const evm::Address& account) {
-  absl::StatusOr<PgResult> rows = pool_.Exec(
-      "SELECT u.sync_enabled, (SELECT count(*) FROM "
-      "oracle.bitcoin_addresses "
-      "b WHERE b.user_address = u.address), u.bitcoin_sats, "
-      "coalesce(u.pending_sats, 0), (extract(epoch FROM u.checked_at) "
-      "* "
-      "1000000)::bigint, coalesce(u.stale_reason, ''), "
-      "u.consecutive_failures, u.checked_tip FROM oracle.users u WHERE "
-      "u.address = "
-      "$1::bytea",
-      PgParams().Add(Bytea(account)));
-  if (!rows.ok()) return rows.status();
-  if (rows->rows() == 0) {
+  absl::StatusOr<absl::flat_hash_map<evm::Address, AccountState>> states =
+      States({account});
+  if (!states.ok()) return states.status();
+  const auto found = states->find(account);
+  if (found == states->end()) {
     return absl::NotFoundError(
         absl::StrCat("account ", account.ToChecksumHex(),
                      " has registered no Bitcoin address with the oracle"));
   }
-  AccountState state;
-  state.enabled = rows->Get(0, 0) == "t";
-  state.address_count = static_cast<uint32_t>(*rows->GetInt64(0, 1));
-  if (!rows->IsNull(0, 2)) state.bitcoin_sats = *rows->GetInt64(0, 2);
-  state.pending_sats = *rows->GetInt64(0, 3);
-  if (!rows->IsNull(0, 4)) {
-    state.checked_at = absl::FromUnixMicros(*rows->GetInt64(0, 4));
+  return found->second;
+}
+
+absl::StatusOr<absl::flat_hash_map<evm::Address, AccountState>>
+MonitorStore::States(const std::vector<evm::Address>& accounts) {
+  absl::StatusOr<PgResult> rows = pool_.Exec(
+      "SELECT encode(u.address, 'hex'), u.sync_enabled, (SELECT count(*) "
+      "FROM oracle.bitcoin_addresses b WHERE b.user_address = u.address), "
+      "u.bitcoin_sats, coalesce(u.pending_sats, 0), (extract(epoch FROM "
+      "u.checked_at) * 1000000)::bigint, coalesce(u.stale_reason, ''), "
+      "u.consecutive_failures, u.checked_tip FROM oracle.users u WHERE "
+      "u.address IN (SELECT decode(a, 'hex') FROM unnest($1::text[]) AS a)",
+      PgParams().AddArray(HexOf(accounts)));
+  if (!rows.ok()) return rows.status();
+  absl::flat_hash_map<evm::Address, AccountState> states;
+  for (int row = 0; row < rows->rows(); ++row) {
+    absl::StatusOr<evm::Address> account = AccountFromHex(rows->Get(row, 0));
+    if (!account.ok()) return account.status();
+    AccountState& state = states[*account];
+    state.enabled = rows->Get(row, 1) == "t";
+    state.address_count = static_cast<uint32_t>(*rows->GetInt64(row, 2));
+    if (!rows->IsNull(row, 3)) state.bitcoin_sats = *rows->GetInt64(row, 3);
+    state.pending_sats = *rows->GetInt64(row, 4);
+    if (!rows->IsNull(row, 5)) {
+      state.checked_at = absl::FromUnixMicros(*rows->GetInt64(row, 5));
+    }
+    state.stale_reason = std::string(rows->Get(row, 6));
+    state.consecutive_failures = static_cast<uint32_t>(*rows->GetInt64(row, 7));
+    if (!rows->IsNull(row, 8)) {
+      state.checked_tip = static_cast<uint64_t>(*rows->GetInt64(row, 8));
+    }
   }
-  state.stale_reason = std::string(rows->Get(0, 5));
-  state.consecutive_failures = static_cast<uint32_t>(*rows->GetInt64(0, 6));
-  if (!rows->IsNull(0, 7)) {
-    state.checked_tip = static_cast<uint64_t>(*rows->GetInt64(0, 7));
-  }
-  return state;
+  return states;
 }
 
 absl::StatusOr<std::vector<evm::Address>> MonitorStore::Accounts(

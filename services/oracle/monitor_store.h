@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/bitcoin/account_reader.h"
@@ -78,7 +79,11 @@ class MonitorStore {
       const std::vector<std::pair<evm::Address, bitcoin::AccountReading>>&
           readings);
 
+  // State is an account's state; NOT_FOUND for an account the oracle does
+  // not know. States reads many at once, leaving out the unknown ones.
   absl::StatusOr<AccountState> State(const evm::Address& account);
+  absl::StatusOr<absl::flat_hash_map<evm::Address, AccountState>> States(
+      const std::vector<evm::Address>& accounts);
   // Accounts returns up to `limit` accounts after `after`, in address
   // order.
   absl::StatusOr<std::vector<evm::Address>> Accounts(

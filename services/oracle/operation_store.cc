@@ -346,33 +346,35 @@ absl::StatusOr<std::vector<OperationRecord>> OperationStore::List(
   return RecordsFromRows(*rows);
 }
 
-absl::StatusOr<std::optional<OperationRecord>> OperationStore::LastMirrored(
-    const evm::Address& account) {
-  absl::StatusOr<PgResult> rows = pool_.Exec(
-      absl::StrCat("SELECT ", kRecordColumns,
-                   "WHERE i.user_address = $1::bytea AND o.kind = 'sync' AND "
-                   "o.state IN ('mined', 'confirmed') ORDER BY o.nonce DESC "
-                   "LIMIT 1"),
-      PgParams().Add(Bytea(account)));
-  if (!rows.ok()) return rows.status();
-  absl::StatusOr<std::vector<OperationRecord>> records = RecordsFromRows(*rows);
-  if (!records.ok()) return records.status();
-  if (records->empty()) return std::nullopt;
-  return std::move(records->front());
+absl::StatusOr<absl::flat_hash_map<evm::Address, OperationRecord>>
+OperationStore::LastMirrored(const std::vector<evm::Address>& accounts) {
+  return Newest(accounts,
+                "o.kind = 'sync' AND o.state IN ('mined', 'confirmed')",
+                "o.nonce");
 }
 
-absl::StatusOr<std::optional<OperationRecord>> OperationStore::Pending(
-    const evm::Address& account) {
+absl::StatusOr<absl::flat_hash_map<evm::Address, OperationRecord>>
+OperationStore::Pending(const std::vector<evm::Address>& accounts) {
+  return Newest(accounts, "o.state IN ('planned', 'broadcast')", "o.id");
+}
+
+absl::StatusOr<absl::flat_hash_map<evm::Address, OperationRecord>>
+OperationStore::Newest(const std::vector<evm::Address>& accounts,
+                       absl::string_view condition, absl::string_view order) {
   absl::StatusOr<PgResult> rows = pool_.Exec(
-      absl::StrCat("SELECT ", kRecordColumns,
-                   "WHERE i.user_address = $1::bytea AND o.state IN "
-                   "('planned', 'broadcast') ORDER BY o.id DESC LIMIT 1"),
-      PgParams().Add(Bytea(account)));
+      absl::StrCat("SELECT DISTINCT ON (i.user_address) ", kRecordColumns,
+                   "WHERE i.user_address IN (SELECT decode(a, 'hex') FROM "
+                   "unnest($1::text[]) AS a) AND ",
+                   condition, " ORDER BY i.user_address, ", order, " DESC"),
+      PgParams().AddArray(HexOf(accounts)));
   if (!rows.ok()) return rows.status();
   absl::StatusOr<std::vector<OperationRecord>> records = RecordsFromRows(*rows);
   if (!records.ok()) return records.status();
-  if (records->empty()) return std::nullopt;
-  return std::move(records->front());
+  absl::flat_hash_map<evm::Address, OperationRecord> newest;
+  for (OperationRecord& record : *records) {
+    newest.emplace(record.item.account, std::move(record));
+  }
+  return newest;
 }
 
 absl::StatusOr<int64_t> OperationStore::RequestBurn(const evm::Address& account,

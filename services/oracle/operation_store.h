@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "libs/common/postgres/pool.h"
 #include "libs/evm/address.h"
@@ -133,18 +134,23 @@ class OperationStore {
   absl::StatusOr<std::vector<OperationRecord>> List(
       const OperationFilter& filter);
 
-  // LastMirrored is the account's latest sync that was mined (its new
+  // LastMirrored is each account's latest sync that was mined (its new
   // balance is what the chain holds), and Pending its operation waiting to
-  // be mined, if any.
-  absl::StatusOr<std::optional<OperationRecord>> LastMirrored(
-      const evm::Address& account);
-  absl::StatusOr<std::optional<OperationRecord>> Pending(
-      const evm::Address& account);
+  // be mined; accounts without one are left out.
+  absl::StatusOr<absl::flat_hash_map<evm::Address, OperationRecord>>
+  LastMirrored(const std::vector<evm::Address>& accounts);
+  absl::StatusOr<absl::flat_hash_map<evm::Address, OperationRecord>> Pending(
+      const std::vector<evm::Address>& accounts);
 
   // HighestNonce is the highest nonce journaled, if any.
   absl::StatusOr<std::optional<uint64_t>> HighestNonce();
 
  private:
+  // Newest is each account's newest record meeting `condition`, by
+  // `order`.
+  absl::StatusOr<absl::flat_hash_map<evm::Address, OperationRecord>> Newest(
+      const std::vector<evm::Address>& accounts, absl::string_view condition,
+      absl::string_view order);
   PgPool& pool_;
 };
 

@@ -310,56 +310,84 @@ absl::StatusOr<v1::UserSyncStatus> OracleGrpcService::UserStatus(
   if (change) {
     if (absl::Status changed = change(*account); !changed.ok()) return changed;
   }
-  absl::StatusOr<AccountState> state = monitor_->State(*account);
-  if (!state.ok()) return state.status();
-  absl::StatusOr<std::string> email = accounts_->Email(*account);
-  if (!email.ok()) return email.status();
-  v1::UserSyncStatus status;
-  status.set_address(account->ToChecksumHex());
-  status.set_enabled(state->enabled);
-  status.set_bitcoin_address_count(state->address_count);
-  status.set_bitcoin_balance_sats(
-      absl::StrCat(state->bitcoin_sats.value_or(0)));
-  status.set_bitcoin_tip_height(state->checked_tip.value_or(0));
-  status.set_last_error(state->stale_reason);
-  status.set_consecutive_failures(state->consecutive_failures);
-  status.set_email(*email);
-  absl::StatusOr<std::optional<OperationRecord>> mirrored =
-      operations_->LastMirrored(*account);
+  absl::StatusOr<std::vector<v1::UserSyncStatus>> statuses =
+      UserStatuses({*account});
+  if (!statuses.ok()) return statuses.status();
+  if (statuses->empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("account ", account->ToChecksumHex(),
+                     " has registered no Bitcoin address with the oracle"));
+  }
+  return std::move(statuses->front());
+}
+
+absl::StatusOr<std::vector<v1::UserSyncStatus>> OracleGrpcService::UserStatuses(
+    const std::vector<evm::Address>& accounts) {
+  // A few reads for the whole page, not a few per account.
+  absl::StatusOr<absl::flat_hash_map<evm::Address, AccountState>> states =
+      monitor_->States(accounts);
+  if (!states.ok()) return states.status();
+  absl::StatusOr<absl::flat_hash_map<evm::Address, std::string>> emails =
+      accounts_->Emails(accounts);
+  if (!emails.ok()) return emails.status();
+  absl::StatusOr<absl::flat_hash_map<evm::Address, OperationRecord>> mirrored =
+      operations_->LastMirrored(accounts);
   if (!mirrored.ok()) return mirrored.status();
-  absl::StatusOr<std::optional<OperationRecord>> pending =
-      operations_->Pending(*account);
+  absl::StatusOr<absl::flat_hash_map<evm::Address, OperationRecord>> pending =
+      operations_->Pending(accounts);
   if (!pending.ok()) return pending.status();
-  status.set_onchain_balance_sats(
-      mirrored->has_value() ? evm::ToDecimal((*mirrored)->item.new_sats) : "0");
-  if (mirrored->has_value()) {
-    SetTime((*mirrored)->updated_at, status.mutable_last_sync_time());
-    status.set_last_transaction_hash(evm::ToHex((*mirrored)->tx_hash));
+  std::optional<absl::Time> next_sweep;
+  if (absl::StatusOr<SweepReport> report = sweeper_.Report(); report.ok()) {
+    next_sweep = report->next_start;
   }
-  if (pending->has_value()) {
-    *status.mutable_pending_operation() = OperationMessage(**pending);
-  }
-  if (!state->enabled) {
-    status.set_state(v1::USER_SYNC_STATE_STOPPED);
-  } else if (!state->stale_reason.empty()) {
-    // Whatever is in flight, the account's balance cannot be read now.
-    status.set_state(v1::USER_SYNC_STATE_FAILED);
-  } else if (pending->has_value()) {
-    status.set_state(v1::USER_SYNC_STATE_SYNCING);
-  } else if (state->bitcoin_sats.has_value() &&
-             status.onchain_balance_sats() ==
-                 absl::StrCat(*state->bitcoin_sats)) {
-    status.set_state(v1::USER_SYNC_STATE_SYNCED);
-  } else {
-    status.set_state(v1::USER_SYNC_STATE_NOT_SYNCED);
-  }
-  if (state->enabled) {
-    if (absl::StatusOr<SweepReport> report = sweeper_.Report();
-        report.ok() && report->next_start.has_value()) {
-      SetTime(*report->next_start, status.mutable_next_sync_time());
+  std::vector<v1::UserSyncStatus> statuses;
+  for (const evm::Address& account : accounts) {
+    const auto state = states->find(account);
+    if (state == states->end()) continue;
+    const AccountState& read = state->second;
+    v1::UserSyncStatus& status = statuses.emplace_back();
+    status.set_address(account.ToChecksumHex());
+    status.set_enabled(read.enabled);
+    status.set_bitcoin_address_count(read.address_count);
+    status.set_bitcoin_balance_sats(
+        absl::StrCat(read.bitcoin_sats.value_or(0)));
+    status.set_bitcoin_tip_height(read.checked_tip.value_or(0));
+    status.set_last_error(read.stale_reason);
+    status.set_consecutive_failures(read.consecutive_failures);
+    if (const auto email = emails->find(account); email != emails->end()) {
+      status.set_email(email->second);
+    }
+    const auto last = mirrored->find(account);
+    status.set_onchain_balance_sats(
+        last != mirrored->end() ? evm::ToDecimal(last->second.item.new_sats)
+                                : "0");
+    if (last != mirrored->end()) {
+      SetTime(last->second.updated_at, status.mutable_last_sync_time());
+      status.set_last_transaction_hash(evm::ToHex(last->second.tx_hash));
+    }
+    const auto waiting = pending->find(account);
+    if (waiting != pending->end()) {
+      *status.mutable_pending_operation() = OperationMessage(waiting->second);
+    }
+    if (!read.enabled) {
+      status.set_state(v1::USER_SYNC_STATE_STOPPED);
+    } else if (!read.stale_reason.empty()) {
+      // Whatever is in flight, the account's balance cannot be read now.
+      status.set_state(v1::USER_SYNC_STATE_FAILED);
+    } else if (waiting != pending->end()) {
+      status.set_state(v1::USER_SYNC_STATE_SYNCING);
+    } else if (read.bitcoin_sats.has_value() &&
+               status.onchain_balance_sats() ==
+                   absl::StrCat(*read.bitcoin_sats)) {
+      status.set_state(v1::USER_SYNC_STATE_SYNCED);
+    } else {
+      status.set_state(v1::USER_SYNC_STATE_NOT_SYNCED);
+    }
+    if (read.enabled && next_sweep.has_value()) {
+      SetTime(*next_sweep, status.mutable_next_sync_time());
     }
   }
-  return status;
+  return statuses;
 }
 
 grpc::ServerUnaryReactor* OracleGrpcService::GetUserSyncStatus(
@@ -678,16 +706,17 @@ absl::StatusOr<v1::ListUsersResponse> OracleGrpcService::Users(
       monitor_->Accounts(after, *size + 1);
   if (!accounts.ok()) return accounts.status();
   v1::ListUsersResponse response;
-  for (size_t i = 0; i < accounts->size() && i < static_cast<size_t>(*size);
-       ++i) {
-    absl::StatusOr<v1::UserSyncStatus> status =
-        UserStatus((*accounts)[i].ToLowerHex(), nullptr);
-    if (!status.ok()) return status.status();
-    *response.add_users() = *std::move(status);
+  const bool more = accounts->size() > static_cast<size_t>(*size);
+  if (more) accounts->resize(*size);
+  absl::StatusOr<std::vector<v1::UserSyncStatus>> statuses =
+      UserStatuses(*accounts);
+  if (!statuses.ok()) return statuses.status();
+  for (v1::UserSyncStatus& status : *statuses) {
+    *response.add_users() = std::move(status);
   }
-  if (accounts->size() > static_cast<size_t>(*size)) {
+  if (more) {
     response.set_next_page_token(
-        page_tokens_.Encode({(*accounts)[*size - 1].ToLowerHex()}));
+        page_tokens_.Encode({accounts->back().ToLowerHex()}));
   }
   return response;
 }

@@ -112,6 +112,10 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
   absl::StatusOr<v1::UserSyncStatus> UserStatus(
       absl::string_view address,
       const std::function<absl::Status(const evm::Address&)>& change);
+  // UserStatuses is the status of each of `accounts` the oracle knows, in
+  // their order.
+  absl::StatusOr<std::vector<v1::UserSyncStatus>> UserStatuses(
+      const std::vector<evm::Address>& accounts);
   // UserAction is what starting, stopping or forcing an account's sync
   // changes; INVALID_ARGUMENT for another action.
   absl::StatusOr<std::function<absl::Status(const evm::Address&)>> UserAction(

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <mutex>
+#include <random>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -54,8 +56,8 @@ constexpr char kRangeLimitAnswer[] =
 
 // FaultyNode is a JSON-RPC proxy in front of anvil that answers every third
 // request with a fault, in turn: a 500, a 429, a truncated body, an answer
-// slower than the indexer's timeout; and every other eth_getLogs with logs
-// carrying the hash of another block. It refuses eth_getLogs over more than
+// slower than the indexer's timeout; and a quarter of the eth_getLogs with
+// logs carrying the hash of another block. It refuses eth_getLogs over more than
 // kMaxLogBlocks blocks the way hosted providers do.
 class FaultyNode {
  public:
@@ -82,7 +84,8 @@ class FaultyNode {
     std::atomic<int> requests{0};
     std::atomic<int> injected[kFaults] = {};
     std::atomic<int> range_limits{0};
-    std::atomic<int> log_requests{0};
+    std::mutex draw_mu;
+    std::minstd_rand draws{20261206};
 
     HttpResponse Answer(const HttpRequest& request,
                         const testing::RpcProxy::Forward& forward) {
@@ -91,12 +94,18 @@ class FaultyNode {
         ++range_limits;
         return HttpResponse::Json(200, kRangeLimitAnswer);
       }
-      // Faults in turn on every third request; stale hashes on every other
-      // answer to eth_getLogs, which only a few requests are.
+      // Faults in turn on every third request; stale hashes on a quarter of
+      // the answers to eth_getLogs, which only a few requests are, drawn
+      // from a seeded sequence: a fixed pattern can fail every retry of a
+      // step that asks for logs more than once.
       const int n = ++requests;
       const auto fault = static_cast<Fault>((n / 3) % kStaleHash);
       const bool faulty = n % 3 == 0;
-      const bool stale = span > 0 && ++log_requests % 2 == 0;
+      bool stale = false;
+      if (span > 0) {
+        std::lock_guard<std::mutex> lock(draw_mu);
+        stale = draws() % 4 == 0;
+      }
       if (faulty && fault == kServerError) {
         ++injected[fault];
         return HttpResponse::Text(500, "upstream broke");

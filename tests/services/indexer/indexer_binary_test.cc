@@ -266,7 +266,7 @@ void CheckQueries(Subprocess& indexer, testing::ProtocolWorkload& workload,
     grpc::ClientContext context;
     v1::ListContractsResponse response;
     REQUIRE(stub->ListContracts(&context, {}, &response).ok());
-    CHECK(response.contracts_size() == 5);
+    CHECK(response.contracts_size() == 6);
   }
 }
 
