@@ -102,6 +102,10 @@ void Run() {
            {"CHAINSYNC_PUBLISHER_KEY", workload->publisher_key()}}),
       "reconciler");
   const CpuUse before = cpu(reconciler->pid());
+  const auto serving = testing::WaitForServing(*reconciler);
+  if (!serving.has_value()) {
+    Check(absl::UnavailableError("did not serve"), "reconciler");
+  }
   // Its first run starts with it and reads every event from the start.
   const std::optional<std::string> first = reconciler->WaitForLine(
       R"("message":"reconciliation run")", absl::Minutes(10));
@@ -110,8 +114,12 @@ void Run() {
   }
   std::printf("first run (at start, every event read): %.2f s from start\n",
               absl::ToDoubleSeconds(absl::Now() - started));
+  for (const std::string& line : reconciler->lines()) {
+    if (line.find("views read") != std::string::npos) {
+      std::printf("  %s\n", line.c_str());
+    }
+  }
   std::printf("  %s\n", first->c_str());
-  const auto serving = testing::WaitForServing(*reconciler);
   auto stub = reconciler::v1::ReconcilerService::NewStub(
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", serving->grpc),
                           grpc::InsecureChannelCredentials()));
@@ -132,6 +140,13 @@ void Run() {
       break;
     }
     const CpuUse used = cpu(reconciler->pid()) - at;
+    // Where the run's time went, as its log says.
+    while (const std::optional<std::string> line =
+               reconciler->ReadLine(absl::Milliseconds(100))) {
+      if (line->find("views read") != std::string::npos) {
+        std::printf("  %s\n", line->c_str());
+      }
+    }
     std::printf(
         "run %d: %.2f s, %llu accounts at block %llu, %llu discrepancies, "
         "health %.1f; CPU s: reconciler %.1f, oracle %.1f, indexer %.1f, "

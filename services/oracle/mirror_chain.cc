@@ -4,8 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "contracts/deploy/per_account_calls.h"
 #include "contracts/deploy/protocol_abi.h"
-#include "libs/evm/batched_calls.h"
 
 namespace chainsync::oracle {
 namespace {
@@ -17,8 +17,9 @@ constexpr uint64_t kTipWei = 1'000'000'000;
 
 absl::StatusOr<std::vector<evm::Uint256>> JsonRpcMirrorChain::SyncedBalances(
     const std::vector<evm::Address>& accounts) {
-  return evm::CallPerAccount(*client_, contracts::protocol::SyncedBalance(),
-                             aggregator_, accounts, evm::BlockRef::Latest());
+  return contracts::CallPerAccount(
+      *client_, contracts::protocol::SyncedBalance(), aggregator_, accounts,
+      evm::BlockRef::Latest());
 }
 
 absl::StatusOr<ChainView> JsonRpcMirrorChain::View(

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "contracts/deploy/per_account_calls.h"
 #include "contracts/deploy/protocol_abi.h"
-#include "libs/evm/batched_calls.h"
 
 namespace chainsync::reconciler {
 namespace {
@@ -89,12 +89,13 @@ absl::StatusOr<ChainView> ChainReader::Read(
                               .address = contract.address,
                               .has_code = !code->empty()});
   }
-  absl::StatusOr<std::vector<evm::Uint256>> balances = evm::CallPerAccount(
-      *client_, contracts::protocol::BalanceOf(), token_, accounts, at);
+  absl::StatusOr<std::vector<evm::Uint256>> balances =
+      contracts::CallPerAccount(*client_, contracts::protocol::BalanceOf(),
+                                token_, accounts, at);
   if (!balances.ok()) return balances.status();
   absl::StatusOr<std::vector<evm::Uint256>> synced =
-      evm::CallPerAccount(*client_, contracts::protocol::SyncedBalance(),
-                          aggregator_, accounts, at);
+      contracts::CallPerAccount(*client_, contracts::protocol::SyncedBalance(),
+                                aggregator_, accounts, at);
   if (!synced.ok()) return synced.status();
   for (size_t i = 0; i < accounts.size(); ++i) {
     view.balances[accounts[i]] = (*balances)[i];

@@ -3,8 +3,8 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "contracts/deploy/per_account_calls.h"
 #include "contracts/deploy/protocol_abi.h"
-#include "libs/evm/batched_calls.h"
 
 namespace chainsync::reconciler {
 
@@ -16,8 +16,8 @@ absl::StatusOr<std::vector<std::string>> LiveDisputePeers::BitcoinAddresses(
 absl::StatusOr<int64_t> LiveDisputePeers::RecordedBalance(
     const evm::Address& account) {
   absl::StatusOr<std::vector<evm::Uint256>> balance =
-      evm::CallPerAccount(*chain_, contracts::protocol::BalanceOf(), token_,
-                          {account}, evm::BlockRef::Latest());
+      contracts::CallPerAccount(*chain_, contracts::protocol::BalanceOf(),
+                                token_, {account}, evm::BlockRef::Latest());
   if (!balance.ok()) return balance.status();
   if ((*balance)[0] > std::numeric_limits<int64_t>::max()) {
     return absl::OutOfRangeError(

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/time/clock.h"
+#include "libs/common/logging/log.h"
+
 namespace chainsync::reconciler {
 
 absl::StatusOr<Snapshot> LiveViews::Take() {
@@ -17,13 +20,16 @@ absl::StatusOr<Snapshot> LiveViews::Take() {
         "the indexer holds no final block yet");
   }
   Snapshot snapshot;
+  const absl::Time start = absl::Now();
   absl::StatusOr<IndexerView> indexed = indexer_->Read(block);
   if (!indexed.ok()) return indexed.status();
   snapshot.indexer = *std::move(indexed);
   snapshot.indexer.head = progress->indexed;
+  const absl::Time indexer_read = absl::Now();
   absl::StatusOr<OracleView> oracle = oracle_->Read();
   if (!oracle.ok()) return oracle.status();
   snapshot.oracle = *std::move(oracle);
+  const absl::Time oracle_read = absl::Now();
   std::set<evm::Address> accounts;
   for (const auto& [account, balance] : snapshot.indexer.balances) {
     accounts.insert(account);
@@ -36,6 +42,14 @@ absl::StatusOr<Snapshot> LiveViews::Take() {
   if (!chain.ok()) return chain.status();
   snapshot.chain = *std::move(chain);
   snapshot.chain.head = *head;
+  // Which view a slow run waited for.
+  log::Info(
+      "reconciliation views read",
+      {{"block", block},
+       {"accounts", accounts.size()},
+       {"indexer_seconds", absl::ToDoubleSeconds(indexer_read - start)},
+       {"oracle_seconds", absl::ToDoubleSeconds(oracle_read - indexer_read)},
+       {"chain_seconds", absl::ToDoubleSeconds(absl::Now() - oracle_read)}});
   return snapshot;
 }
 

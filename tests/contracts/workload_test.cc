@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "absl/strings/match.h"
+#include "contracts/deploy/per_account_calls.h"
 #include "contracts/deploy/protocol_abi.h"
 #include "libs/evm/signer.h"
 #include "libs/evm/transaction_sender.h"
@@ -157,6 +159,49 @@ TEST_CASE("ReserveProofs takes a root from its publisher alone, once per proof",
       publish(workload->committee_key(), 8, 0xcd).status()));
   CHECK(root_of(7) == evm::Bytes(32, 0xab));
   CHECK(root_of(8) == evm::Bytes(32, 0));
+}
+
+TEST_CASE(
+    "CallPerAccount reads a view of thousands of accounts in a few eth_calls, "
+    "as one call each would",
+    "[contracts]") {
+  auto workload =
+      testing::ProtocolWorkload::Deploy(testing::GetTestEnvironment().rpc_url);
+  workload->Run();
+  evm::JsonRpcClient& client = workload->client();
+  const evm::Address token = workload->deployment().Find("RBTCSynth")->address;
+  // The workload's holders among 2,500 accounts: four calls' worth.
+  std::vector<evm::Address> accounts;
+  for (int i = 0; i < 2'500; ++i) {
+    std::array<uint8_t, 20> bytes{};
+    bytes[0] = 0x77;
+    bytes[18] = static_cast<uint8_t>(i >> 8);
+    bytes[19] = static_cast<uint8_t>(i);
+    accounts.emplace_back(bytes);
+  }
+  accounts[1'234] = workload->holders()[0];
+  accounts[2'400] = workload->holders()[1];
+  const uint64_t block = *client.BlockNumber();
+  const auto read = CallPerAccount(client, protocol::BalanceOf(), token,
+                                   accounts, evm::BlockRef::Number(block));
+  INFO(read.status());
+  REQUIRE(read.ok());
+  REQUIRE(read->size() == accounts.size());
+  for (const size_t i : {size_t{0}, size_t{1'234}, size_t{2'400}}) {
+    const auto one = client.EthCall(
+        {.to = token, .data = *protocol::BalanceOf().EncodeCall({accounts[i]})},
+        evm::BlockRef::Number(block));
+    REQUIRE(one.ok());
+    CHECK((*read)[i] == evm::FromBigEndian(*one));
+  }
+  CHECK((*read)[1'234] == 80'000);
+  // A contract that does not answer the view fails the read, saying so.
+  const auto wrong =
+      CallPerAccount(client, protocol::BalanceOf(),
+                     workload->deployment().Find("ReserveProofs")->address,
+                     {accounts[0]}, evm::BlockRef::Number(block));
+  CHECK_FALSE(wrong.ok());
+  CHECK(absl::StrContains(wrong.status().message(), "balanceOf(address)"));
 }
 
 }  // namespace
