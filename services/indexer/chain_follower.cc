@@ -166,6 +166,27 @@ void ChainFollower::Abandon() {
   ahead_.clear();
 }
 
+absl::StatusOr<ChainFollower::StepResult> ChainFollower::Reread(
+    uint64_t from_block) {
+  Abandon();
+  const uint64_t before_start = registry_.start_block() - 1;
+  absl::StatusOr<std::vector<BlockRecord>> below =
+      from_block > registry_.start_block()
+          ? store_.StoredBlocks(options_.chain_id, from_block - 1, 1)
+          : std::vector<BlockRecord>{};
+  if (!below.ok()) return below.status();
+  const uint64_t ancestor =
+      below->empty() ? before_start : below->front().number;
+  absl::StatusOr<int64_t> removed =
+      store_.RollbackTo(options_.chain_id, ancestor,
+                        below->empty() ? evm::Hash{} : below->front().hash);
+  if (!removed.ok()) return removed.status();
+  return StepResult{.head = head_,
+                    .finalized = final_block_,
+                    .indexed = ancestor,
+                    .events_removed = *removed};
+}
+
 absl::StatusOr<uint64_t> ChainFollower::FinalBlock(uint64_t head) {
   if (!options_.finalized_tag) {
     return head > options_.confirmations ? head - options_.confirmations : 0;

@@ -79,6 +79,12 @@ class ChainFollower {
   // the next one staged, to be committed by the next step.
   absl::StatusOr<StepResult> Step();
 
+  // Reread rolls the chain back to the last block stored below
+  // `from_block` (to before the first contract when none is), as a reorg
+  // would, so that the next steps index the blocks above it again from the
+  // node. The step says where the cursor went and what was removed.
+  absl::StatusOr<StepResult> Reread(uint64_t from_block);
+
   // Abandon rolls back the batch staged and drops those fetched ahead: after
   // a failed commit, or when the follower stops writing.
   void Abandon();

@@ -18,16 +18,27 @@
 namespace chainsync::indexer {
 namespace {
 
+// An account's balances at block $4 (the indexed block when null): the
+// current one unless it changed after the block, then the balance after its
+// last change at or before it (0 before its first).
 constexpr PgStatement kBalances = {
     "indexer_query_balances",
-    "SELECT encode(t.token, 'hex'), t.balance::text, t.last_change_block, "
-    "coalesce(extract(epoch FROM b.block_time)::bigint, 0), "
-    "(SELECT indexed_block FROM indexer.chains WHERE chain_id = $1) FROM "
-    "indexer.token_balances t "
-    "LEFT JOIN indexer.blocks b ON b.chain_id = t.chain_id AND b.number = "
-    "t.last_change_block "
-    "WHERE t.chain_id = $1 AND t.holder = decode($2, 'hex') "
-    "AND ($3::text IS NULL OR t.token = decode($3, 'hex')) ORDER BY t.token"};
+    "WITH at AS (SELECT coalesce($4::bigint, (SELECT indexed_block FROM "
+    "indexer.chains WHERE chain_id = $1)) AS block), b AS (SELECT t.token, "
+    "CASE WHEN t.last_change_block <= at.block THEN t.balance ELSE "
+    "coalesce(h.balance, 0) END AS balance, CASE WHEN t.last_change_block <= "
+    "at.block THEN t.last_change_block ELSE coalesce(h.block_number, 0) END "
+    "AS changed, at.block FROM at CROSS JOIN indexer.token_balances t LEFT "
+    "JOIN LATERAL (SELECT a.balance, a.block_number FROM indexer.activity a "
+    "WHERE t.last_change_block > at.block AND a.account = t.holder AND "
+    "a.chain_id = t.chain_id AND a.token = t.token AND a.balance IS NOT NULL "
+    "AND a.block_number <= at.block ORDER BY a.block_number DESC, a.log_index "
+    "DESC, a.direction DESC LIMIT 1) h ON true WHERE t.chain_id = $1 AND "
+    "t.holder = decode($2, 'hex') AND ($3::text IS NULL OR t.token = "
+    "decode($3, 'hex'))) SELECT encode(b.token, 'hex'), b.balance::text, "
+    "b.changed, coalesce(extract(epoch FROM k.block_time)::bigint, 0), "
+    "b.block FROM b LEFT JOIN indexer.blocks k ON k.chain_id = $1 AND "
+    "k.number = b.changed ORDER BY b.token"};
 constexpr PgStatement kIndexedBlock = {
     "indexer_query_indexed_block",
     "SELECT coalesce((SELECT indexed_block FROM indexer.chains WHERE chain_id "
@@ -114,6 +125,13 @@ int64_t Int(const PgResult& rows, int row, int column) {
   return rows.IsNull(row, column) ? 0 : *rows.GetInt64(row, column);
 }
 
+// AboveIndexed refuses a block the indexer has not reached.
+absl::Status AboveIndexed(uint64_t block, uint64_t indexed) {
+  if (block <= indexed) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "block_number: ", block, " is above the indexed block ", indexed));
+}
+
 void SetTime(int64_t seconds, google::protobuf::Timestamp* time) {
   time->set_seconds(seconds);
 }
@@ -170,6 +188,14 @@ v1::Direction DirectionOf(absl::string_view direction) {
 
 }  // namespace
 
+absl::StatusOr<uint64_t> IndexQueries::IndexedBlock(
+    PgConnection& connection) const {
+  absl::StatusOr<PgResult> indexed =
+      connection.Exec(kIndexedBlock, PgParams().Add(chain_id_));
+  if (!indexed.ok()) return indexed.status();
+  return static_cast<uint64_t>(Int(*indexed, 0, 0));
+}
+
 absl::StatusOr<v1::GetBalancesResponse> IndexQueries::GetBalances(
     const v1::GetBalancesRequest& request) {
   absl::StatusOr<evm::Address> account =
@@ -191,6 +217,17 @@ absl::StatusOr<v1::GetBalancesResponse> IndexQueries::GetBalances(
     return response;
   absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
   if (!connection.ok()) return connection.status();
+  if (request.block_number() == 0) {
+    params.AddNull();
+  } else {
+    absl::StatusOr<uint64_t> indexed = IndexedBlock(**connection);
+    if (!indexed.ok()) return indexed.status();
+    if (absl::Status above = AboveIndexed(request.block_number(), *indexed);
+        !above.ok()) {
+      return above;
+    }
+    params.Add(request.block_number());
+  }
   absl::StatusOr<PgResult> rows = (*connection)->Exec(kBalances, params);
   if (!rows.ok()) return rows.status();
   for (int row = 0; row < rows->rows(); ++row) {
@@ -229,10 +266,9 @@ absl::StatusOr<v1::ListHoldersResponse> IndexQueries::ListHolders(
   if (!size.ok()) return size.status();
   absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
   if (!connection.ok()) return connection.status();
-  absl::StatusOr<PgResult> indexed =
-      (*connection)->Exec(kIndexedBlock, PgParams().Add(chain_id_));
+  absl::StatusOr<uint64_t> indexed = IndexedBlock(**connection);
   if (!indexed.ok()) return indexed.status();
-  const auto indexed_block = static_cast<uint64_t>(Int(*indexed, 0, 0));
+  const uint64_t indexed_block = *indexed;
   // The block, then the last token and holder of the page before.
   std::vector<std::string> after = {
       absl::StrCat(request.block_number() == 0 ? indexed_block
@@ -248,10 +284,8 @@ absl::StatusOr<v1::ListHoldersResponse> IndexQueries::ListHolders(
   if (!absl::SimpleAtoi(after[0], &block)) {
     return absl::InvalidArgumentError("page_token: not a page of holders");
   }
-  if (block > indexed_block) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("block_number: ", block, " is above the indexed block ",
-                     indexed_block));
+  if (absl::Status above = AboveIndexed(block, indexed_block); !above.ok()) {
+    return above;
   }
   absl::StatusOr<PgResult> rows = (*connection)
                                       ->Exec(kHolders, PgParams()
@@ -403,8 +437,7 @@ absl::StatusOr<v1::ListEventsResponse> IndexQueries::ListEvents(
       .Add(*size + 1);
   absl::StatusOr<PgPool::Lease> connection = pool_.Acquire();
   if (!connection.ok()) return connection.status();
-  absl::StatusOr<PgResult> indexed =
-      (*connection)->Exec(kIndexedBlock, PgParams().Add(chain_id_));
+  absl::StatusOr<uint64_t> indexed = IndexedBlock(**connection);
   if (!indexed.ok()) return indexed.status();
   absl::StatusOr<PgResult> rows = (*connection)->Exec(kEvents, params);
   if (!rows.ok()) return rows.status();
@@ -413,8 +446,8 @@ absl::StatusOr<v1::ListEventsResponse> IndexQueries::ListEvents(
     absl::StatusOr<v1::Event> event = EventFromRow(*rows, row, 1);
     if (!event.ok()) return event.status();
     event->set_sequence(static_cast<uint64_t>(Int(*rows, row, 0)));
-    event->set_confirmations(static_cast<uint64_t>(
-        std::max<int64_t>(0, Int(*indexed, 0, 0) - Int(*rows, row, 2))));
+    event->set_confirmations(static_cast<uint64_t>(std::max<int64_t>(
+        0, static_cast<int64_t>(*indexed) - Int(*rows, row, 2))));
     *response.add_events() = *std::move(event);
   }
   if (rows->rows() > *size) {

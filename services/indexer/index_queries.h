@@ -42,6 +42,9 @@ class IndexQueries {
   v1::ListContractsResponse ListContracts() const;
 
  private:
+  // IndexedBlock is the chain's cursor, 0 before the first batch.
+  absl::StatusOr<uint64_t> IndexedBlock(PgConnection& connection) const;
+
   PgPool& pool_;
   uint64_t chain_id_;
   const ContractRegistry& registry_;

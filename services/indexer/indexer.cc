@@ -28,6 +28,7 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
   }
   std::unique_ptr<Indexer> indexer(new Indexer);
   indexer->chain_id_ = deployment->chain_id;
+  indexer->max_reread_blocks_ = options.max_reread_blocks;
   indexer->clock_ = options.clock;
   absl::StatusOr<std::unique_ptr<ContractRegistry>> registry =
       ContractRegistry::FromDeployment(*deployment);
@@ -129,8 +130,9 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
                       .max_batch_events = options.max_batch_events,
                       .fetch_ahead = options.fetch_ahead},
       *options.clock);
+  indexer->rereads_ = std::make_unique<RereadQueue>(pool);
   indexer->worker_ = std::make_unique<IndexerWorker>(
-      *indexer->follower_,
+      *indexer->follower_, *indexer->rereads_,
       IndexerWorkerOptions{.follower = {.chain_id = *chain_id},
                            .poll_interval = options.poll_interval,
                            .lock_connection = pool.connect_options(),
@@ -158,6 +160,55 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
              {"contracts", indexer->registry_->contracts().size()},
              {"start_block", indexer->registry_->start_block()}});
   return indexer;
+}
+
+absl::StatusOr<v1::RereadBlocksResponse> Indexer::RequestReread(
+    const v1::RereadBlocksRequest& request) {
+  if (request.chain_id() != 0 && request.chain_id() != chain_id_) {
+    return absl::NotFoundError(absl::StrCat("this indexer follows chain ",
+                                            chain_id_, ", not chain ",
+                                            request.chain_id()));
+  }
+  if (request.from_block() == 0) {
+    return absl::InvalidArgumentError("from_block is required");
+  }
+  if (request.reason().empty()) {
+    return absl::InvalidArgumentError(
+        "reason is required: say why the blocks are read again");
+  }
+  // The cursor, not this process's status: a standby replica answers too.
+  absl::StatusOr<std::optional<Cursor>> cursor = store_->LoadCursor(chain_id_);
+  if (!cursor.ok()) return cursor.status();
+  const uint64_t indexed = cursor->has_value() ? (*cursor)->indexed_block : 0;
+  if (!cursor->has_value() || request.from_block() > indexed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("block ", request.from_block(),
+                     " is not indexed yet (the indexer is at block ", indexed,
+                     "): there is nothing to read again"));
+  }
+  if (indexed - request.from_block() >= max_reread_blocks_) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "block ", request.from_block(), " is ", indexed - request.from_block(),
+        " blocks under the indexed block ", indexed,
+        "; at most --max_reread_blocks=", max_reread_blocks_,
+        " are read again on request"));
+  }
+  const uint64_t from =
+      std::max(request.from_block(), registry_->start_block());
+  absl::StatusOr<Reread> pending =
+      rereads_->Request(chain_id_, from, request.reason());
+  if (!pending.ok()) return pending.status();
+  worker_->RereadRequested();
+  log::Info("indexer re-read requested", {{"chain_id", chain_id_},
+                                          {"request", pending->id},
+                                          {"from_block", pending->from_block},
+                                          {"indexed", indexed},
+                                          {"reason", request.reason()}});
+  v1::RereadBlocksResponse response;
+  response.set_request_id(pending->id);
+  response.set_from_block(pending->from_block);
+  response.set_indexed_block(indexed);
+  return response;
 }
 
 void Indexer::Start() {

@@ -10,6 +10,7 @@
 #include "services/indexer/index_queries.h"
 #include "services/indexer/indexer_worker.h"
 #include "services/indexer/json_rpc_chain_source.h"
+#include "services/indexer/rereads.h"
 
 namespace chainsync::indexer {
 
@@ -31,6 +32,8 @@ struct IndexerOptions {
   size_t fetch_ahead = 4;
   // Whether to subscribe to newHeads (when the node offers it) or only poll.
   bool new_heads = true;
+  // Blocks a RereadBlocks request may reach under the indexed block.
+  uint64_t max_reread_blocks = 100'000;
   // Signs the lists' page tokens; without one, a random key serves this
   // process only.
   Secret page_token_key;
@@ -58,16 +61,23 @@ class Indexer final : public BackgroundWorker {
   IndexQueries& queries() { return *queries_; }
   EventStream& stream() { return *stream_; }
 
+  // RequestReread records a request to read the chain again from a block
+  // (see RereadBlocks in indexer.proto) for the writer to carry out.
+  absl::StatusOr<v1::RereadBlocksResponse> RequestReread(
+      const v1::RereadBlocksRequest& request);
+
  private:
   Indexer() = default;
 
   uint64_t chain_id_ = 0;
+  uint64_t max_reread_blocks_ = 0;
   Clock* clock_ = nullptr;
   std::unique_ptr<evm::JsonRpcClient> client_;
   std::unique_ptr<JsonRpcChainSource> source_;
   std::unique_ptr<ContractRegistry> registry_;
   std::unique_ptr<PostgresChainStore> store_;
   std::unique_ptr<ChainFollower> follower_;
+  std::unique_ptr<RereadQueue> rereads_;
   std::unique_ptr<IndexerWorker> worker_;
   std::unique_ptr<IndexQueries> queries_;
   std::unique_ptr<EventStream> stream_;

@@ -113,6 +113,13 @@ grpc::ServerUnaryReactor* IndexerGrpcService::ListContracts(
   return Reply(context, absl::OkStatus());
 }
 
+grpc::ServerUnaryReactor* IndexerGrpcService::RereadBlocks(
+    grpc::CallbackServerContext* context,
+    const v1::RereadBlocksRequest* request,
+    v1::RereadBlocksResponse* response) {
+  return Reply(context, indexer_.RequestReread(*request), response);
+}
+
 IndexerGrpcService::IndexerGrpcService(Indexer& indexer, int max_subscribers,
                                        metrics::Registry& registry)
     : indexer_(indexer),

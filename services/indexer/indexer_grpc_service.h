@@ -48,6 +48,10 @@ class IndexerGrpcService final : public v1::IndexerService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListContractsRequest* request,
       v1::ListContractsResponse* response) override;
+  grpc::ServerUnaryReactor* RereadBlocks(
+      grpc::CallbackServerContext* context,
+      const v1::RereadBlocksRequest* request,
+      v1::RereadBlocksResponse* response) override;
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context,
       const v1::SubscribeRequest* request) override;

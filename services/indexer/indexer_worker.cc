@@ -5,11 +5,11 @@
 #include "libs/common/logging/log.h"
 
 namespace chainsync::indexer {
-namespace {}  // namespace
 
-IndexerWorker::IndexerWorker(ChainFollower& follower,
+IndexerWorker::IndexerWorker(ChainFollower& follower, RereadQueue& rereads,
                              IndexerWorkerOptions options)
     : follower_(follower),
+      rereads_(rereads),
       options_(std::move(options)),
       lock_(options_.lock_connection, absl::StrCat("chainsync.indexer.writer:",
                                                    options_.follower.chain_id)),
@@ -30,6 +30,9 @@ IndexerWorker::IndexerWorker(ChainFollower& follower,
       events_(Counter("chainsync_indexer_events_indexed_total",
                       "Events committed.")),
       reorgs_(Counter("chainsync_indexer_reorgs_total", "Reorgs rolled back.")),
+      rereads_done_(Counter("chainsync_indexer_rereads_total",
+                            "Requests to read the chain again from a block "
+                            "(RereadBlocks) carried out.")),
       reorg_depth_(Histogram("chainsync_indexer_reorg_depth_blocks",
                              "Depth of the reorgs rolled back, in blocks.",
                              {1, 2, 3, 5, 8, 13, 21, 34, 64, 128})),
@@ -101,6 +104,15 @@ void IndexerWorker::Wake() {
   wake_.notify_all();
 }
 
+void IndexerWorker::RereadRequested() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reread_requested_ = true;
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
 bool IndexerWorker::Wait(absl::Duration delay) {
   std::unique_lock<std::mutex> lock(mu_);
   options_.clock->WaitFor(wake_, lock, delay,
@@ -125,6 +137,42 @@ bool IndexerWorker::HoldsWriterLock() {
       break;
   }
   return lock_.held();
+}
+
+absl::StatusOr<ChainFollower::StepResult> IndexerWorker::NextStep() {
+  // A request made on another replica is seen within a second; one made
+  // here, at once.
+  const absl::Time now = options_.clock->Now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!reread_requested_ && now - rereads_looked_at_ < absl::Seconds(1)) {
+      return follower_.Step();
+    }
+    reread_requested_ = false;
+    rereads_looked_at_ = now;
+  }
+  absl::StatusOr<std::optional<Reread>> pending =
+      rereads_.Pending(options_.follower.chain_id);
+  if (!pending.ok()) return pending.status();
+  if (!pending->has_value()) return follower_.Step();
+  const Reread& request = **pending;
+  absl::StatusOr<ChainFollower::StepResult> step =
+      follower_.Reread(request.from_block);
+  if (!step.ok()) return step.status();
+  if (absl::Status done =
+          rereads_.Done(request, step->indexed, step->events_removed);
+      !done.ok()) {
+    return done;
+  }
+  rereads_done_.Increment();
+  log::Warning("indexer reading blocks again",
+               {{"chain_id", options_.follower.chain_id},
+                {"request", request.id},
+                {"from_block", request.from_block},
+                {"rolled_back_to", step->indexed},
+                {"events_removed", step->events_removed},
+                {"reason", request.reason}});
+  return step;
 }
 
 absl::Duration IndexerWorker::LagTime() const {
@@ -173,7 +221,7 @@ void IndexerWorker::Run() {
     }
     standby_logged = false;
     const absl::Time start = options_.clock->Now();
-    absl::StatusOr<ChainFollower::StepResult> step = follower_.Step();
+    absl::StatusOr<ChainFollower::StepResult> step = NextStep();
     if (!step.ok()) {
       errors_.Increment();
       {
@@ -210,7 +258,9 @@ void IndexerWorker::Run() {
       reorgs_.Increment();
       reorg_depth_.Observe(static_cast<double>(step->reorg_depth));
     }
-    const bool at_head = step->blocks_indexed == 0 && step->reorg_depth == 0;
+    // A rollback (a reorg's, a re-read's) goes on at once.
+    const bool at_head = step->blocks_indexed == 0 && step->reorg_depth == 0 &&
+                         step->indexed >= step->head;
     Record(lag == 0 ? ChainState::kFollowing : ChainState::kBackfilling,
            &*step);
     lag_seconds_.Set(absl::ToDoubleSeconds(LagTime()));

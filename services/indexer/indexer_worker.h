@@ -12,6 +12,7 @@
 #include "libs/common/postgres/session_lock.h"
 #include "libs/common/server/backend.h"
 #include "services/indexer/chain_follower.h"
+#include "services/indexer/rereads.h"
 
 namespace chainsync::indexer {
 
@@ -57,9 +58,12 @@ struct IndexerWorkerOptions {
 // second of the writer dying. (The lock keeps a second writer idle; the
 // cursor check in every commit is what makes a double write impossible.)
 // Errors are retried with backoff; Stop returns after the batch in flight.
+// Between two batches, the writer takes the chain's pending re-read from
+// `rereads`, if any.
 class IndexerWorker final : public BackgroundWorker {
  public:
-  IndexerWorker(ChainFollower& follower, IndexerWorkerOptions options);
+  IndexerWorker(ChainFollower& follower, RereadQueue& rereads,
+                IndexerWorkerOptions options);
   ~IndexerWorker() override;
 
   void Start() override;
@@ -69,6 +73,9 @@ class IndexerWorker final : public BackgroundWorker {
 
   // Wake ends the wait at the head at once (a new block was announced).
   void Wake();
+  // RereadRequested has the pending re-read looked for at once, rather
+  // than within the second.
+  void RereadRequested();
 
  private:
   // Gauge, Counter and Histogram register a metric of this worker's chain,
@@ -82,11 +89,15 @@ class IndexerWorker final : public BackgroundWorker {
   // Waits until `delay` passes or Stop is called; false when stopping.
   bool Wait(absl::Duration delay);
   bool HoldsWriterLock();
+  // NextStep takes the pending re-read when there is one, and otherwise
+  // indexes the next batch.
+  absl::StatusOr<ChainFollower::StepResult> NextStep();
   void Record(ChainState state, const ChainFollower::StepResult* step);
   // LagTime is how old the last committed block is.
   absl::Duration LagTime() const;
 
   ChainFollower& follower_;
+  RereadQueue& rereads_;
   IndexerWorkerOptions options_;
   SessionLock lock_;
 
@@ -94,6 +105,8 @@ class IndexerWorker final : public BackgroundWorker {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool woken_ = false;
+  bool reread_requested_ = false;
+  absl::Time rereads_looked_at_ = absl::InfinitePast();
   ChainStatus status_;
   std::thread thread_;
 
@@ -106,6 +119,7 @@ class IndexerWorker final : public BackgroundWorker {
   metrics::Counter& blocks_;
   metrics::Counter& events_;
   metrics::Counter& reorgs_;
+  metrics::Counter& rereads_done_;
   metrics::Histogram& reorg_depth_;
   metrics::Histogram& step_seconds_;
   metrics::Histogram& fetch_wait_seconds_;

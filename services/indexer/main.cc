@@ -35,6 +35,9 @@ ABSL_FLAG(uint32_t, fetch_ahead, 4,
 ABSL_FLAG(int32_t, max_subscribers, 512,
           "Subscribe streams open at once, at most; one more is refused with "
           "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(uint64_t, max_reread_blocks, 100'000,
+          "Blocks under the indexed one that a RereadBlocks request may "
+          "reach; a deeper one is refused with OUT_OF_RANGE.");
 ABSL_FLAG(bool, new_heads, true,
           "Subscribe to newHeads over WebSocket, where the node offers it, to "
           "hear of blocks at once; otherwise poll every --poll_interval.");
@@ -87,6 +90,7 @@ int main(int argc, char** argv) {
              .max_batch_events = absl::GetFlag(FLAGS_max_batch_events),
              .fetch_ahead = absl::GetFlag(FLAGS_fetch_ahead),
              .new_heads = absl::GetFlag(FLAGS_new_heads),
+             .max_reread_blocks = absl::GetFlag(FLAGS_max_reread_blocks),
              .page_token_key = *std::move(page_token_key)},
             pool);
         if (!indexer.ok()) return indexer.status();

@@ -120,4 +120,34 @@ absl::StatusOr<IndexerView> IndexerReader::Read(uint64_t block) {
   return view;
 }
 
+absl::StatusOr<evm::Uint256> IndexerReader::BalanceAt(
+    const evm::Address& account, uint64_t block) {
+  v1::GetBalancesRequest request;
+  request.set_address(account.ToChecksumHex());
+  request.set_token_address(token_.ToChecksumHex());
+  request.set_block_number(block);
+  absl::StatusOr<v1::GetBalancesResponse> balances =
+      UnaryCall<v1::GetBalancesResponse>(
+          timeout_, "the indexer's GetBalances",
+          [&](grpc::ClientContext& context, v1::GetBalancesResponse& out) {
+            return stub_->GetBalances(&context, request, &out);
+          });
+  if (!balances.ok()) return balances.status();
+  // An account that never held rBTC has no entry.
+  if (balances->balances_size() == 0) return evm::Uint256(0);
+  return evm::ParseUint256(balances->balances(0).balance(), "balance");
+}
+
+absl::StatusOr<v1::RereadBlocksResponse> IndexerReader::Reread(
+    uint64_t from_block, const std::string& reason) {
+  v1::RereadBlocksRequest request;
+  request.set_from_block(from_block);
+  request.set_reason(reason);
+  return UnaryCall<v1::RereadBlocksResponse>(
+      timeout_, "the indexer's RereadBlocks",
+      [&](grpc::ClientContext& context, v1::RereadBlocksResponse& out) {
+        return stub_->RereadBlocks(&context, request, &out);
+      });
+}
+
 }  // namespace chainsync::reconciler

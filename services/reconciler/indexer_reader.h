@@ -36,6 +36,14 @@ class IndexerReader {
   // pinned by.
   absl::StatusOr<IndexerView> Read(uint64_t block);
 
+  // BalanceAt is `account`'s indexed rBTC balance at `block`.
+  absl::StatusOr<evm::Uint256> BalanceAt(const evm::Address& account,
+                                         uint64_t block);
+
+  // Reread asks the indexer to read the chain again from `from_block`.
+  absl::StatusOr<indexer::v1::RereadBlocksResponse> Reread(
+      uint64_t from_block, const std::string& reason);
+
  private:
   std::unique_ptr<indexer::v1::IndexerService::Stub> stub_;
   const evm::Address token_;

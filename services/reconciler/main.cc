@@ -13,6 +13,7 @@
 #include "libs/common/server/mutual_tls.h"
 #include "reconciler_migrations.h"
 #include "services/reconciler/dispute_peers.h"
+#include "services/reconciler/index_repairer.h"
 #include "services/reconciler/live_views.h"
 #include "services/reconciler/proof_publisher.h"
 #include "services/reconciler/reconciler.h"
@@ -107,11 +108,12 @@ absl::StatusOr<ReconcilerOptions> OptionsFromFlags(PgPool& database) {
   return options;
 }
 
-// Peers are the views a run reads, the oracle that repairs and what
-// disputes are checked against.
+// Peers are the views a run reads, the oracle and the indexer that repair,
+// and what disputes are checked against.
 struct Peers {
   std::unique_ptr<ViewSource> views;
   std::shared_ptr<Repairer> repairer;
+  std::shared_ptr<IndexRepairer> index_repairer;
   std::shared_ptr<DisputePeers> disputes;
   // None without a publisher key.
   std::shared_ptr<ProofPublisher> publisher;
@@ -167,7 +169,7 @@ absl::StatusOr<Peers> PeersFromFlags() {
   }
   // Channels connect when first used: a peer that is down fails a run,
   // which is retried at the next, not the start.
-  auto indexer = std::make_unique<IndexerReader>(
+  auto indexer = std::make_shared<IndexerReader>(
       grpc::CreateChannel(absl::GetFlag(FLAGS_indexer_address),
                           ChannelCredentials(*tls)),
       deployment->Find("RBTCSynth")->address,
@@ -176,12 +178,15 @@ absl::StatusOr<Peers> PeersFromFlags() {
       grpc::CreateChannel(absl::GetFlag(FLAGS_oracle_address),
                           ChannelCredentials(*tls)),
       absl::Seconds(30));
-  return Peers{.views = std::make_unique<LiveViews>(*std::move(chain),
-                                                    std::move(indexer), oracle),
-               .repairer = oracle,
-               .disputes = std::make_shared<LiveDisputePeers>(
-                   oracle, clients[1], deployment->Find("RBTCSynth")->address),
-               .publisher = *std::move(publisher)};
+  const contracts::DeployedContract& token = *deployment->Find("RBTCSynth");
+  return Peers{
+      .views = std::make_unique<LiveViews>(*std::move(chain), indexer, oracle),
+      .repairer = oracle,
+      .index_repairer = std::make_shared<LiveIndexRepairer>(
+          indexer, clients[0], token.address, token.start_block),
+      .disputes = std::make_shared<LiveDisputePeers>(
+          oracle, clients[1], deployment->Find("RBTCSynth")->address),
+      .publisher = *std::move(publisher)};
 }
 
 absl::StatusOr<BackendComponents> Build(PgPool& database) {
@@ -207,7 +212,8 @@ absl::StatusOr<BackendComponents> Build(PgPool& database) {
                      .confirmations = *confirmations,
                      .tolerance_sats = options->rules.sync_tolerance_sats});
   auto reconciler = std::make_unique<Reconciler>(
-      std::move(peers->views), std::move(peers->repairer), store, proofs,
+      std::move(peers->views), std::move(peers->repairer),
+      std::move(peers->index_repairer), store, proofs,
       std::move(peers->publisher), *options);
   BackendComponents backend;
   backend.services.push_back(

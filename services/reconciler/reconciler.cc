@@ -12,6 +12,7 @@ namespace chainsync::reconciler {
 
 Reconciler::Reconciler(std::unique_ptr<ViewSource> views,
                        std::shared_ptr<Repairer> repairer,
+                       std::shared_ptr<IndexRepairer> index_repairer,
                        std::shared_ptr<DiscrepancyStore> store,
                        std::shared_ptr<ProofStore> proofs,
                        std::shared_ptr<ProofPublisher> publisher,
@@ -19,6 +20,7 @@ Reconciler::Reconciler(std::unique_ptr<ViewSource> views,
                        metrics::Registry& registry)
     : views_(std::move(views)),
       repairer_(std::move(repairer)),
+      index_repairer_(std::move(index_repairer)),
       store_(std::move(store)),
       proofs_(std::move(proofs)),
       publisher_(std::move(publisher)),
@@ -131,7 +133,7 @@ absl::StatusOr<RunSummary> Reconciler::Run() {
   run.accounts_checked = snapshot->chain.balances.size();
   // The score is of what the run found, before its repairs land.
   run.health = Score(outcomes, options_.weights);
-  absl::StatusOr<uint64_t> repaired = Repair(outcomes);
+  absl::StatusOr<uint64_t> repaired = Repair(outcomes, run.block);
   if (!repaired.ok()) return repaired.status();
   run.repaired = *repaired;
   run.finished = clock_.Now();
@@ -236,38 +238,77 @@ absl::Status Reconciler::PublishLatest() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> Reconciler::Repair(
-    std::vector<RuleOutcome>& outcomes) {
+absl::StatusOr<uint64_t> Reconciler::Repair(std::vector<RuleOutcome>& outcomes,
+                                            uint64_t block) {
   absl::StatusOr<absl::flat_hash_set<std::pair<std::string, std::string>>>
       recent = store_->RepairedSince(clock_.Now() - options_.repair_backoff);
   if (!recent.ok()) return recent.status();
   int budget = options_.max_repairs_per_run;
   uint64_t repaired = 0;
+  // Findings the indexer repairs, with the block each needs read again.
+  std::vector<std::pair<const RuleOutcome*, Finding*>> rereads;
+  std::optional<uint64_t> reread_from;
   for (RuleOutcome& outcome : outcomes) {
-    if (!outcome.rule->repair_by_sync) continue;
+    const Remedy remedy = outcome.rule->remedy;
+    if (remedy == Remedy::kNone) continue;
     for (Finding& finding : outcome.findings) {
-      if (finding.settling || !finding.account.has_value() || budget == 0 ||
+      if (finding.settling || budget == 0 ||
+          (!finding.account.has_value() && !finding.from_block.has_value()) ||
           recent->contains(
               {std::string(outcome.rule->name), finding.subject})) {
         continue;
       }
       --budget;
-      absl::StatusOr<std::string> synced =
-          repairer_->ForceSync(*finding.account);
-      finding.repaired = synced.ok();
-      finding.repair =
-          absl::StrCat("asked the oracle to force-sync the account: ",
-                       synced.ok() ? *synced : synced.status().message());
-      repairs_.WithLabels({synced.ok() ? "done" : "failed"}).Increment();
-      log::Info("reconciler repair",
-                {{"rule", std::string(outcome.rule->name)},
-                 {"subject", finding.subject},
-                 {"outcome", synced.ok() ? "done" : "failed"},
-                 {"action", finding.repair}});
-      if (synced.ok()) ++repaired;
+      if (remedy == Remedy::kSync) {
+        absl::StatusOr<std::string> synced =
+            repairer_->ForceSync(*finding.account);
+        finding.repaired = synced.ok();
+        finding.repair =
+            absl::StrCat("asked the oracle to force-sync the account: ",
+                         synced.ok() ? *synced : synced.status().message());
+        Noted(outcome, finding);
+        if (synced.ok()) ++repaired;
+        continue;
+      }
+      absl::StatusOr<uint64_t> from =
+          finding.from_block.has_value()
+              ? *finding.from_block
+              : index_repairer_->Divergence(*finding.account, block);
+      if (!from.ok()) {
+        finding.repair = absl::StrCat(
+            "could not find the block the indexer's data departs from: ",
+            from.status().message());
+        Noted(outcome, finding);
+        continue;
+      }
+      reread_from = std::min(reread_from.value_or(*from), *from);
+      rereads.emplace_back(&outcome, &finding);
     }
   }
+  if (rereads.empty()) return repaired;
+  const std::string reason = absl::StrCat(
+      "reconciliation at block ", block, ": ", rereads.size(),
+      " discrepancies, the first ", rereads.front().second->detail);
+  absl::StatusOr<std::string> asked =
+      index_repairer_->Reread(*reread_from, reason);
+  for (auto& [outcome, finding] : rereads) {
+    finding->repaired = asked.ok();
+    finding->repair = absl::StrCat(
+        "asked the indexer to read the chain again from block ", *reread_from,
+        ": ", asked.ok() ? *asked : asked.status().message());
+    Noted(*outcome, *finding);
+    if (asked.ok()) ++repaired;
+  }
   return repaired;
+}
+
+void Reconciler::Noted(const RuleOutcome& outcome, const Finding& finding) {
+  const absl::string_view result = finding.repaired ? "done" : "failed";
+  repairs_.WithLabels({std::string(result)}).Increment();
+  log::Info("reconciler repair", {{"rule", std::string(outcome.rule->name)},
+                                  {"subject", finding.subject},
+                                  {"outcome", result},
+                                  {"action", finding.repair}});
 }
 
 void Reconciler::Publish(const RunSummary& run,

@@ -41,6 +41,22 @@ class Repairer {
       const evm::Address& account) = 0;
 };
 
+// IndexRepairer is the port to the indexer's repair: find where its data
+// departs from the chain, and have it read the chain again from there.
+class IndexRepairer {
+ public:
+  virtual ~IndexRepairer() = default;
+  // Divergence is the first block, at or below `block`, from which
+  // `account`'s rBTC balance in the indexer differs from the chain's; NOT_FOUND
+  // when they agree at `block`.
+  virtual absl::StatusOr<uint64_t> Divergence(const evm::Address& account,
+                                              uint64_t block) = 0;
+  // Reread asks the indexer to read the chain again from `from_block`, and
+  // returns what it answered, in words.
+  virtual absl::StatusOr<std::string> Reread(uint64_t from_block,
+                                             const std::string& reason) = 0;
+};
+
 // ProofPublisher is the port to the chain the roots of proofs of reserves
 // are published on.
 class ProofPublisher {
@@ -54,7 +70,9 @@ class ProofPublisher {
 
 struct ReconcilerOptions {
   RuleSettings rules;
-  // Repairs a run may make, and how long before a subject is repaired again.
+  // Repairs a run may make (each re-read's search for where the indexer's
+  // data departs counts as one), and how long before a subject is repaired
+  // again.
   int max_repairs_per_run = 20;
   absl::Duration repair_backoff = absl::Minutes(30);
   Weights weights = DefaultWeights();
@@ -73,6 +91,7 @@ class Reconciler final : public BackgroundWorker {
   // its root through `publisher` (none: proofs stay unpublished).
   Reconciler(std::unique_ptr<ViewSource> views,
              std::shared_ptr<Repairer> repairer,
+             std::shared_ptr<IndexRepairer> index_repairer,
              std::shared_ptr<DiscrepancyStore> store,
              std::shared_ptr<ProofStore> proofs,
              std::shared_ptr<ProofPublisher> publisher,
@@ -90,9 +109,14 @@ class Reconciler final : public BackgroundWorker {
 
  private:
   absl::StatusOr<RunSummary> Run();
-  // Repair makes the safe repairs the outcomes call for, within the run's
-  // budget and the backoff per subject; it returns how many were made.
-  absl::StatusOr<uint64_t> Repair(std::vector<RuleOutcome>& outcomes);
+  // Repair makes the safe repairs the outcomes of a run at `block` call
+  // for, within the run's budget and the backoff per subject; it returns
+  // how many findings were repaired. Every finding the indexer repairs
+  // shares one re-read, from the lowest block any of them needs.
+  absl::StatusOr<uint64_t> Repair(std::vector<RuleOutcome>& outcomes,
+                                  uint64_t block);
+  // Noted counts and logs a repair written in `finding`.
+  void Noted(const RuleOutcome& outcome, const Finding& finding);
   // Prove stores a proof of reserves of the snapshot: liabilities the rBTC
   // balances at its block, reserves the oracle's confirmed totals.
   absl::Status Prove(const Snapshot& snapshot);
@@ -102,6 +126,7 @@ class Reconciler final : public BackgroundWorker {
 
   const std::unique_ptr<ViewSource> views_;
   const std::shared_ptr<Repairer> repairer_;
+  const std::shared_ptr<IndexRepairer> index_repairer_;
   const std::shared_ptr<DiscrepancyStore> store_;
   const std::shared_ptr<ProofStore> proofs_;
   const std::shared_ptr<ProofPublisher> publisher_;

@@ -38,6 +38,9 @@ struct Evaluation {
   const RuleSettings& settings;
   const FirstSeen& first_seen;
 
+  // IndexerRead says whether the indexer's view is there to compare with.
+  bool IndexerRead() const { return snapshot.indexer.unavailable.empty(); }
+
   // Fail records a failed check; a transient rule's settles first.
   void Fail(RuleOutcome& outcome, Finding finding) const {
     if (outcome.rule->transient) {
@@ -76,6 +79,15 @@ void YieldPool(const Evaluation& run, RuleOutcome& outcome) {
 
 void IndexerLag(const Evaluation& run, RuleOutcome& outcome) {
   outcome.checked.push_back("indexer");
+  if (!run.IndexerRead()) {
+    run.Fail(outcome,
+             {.subject = "indexer",
+              .chain_value = absl::StrCat(run.snapshot.chain.head),
+              .indexer_value = "unavailable",
+              .detail = absl::StrCat("the indexer does not answer: ",
+                                     run.snapshot.indexer.unavailable)});
+    return;
+  }
   const uint64_t head = run.snapshot.chain.head;
   const uint64_t indexed = run.snapshot.indexer.head;
   if (indexed + run.settings.max_indexer_lag >= head) return;
@@ -90,6 +102,7 @@ void IndexerLag(const Evaluation& run, RuleOutcome& outcome) {
 }
 
 void ChainBalances(const Evaluation& run, RuleOutcome& outcome) {
+  if (!run.IndexerRead()) return;
   for (const auto& [account, on_chain] : run.snapshot.chain.balances) {
     outcome.checked.push_back(AccountSubject(account));
     const evm::Uint256 indexed =
@@ -107,6 +120,7 @@ void ChainBalances(const Evaluation& run, RuleOutcome& outcome) {
 }
 
 void Supply(const Evaluation& run, RuleOutcome& outcome) {
+  if (!run.IndexerRead()) return;
   outcome.checked.push_back("supply");
   evm::Uint256 sum = 0;
   for (const auto& [account, balance] : run.snapshot.indexer.balances) {
@@ -151,6 +165,7 @@ void EventsLogged(const Evaluation& run, RuleOutcome& outcome,
 }
 
 void OperationsIndexed(const Evaluation& run, RuleOutcome& outcome) {
+  if (!run.IndexerRead()) return;
   absl::flat_hash_set<evm::Hash> indexed;
   for (const MirrorEvent& event : run.snapshot.indexer.events) {
     indexed.insert(event.transaction);
@@ -173,11 +188,13 @@ void OperationsIndexed(const Evaluation& run, RuleOutcome& outcome) {
                                      ", confirmed in block ", *operation.block,
                                      " (transaction ",
                                      evm::ToHex(*operation.transaction),
-                                     "), has no event in the indexer")});
+                                     "), has no event in the indexer"),
+              .from_block = *operation.block});
   }
 }
 
 void UsersIndexed(const Evaluation& run, RuleOutcome& outcome) {
+  if (!run.IndexerRead()) return;
   for (const OracleAccount& account : run.snapshot.oracle.accounts) {
     // An account holding nothing, on Bitcoin or on chain, has no indexed
     // state to have.
@@ -197,6 +214,7 @@ void UsersIndexed(const Evaluation& run, RuleOutcome& outcome) {
 }
 
 void UsersKnownToOracle(const Evaluation& run, RuleOutcome& outcome) {
+  if (!run.IndexerRead()) return;
   absl::flat_hash_set<evm::Address> known;
   for (const OracleAccount& account : run.snapshot.oracle.accounts) {
     known.insert(account.account);
@@ -272,7 +290,8 @@ const std::vector<Entry>& Catalogue() {
       {{"balance_chain_indexer", Kind::kBalanceMismatch, Severity::kCritical,
         kTransactionLogging,
         "Each account's rBTC balanceOf at the pinned block equals the "
-        "indexer's balance at that block."},
+        "indexer's balance at that block.",
+        /*transient=*/false, Remedy::kReread},
        ChainBalances},
       {{"supply_sum", Kind::kSupplyMismatch, Severity::kCritical,
         kTransactionLogging,
@@ -282,7 +301,8 @@ const std::vector<Entry>& Catalogue() {
       {{"operation_indexed", Kind::kEventNotIndexed, Severity::kCritical,
         kTransactionLogging,
         "Every operation the oracle confirmed up to the pinned block has "
-        "its event in the indexer."},
+        "its event in the indexer.",
+        /*transient=*/false, Remedy::kReread},
        OperationsIndexed},
       {{"sync_logged", Kind::kOperationNotLogged, Severity::kCritical,
         kOperationsLog,
@@ -313,7 +333,7 @@ const std::vector<Entry>& Catalogue() {
         "Each account's mirrored balance on chain equals its confirmed "
         "Bitcoin total within sync_tolerance_sats, once no sync of it is on "
         "its way.",
-        /*transient=*/true, /*repair_by_sync=*/true},
+        /*transient=*/true, Remedy::kSync},
        Mirror},
   };
   return *catalogue;

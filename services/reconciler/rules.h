@@ -33,6 +33,19 @@ enum class DiscrepancyKind {
 absl::string_view KindName(DiscrepancyKind kind);
 absl::string_view SeverityName(Severity severity);
 
+// Remedy is how a rule's failure is repaired, where a repair is safe.
+enum class Remedy {
+  // It waits for an admin.
+  kNone,
+  // The oracle reads the account's Bitcoin addresses again and syncs it if
+  // its mirror differs.
+  kSync,
+  // The indexer reads the chain again from the first block its data is
+  // wrong at (Finding::from_block, or where the account's indexed balance
+  // first departs from the chain's).
+  kReread,
+};
+
 struct Rule {
   absl::string_view name;
   DiscrepancyKind kind;
@@ -44,8 +57,7 @@ struct Rule {
   // A difference the system repairs on its own (a sync on its way): it
   // counts only once it has lasted `RuleSettings::settle_after`.
   bool transient = false;
-  // Safe to repair by asking the oracle to read and sync the account again.
-  bool repair_by_sync = false;
+  Remedy remedy = Remedy::kNone;
 };
 
 // Rules is the catalogue, in the order they run.
@@ -72,6 +84,9 @@ struct Finding {
   std::string indexer_value;
   std::string oracle_value;
   std::string detail;
+  // The first block whose indexed data is known to be wrong, when the rule
+  // knows it.
+  std::optional<uint64_t> from_block;
   // A transient difference younger than settle_after: recorded (so its age
   // is known at the next run) but not counted.
   bool settling = false;

@@ -58,6 +58,9 @@ struct ChainView {
 };
 
 struct IndexerView {
+  // Why the indexer could not be read, when it could not: the rules that
+  // compare with it then check nothing, and indexer_lag fails.
+  std::string unavailable;
   // The newest block the indexer has stored.
   uint64_t head = 0;
   // rBTC balances at the pinned block, of every holder it knows.

@@ -1,8 +1,10 @@
 // The reconciler binary over a real indexer, oracle, anvil and Bitcoin API
 // simulator: a consistent system scores 100; faults injected one after the
-// other — the oracle's journal emptied, a balance edited in the indexer (then
-// put back), the oracle's record drifted, a burn's rows lost — are each
-// found, listed and scored, resolved or repaired.
+// other — the oracle's journal emptied, a balance edited in the indexer, the
+// oracle's record drifted, a burn's rows lost, a contract's code gone, the
+// indexer stopped — are each found, listed and scored, resolved or
+// repaired; and two replicas run one reconciliation at a time.
+#include <signal.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -32,7 +34,8 @@ double ComponentScore(const v1::HealthReport& report, const std::string& name) {
 
 TEST_CASE(
     "the reconciler scores a consistent system 100, finds each fault, "
-    "resolves what is put back and repairs a drifted mirror",
+    "has the indexer read again what it holds wrong and repairs a drifted "
+    "mirror",
     "[reconciler][binary]") {
   OwnOracle own;
   const oracle::OracleChain& chain = own.chain;
@@ -185,15 +188,27 @@ TEST_CASE(
   CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(bad.error_message() == "kinds: 99 is not a discrepancy kind");
 
-  // A balance edited in the indexer's database opens two discrepancies;
-  // put back, the next run resolves them.
-  const std::string edit = absl::StrCat(
-      "UPDATE indexer.token_balances SET balance = balance %s 1 WHERE "
-      "holder = decode('",
-      account.ToLowerHex().substr(2), "', 'hex')");
+  // A balance edited in the indexer's database opens two discrepancies.
+  // The run finds the block the indexer's balance departs from the chain's
+  // at — the sync's — and has the indexer read the chain again from it,
+  // audited; the next run finds the indexer right and resolves the rest.
+  const std::string holder = absl::StrCat(
+      "holder = decode('", account.ToLowerHex().substr(2), "', 'hex')");
   auto indexed = indexer_database.Connect();
-  REQUIRE(indexed->Exec(absl::StrReplaceAll(edit, {{"%s", "+"}})).ok());
-  CHECK(reconciler.Run().discrepancies_found() == 3);
+  const int64_t synced_in =
+      *indexed
+           ->Exec(absl::StrCat("SELECT last_change_block FROM "
+                               "indexer.token_balances WHERE ",
+                               holder))
+           ->GetInt64(0, 0);
+  REQUIRE(indexed
+              ->Exec(absl::StrCat("UPDATE indexer.token_balances SET balance "
+                                  "= balance + 1 WHERE ",
+                                  holder))
+              .ok());
+  const v1::ReconciliationRun edited = reconciler.Run();
+  CHECK(edited.discrepancies_found() == 3);
+  CHECK(edited.discrepancies_repaired() == 1);
   request.clear_kinds();
   request.add_kinds(v1::DISCREPANCY_KIND_BALANCE_MISMATCH);
   request.add_kinds(v1::DISCREPANCY_KIND_SUPPLY_MISMATCH);
@@ -202,23 +217,40 @@ TEST_CASE(
               .ListDiscrepancies(&edited_context, request, &listed)
               .ok());
   REQUIRE(listed.discrepancies_size() == 2);
-  for (const v1::Discrepancy& discrepancy : listed.discrepancies()) {
-    CHECK(discrepancy.status() == v1::DISCREPANCY_STATUS_OPEN);
+  const v1::Discrepancy& reread = listed.discrepancies(1);
+  CHECK(reread.rule() == "balance_chain_indexer");
+  CHECK(reread.indexer_value() == "64001");
+  CHECK(reread.chain_value() == "64000");
+  CHECK(reread.status() == v1::DISCREPANCY_STATUS_REPAIRED);
+  CHECK(absl::StartsWith(
+      reread.repair_action(),
+      absl::StrCat("asked the indexer to read the chain again from block ",
+                   synced_in, ": request ")));
+  CHECK(listed.discrepancies(0).rule() == "supply_sum");
+  CHECK(listed.discrepancies(0).status() == v1::DISCREPANCY_STATUS_OPEN);
+  bool reread_done = false;
+  for (int i = 0; i < 200 && !reread_done; ++i) {
+    reread_done =
+        indexed
+            ->Exec(
+                "SELECT count(*) FROM indexer.reread_requests WHERE done_at "
+                "IS NOT NULL")
+            ->GetInt64(0, 0)
+            .value_or(0) == 1;
+    if (!reread_done) absl::SleepFor(absl::Milliseconds(50));
   }
-  CHECK(listed.discrepancies(1).rule() == "balance_chain_indexer");
-  CHECK(listed.discrepancies(1).indexer_value() == "64001");
-  CHECK(listed.discrepancies(1).chain_value() == "64000");
-  REQUIRE(indexed->Exec(absl::StrReplaceAll(edit, {{"%s", "-"}})).ok());
+  REQUIRE(reread_done);
+  REQUIRE(indexer::WaitForIndexed(*indexer, indexer_database.url(),
+                                  static_cast<int64_t>(*client.BlockNumber())));
   CHECK(reconciler.Run().discrepancies_found() == 1);
   grpc::ClientContext repaired_context;
   REQUIRE(reconciler.stub()
               .ListDiscrepancies(&repaired_context, request, &listed)
               .ok());
   REQUIRE(listed.discrepancies_size() == 2);
-  for (const v1::Discrepancy& discrepancy : listed.discrepancies()) {
-    CHECK(discrepancy.status() == v1::DISCREPANCY_STATUS_RESOLVED);
-    CHECK(discrepancy.has_resolve_time());
-  }
+  CHECK(listed.discrepancies(0).status() == v1::DISCREPANCY_STATUS_RESOLVED);
+  CHECK(listed.discrepancies(0).has_resolve_time());
+  CHECK(listed.discrepancies(1).status() == v1::DISCREPANCY_STATUS_REPAIRED);
 
   // The oracle's record drifts from what it mirrored: the run has the oracle
   // read the account again — audited, once — and the next run finds it
@@ -236,9 +268,15 @@ TEST_CASE(
   REQUIRE(reconciler.stub()
               .ListDiscrepancies(&mirror_context, mirror, &listed)
               .ok());
-  REQUIRE(listed.discrepancies_size() == 1);
-  const v1::Discrepancy& repaired = listed.discrepancies(0);
-  CHECK(repaired.rule() == "mirror_matches_bitcoin");
+  // The indexer's repaired balance, and the mirror.
+  REQUIRE(listed.discrepancies_size() == 2);
+  const auto mirrored =
+      std::find_if(listed.discrepancies().begin(), listed.discrepancies().end(),
+                   [](const v1::Discrepancy& discrepancy) {
+                     return discrepancy.rule() == "mirror_matches_bitcoin";
+                   });
+  REQUIRE(mirrored != listed.discrepancies().end());
+  const v1::Discrepancy& repaired = *mirrored;
   CHECK(repaired.oracle_value() == "60000");
   CHECK(repaired.chain_value() == "64000");
   CHECK(repaired.repair_action() ==
@@ -251,12 +289,14 @@ TEST_CASE(
   CHECK(reserves.total_reserves_sats() == "60000");
   CHECK(reserves.backing_ratio() == "0.937500");
   CHECK(reserves.status() == v1::RESERVE_STATUS_UNDER_BACKED);
-  const auto audit =
-      database.Connect()->Exec("SELECT rule, outcome FROM reconciler.repairs");
+  const auto audit = database.Connect()->Exec(
+      "SELECT rule, outcome FROM reconciler.repairs ORDER BY id");
   REQUIRE(audit.ok());
-  REQUIRE(audit->rows() == 1);
-  CHECK(audit->Get(0, 0) == "mirror_matches_bitcoin");
+  REQUIRE(audit->rows() == 2);
+  CHECK(audit->Get(0, 0) == "balance_chain_indexer");
+  CHECK(audit->Get(1, 0) == "mirror_matches_bitcoin");
   CHECK(audit->Get(0, 1) == "done");
+  CHECK(audit->Get(1, 1) == "done");
   const v1::ReconciliationRun after = reconciler.Run();
   CHECK(after.discrepancies_repaired() == 0);
   mirror.clear_statuses();
@@ -292,6 +332,110 @@ TEST_CASE(
   CHECK(listed.discrepancies(0).rule() == "burn_recorded");
   CHECK(listed.discrepancies(0).address() == account.ToChecksumHex());
   CHECK(listed.discrepancies(0).chain_value() == "64000");
+
+  // A contract's code gone from its address: contract_code and
+  // yield_pool_deployed fire at the first block pinned after it; the code
+  // put back, both are resolved.
+  const evm::Address pool =
+      chain.workload->deployment().Find("YieldScalesPool")->address;
+  const auto code = client.GetCode(pool, evm::BlockRef::Latest());
+  REQUIRE(code.ok());
+  const auto set_code = [&](const evm::Bytes& bytes) {
+    REQUIRE(client
+                .Call("anvil_setCode",
+                      absl::StrCat("[\"", pool.ToLowerHex(), "\",\"",
+                                   evm::ToHex(bytes), "\"]"))
+                .ok());
+    for (int i = 0; i < 3; ++i) REQUIRE(client.Call("evm_mine", "[]").ok());
+    REQUIRE(
+        indexer::WaitForIndexed(*indexer, indexer_database.url(),
+                                static_cast<int64_t>(*client.BlockNumber())));
+  };
+  v1::ListDiscrepanciesRequest missing;
+  missing.add_kinds(v1::DISCREPANCY_KIND_CONTRACT_MISSING);
+  set_code({});
+  const v1::ReconciliationRun codeless = reconciler.Run();
+  CHECK(ComponentScore(codeless.health(), "contract_deployment") < 100);
+  CHECK(ComponentScore(codeless.health(), "yield_readiness") == 0);
+  grpc::ClientContext missing_context;
+  REQUIRE(reconciler.stub()
+              .ListDiscrepancies(&missing_context, missing, &listed)
+              .ok());
+  REQUIRE(listed.discrepancies_size() == 2);
+  for (const v1::Discrepancy& discrepancy : listed.discrepancies()) {
+    CHECK(discrepancy.status() == v1::DISCREPANCY_STATUS_OPEN);
+  }
+  set_code(*code);
+  reconciler.Run();
+  grpc::ClientContext restored_context;
+  REQUIRE(reconciler.stub()
+              .ListDiscrepancies(&restored_context, missing, &listed)
+              .ok());
+  REQUIRE(listed.discrepancies_size() == 2);
+  for (const v1::Discrepancy& discrepancy : listed.discrepancies()) {
+    CHECK(discrepancy.status() == v1::DISCREPANCY_STATUS_RESOLVED);
+  }
+
+  // Two replicas run one reconciliation at a time: while the run lock is
+  // held, both answer ABORTED; once it is free, either runs.
+  ReconcilerProcess replica(database, chain, sim.api("regtest"),
+                            absl::StrCat("127.0.0.1:", indexer_port),
+                            oracle.address());
+  auto holder_session = database.Connect();
+  REQUIRE(holder_session
+              ->Exec("SELECT pg_advisory_lock(hashtext("
+                     "'chainsync.reconciler.run')::bigint)")
+              .ok());
+  for (ReconcilerProcess* process : {&reconciler, &replica}) {
+    grpc::ClientContext busy_context;
+    v1::ReconciliationRun busy;
+    const grpc::Status status =
+        process->stub().RunReconciliation(&busy_context, {}, &busy);
+    CHECK(status.error_code() == grpc::StatusCode::ABORTED);
+    CHECK(status.error_message() ==
+          "another replica is running a reconciliation; try again when it "
+          "ends");
+  }
+  REQUIRE(holder_session
+              ->Exec("SELECT pg_advisory_unlock(hashtext("
+                     "'chainsync.reconciler.run')::bigint)")
+              .ok());
+  CHECK(replica.Run().block_number() > 0);
+
+  // The indexer stops: runs still compare the chain and the oracle, and
+  // indexer_lag says the indexer does not answer. Started again, it is
+  // resolved.
+  indexer->Signal(SIGTERM);
+  REQUIRE(indexer->Wait(absl::Seconds(20)).ok());
+  const v1::ReconciliationRun stopped = reconciler.Run();
+  CHECK(ComponentScore(stopped.health(), "transaction_logging") == 0);
+  CHECK(ComponentScore(stopped.health(), "emergency_burn_sync") == 0);
+  v1::ListDiscrepanciesRequest lag;
+  lag.add_kinds(v1::DISCREPANCY_KIND_INDEXER_LAG);
+  grpc::ClientContext lag_context;
+  REQUIRE(reconciler.stub().ListDiscrepancies(&lag_context, lag, &listed).ok());
+  REQUIRE(listed.discrepancies_size() == 1);
+  CHECK(listed.discrepancies(0).rule() == "indexer_lag");
+  CHECK(listed.discrepancies(0).status() == v1::DISCREPANCY_STATUS_OPEN);
+  CHECK(listed.discrepancies(0).indexer_value() == "unavailable");
+  CHECK(absl::StartsWith(listed.discrepancies(0).detail(),
+                         "the indexer does not answer: "));
+  indexer = indexer::StartIndexer(indexer_database.url(), chain.deployment_file,
+                                  chain.rpc_url,
+                                  {"--poll_interval=50ms", "--confirmations=1",
+                                   absl::StrCat("--grpc_port=", indexer_port)});
+  REQUIRE(indexer::GrpcPortWhenReady(*indexer) == indexer_port);
+  bool resolved = false;
+  for (int i = 0; i < 30 && !resolved; ++i) {
+    reconciler.Run();
+    grpc::ClientContext again_context;
+    REQUIRE(
+        reconciler.stub().ListDiscrepancies(&again_context, lag, &listed).ok());
+    resolved =
+        listed.discrepancies(0).status() == v1::DISCREPANCY_STATUS_RESOLVED;
+    if (!resolved) absl::SleepFor(absl::Seconds(1));
+  }
+  CHECK(resolved);
 }
 
 }  // namespace

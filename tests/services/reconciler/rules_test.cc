@@ -138,6 +138,10 @@ TEST_CASE("each fault fires its rule, naming what disagrees", "[reconciler]") {
   SECTION("an operation whose event the indexer lacks") {
     snapshot.indexer.events.erase(snapshot.indexer.events.begin());
     expected = "operation_indexed operation:1";
+    // The indexer is to read the chain again from the operation's block.
+    CHECK(OutcomeOf(Evaluate(snapshot, {}, {}), "operation_indexed")
+              .findings.at(0)
+              .from_block == 91);
   }
   SECTION("a contract without code") {
     snapshot.chain.contracts[1].has_code = false;
@@ -146,6 +150,18 @@ TEST_CASE("each fault fires its rule, naming what disagrees", "[reconciler]") {
   SECTION("the indexer stopped") {
     snapshot.chain.head = 200;
     expected = "indexer_lag indexer";
+  }
+  SECTION("the indexer does not answer") {
+    snapshot.indexer = {.unavailable = "connection refused"};
+    expected = "indexer_lag indexer";
+    const auto outcomes = Evaluate(snapshot, {}, {});
+    CHECK(OutcomeOf(outcomes, "indexer_lag").findings.at(0).detail ==
+          "the indexer does not answer: connection refused");
+    // What compares with the indexer checks nothing; the chain and the
+    // oracle are still compared.
+    CHECK(OutcomeOf(outcomes, "balance_chain_indexer").checked.empty());
+    CHECK(OutcomeOf(outcomes, "user_in_oracle").checked.empty());
+    CHECK(OutcomeOf(outcomes, "sync_logged").checked.size() == 3);
   }
   SECTION("an indexed holder the oracle does not know") {
     snapshot.oracle.accounts.erase(snapshot.oracle.accounts.begin() + 1);
