@@ -1,7 +1,8 @@
 // The proof of reserves' Merkle sum tree at scale: building it over 2^20
 // accounts, every account's path taken out of it, one path verified, as an
 // account's chainsync-verify-proof does, and the proof stored in Postgres
-// (every level and leaf) with accounts' paths read back. Prints each
+// (every level and leaf) with accounts' paths read back — on a cluster of
+// Postgres's stock settings, then of the development ones. Prints each
 // figure.
 //
 //   build/bench/merkle_sum_tree [--accounts=1048576]
@@ -23,6 +24,59 @@ ABSL_FLAG(int32_t, accounts, 1 << 20, "Accounts in the tree.");
 ABSL_FLAG(int32_t, verifications, 100'000, "Paths verified, for the mean.");
 
 namespace chainsync::bench {
+
+namespace {
+
+// Store stores the proof on a private cluster of `settings` and reads 1,000
+// random accounts' paths back, printing the times; false when it cannot.
+bool Store(const crypto::MerkleSumTree& tree,
+           const std::vector<crypto::SumLeaf>& leaves,
+           testing::PrivateEnvironment::Settings settings) {
+  testing::PrivateEnvironment environment(settings);
+  auto pool = PgPool::Create({.connect = {.url = environment.database_url()}});
+  if (!pool.ok()) return false;
+  {
+    auto connection = (*pool)->Acquire();
+    if (!connection.ok() || !ApplyMigrations(**connection, "reconciler",
+                                             reconciler::ReconcilerMigrations())
+                                 .ok()) {
+      std::fprintf(stderr, "migrations failed\n");
+      return false;
+    }
+  }
+  reconciler::ProofStore store(**pool);
+  absl::Time start = absl::Now();
+  const absl::StatusOr<int64_t> id =
+      store.Save({.made = absl::Now(),
+                  .liabilities_sats = tree.root().sum,
+                  .account_count = leaves.size(),
+                  .root = tree.root()},
+                 tree, leaves);
+  if (!id.ok()) {
+    std::fprintf(stderr, "%s\n", id.status().ToString().c_str());
+    return false;
+  }
+  std::printf("  every level and leaf stored: %.3f s\n",
+              absl::ToDoubleSeconds(absl::Now() - start));
+  constexpr int kReads = 1000;
+  std::mt19937_64 random(2);
+  int failed = 0;
+  start = absl::Now();
+  for (int i = 0; i < kReads; ++i) {
+    const absl::StatusOr<crypto::InclusionProof> read =
+        store.InclusionOf(*id, leaves[random() % leaves.size()].account);
+    if (!read.ok() || !crypto::VerifyInclusion(*read, tree.root()).ok()) {
+      ++failed;
+    }
+  }
+  std::printf(
+      "  one account's path read from Postgres and verified: %.2f ms (mean "
+      "of %d), %d failed\n",
+      absl::ToDoubleMilliseconds(absl::Now() - start) / kReads, kReads, failed);
+  return true;
+}
+
+}  // namespace
 
 void Run() {
   const int accounts = absl::GetFlag(FLAGS_accounts);
@@ -79,46 +133,15 @@ void Run() {
               absl::ToDoubleMicroseconds(verify) / verifications, verifications,
               failed);
 
-  // Stored on a private cluster of the development settings.
-  testing::PrivateEnvironment environment;
-  auto pool = PgPool::Create({.connect = {.url = environment.database_url()}});
-  if (!pool.ok()) return;
-  {
-    auto connection = (*pool)->Acquire();
-    if (!connection.ok() || !ApplyMigrations(**connection, "reconciler",
-                                             reconciler::ReconcilerMigrations())
-                                 .ok()) {
-      std::fprintf(stderr, "migrations failed\n");
-      return;
-    }
+  // Stored on a private cluster of Postgres's stock settings, as a user's
+  // database runs, then on one of the development settings.
+  for (const auto& [name, settings] :
+       {std::pair{"stock", testing::PrivateEnvironment::Settings::kStock},
+        std::pair{"development",
+                  testing::PrivateEnvironment::Settings::kDevelopment}}) {
+    std::printf("Postgres with the %s settings:\n", name);
+    if (!Store(*tree, leaves, settings)) return;
   }
-  reconciler::ProofStore store(**pool);
-  start = absl::Now();
-  const absl::StatusOr<int64_t> id =
-      store.Save({.made = absl::Now(),
-                  .liabilities_sats = tree->root().sum,
-                  .account_count = leaves.size(),
-                  .root = tree->root()},
-                 *tree, leaves);
-  if (!id.ok()) {
-    std::fprintf(stderr, "%s\n", id.status().ToString().c_str());
-    return;
-  }
-  std::printf("every level and leaf stored: %.3f s\n",
-              absl::ToDoubleSeconds(absl::Now() - start));
-  constexpr int kReads = 1000;
-  start = absl::Now();
-  for (int i = 0; i < kReads; ++i) {
-    const absl::StatusOr<crypto::InclusionProof> read =
-        store.InclusionOf(*id, leaves[random() % accounts].account);
-    if (!read.ok() || !crypto::VerifyInclusion(*read, tree->root()).ok()) {
-      ++failed;
-    }
-  }
-  std::printf(
-      "one account's path read from Postgres and verified: %.2f ms (mean of "
-      "%d), %d failed\n",
-      absl::ToDoubleMilliseconds(absl::Now() - start) / kReads, kReads, failed);
 }
 
 }  // namespace chainsync::bench

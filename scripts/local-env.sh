@@ -4,7 +4,8 @@
 # that directory) and an anvil node. Nothing is installed system-wide and
 # nothing stays running after `stop`.
 #
-#   scripts/local-env.sh start [--dir DIR]   # default DIR: .local/env
+#   scripts/local-env.sh start [--dir DIR] [--settings development|stock]
+#                                            # default DIR: .local/env
 #   scripts/local-env.sh stop  [--dir DIR]   # stops both and removes DIR
 #   scripts/local-env.sh status [--dir DIR]
 #   scripts/local-env.sh restart-postgres [--dir DIR]  # a fast restart, same port
@@ -14,15 +15,21 @@
 #   CHAINSYNC_DATABASE_URL, CHAINSYNC_RPC_URL, CHAINSYNC_CHAIN_ID, PGPORT,
 #   PGHOST (the socket directory), ANVIL_PORT.
 # ANVIL_ARGS adds flags to anvil (for example --block-time 1).
+# --settings stock keeps Postgres's own durability and memory settings (fsync
+# and full_page_writes on, 128 MB of shared buffers): what a user's database
+# has, for benchmarks' headline figures. The default, development, turns
+# fsync off and gives bulk loads room.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 command=${1:-}
 shift || true
 dir="$root/.local/env"
+settings=development
 while (($#)); do
   case $1 in
     --dir) dir=$2; shift 2 ;;
+    --settings) settings=$2; shift 2 ;;
     *) echo "local-env: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -66,16 +73,22 @@ start() {
   fi
   as_pg "$pg_bin/initdb" -D "$pgdata" -U chainsync -A trust -E UTF8 --locale=C.UTF-8 >"$logs/initdb.log" 2>&1 \
     || { cat "$logs/initdb.log" >&2; exit 1; }
-  # A development cluster: no fsync, and room for bulk loads (the indexer's
-  # backfill) without evicting its indexes or checkpointing every few
-  # seconds.
-  cat >>"$pgdata/postgresql.conf" <<'CONF'
+  echo "max_connections = 200" >>"$pgdata/postgresql.conf"
+  case $settings in
+    stock) ;;
+    development)
+      # A development cluster: no fsync, and room for bulk loads (the
+      # indexer's backfill) without evicting its indexes or checkpointing
+      # every few seconds.
+      cat >>"$pgdata/postgresql.conf" <<'CONF'
 fsync = off
-max_connections = 200
 shared_buffers = 512MB
 max_wal_size = 4GB
 checkpoint_timeout = 30min
 CONF
+      ;;
+    *) echo "local-env: --settings is development or stock, not $settings" >&2; exit 2 ;;
+  esac
 
   local pg_port anvil_port
   pg_port=$(free_port)

@@ -339,8 +339,9 @@ absl::StatusOr<std::vector<OperationRecord>> OperationStore::List(
       absl::StrCat("SELECT ", kRecordColumns,
                    "WHERE ($1 = '' OR i.user_address = decode($1, 'hex')) "
                    "AND (cardinality($2::text[]) = 0 OR o.state = "
-                   "ANY($2::text[])) AND (o.id, i.id) < ($3, $4) AND ($6 = 0 "
-                   "OR o.id = $6) ORDER BY o.id DESC, i.id DESC LIMIT $5"),
+                   "ANY($2::text[])) AND (i.operation_id, i.id) < ($3, $4) "
+                   "AND ($6 = 0 OR i.operation_id = $6) ORDER BY "
+                   "i.operation_id DESC, i.id DESC LIMIT $5"),
       params.Add(filter.operation.value_or(0)));
   if (!rows.ok()) return rows.status();
   return RecordsFromRows(*rows);

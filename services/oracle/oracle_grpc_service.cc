@@ -336,10 +336,7 @@ absl::StatusOr<std::vector<v1::UserSyncStatus>> OracleGrpcService::UserStatuses(
   absl::StatusOr<absl::flat_hash_map<evm::Address, OperationRecord>> pending =
       operations_->Pending(accounts);
   if (!pending.ok()) return pending.status();
-  std::optional<absl::Time> next_sweep;
-  if (absl::StatusOr<SweepReport> report = sweeper_.Report(); report.ok()) {
-    next_sweep = report->next_start;
-  }
+  const std::optional<absl::Time> next_sweep = sweeper_.NextStart();
   std::vector<v1::UserSyncStatus> statuses;
   for (const evm::Address& account : accounts) {
     const auto state = states->find(account);

@@ -310,6 +310,12 @@ absl::StatusOr<SweepReport> Sweeper::Report() {
   return report;
 }
 
+std::optional<absl::Time> Sweeper::NextStart() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!settings_.value_or(SweepSettings()).running) return std::nullopt;
+  return next_start_;
+}
+
 absl::StatusOr<SweepReport> Sweeper::SetRunning(bool running) {
   SweepSettings updated = settings();
   updated.running = running;

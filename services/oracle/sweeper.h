@@ -74,6 +74,9 @@ class Sweeper final : public BackgroundWorker {
   void Stop() override;
 
   absl::StatusOr<SweepReport> Report();
+  // NextStart is when the next periodic sweep starts, while they run: a
+  // user's status shows it, without the counts Report reads from Postgres.
+  std::optional<absl::Time> NextStart();
   // SetRunning switches the periodic sweep, storing the switch.
   absl::StatusOr<SweepReport> SetRunning(bool running);
   // Force starts a sweep now, periodic or not: one in progress may have

@@ -38,6 +38,8 @@ class OracleReader final : public Repairer {
       const evm::Address& account, int64_t balance_sats, absl::Time since);
 
  private:
+  // ReadAccounts fills `view.accounts`, ReadOperations `view.operations`:
+  // the two may run at once.
   absl::Status ReadAccounts(OracleView& view);
   absl::Status ReadOperations(OracleView& view);
 

@@ -55,10 +55,11 @@ TestEnvironment LoadEnvironment(const std::string& path) {
   return env;
 }
 
-void RunLocalEnv(const std::string& command, const std::string& directory) {
+void RunLocalEnv(const std::string& command, const std::string& directory,
+                 const std::string& arguments = "") {
   const std::string line =
       absl::StrCat(CHAINSYNC_SOURCE_DIR "/scripts/local-env.sh ", command,
-                   " --dir ", directory, " >/dev/null");
+                   " --dir ", directory, arguments, " >/dev/null");
   if (std::system(line.c_str()) != 0) Fail(absl::StrCat("failed: ", line));
 }
 
@@ -77,13 +78,15 @@ const TestEnvironment& GetTestEnvironment() {
   return *environment;
 }
 
-PrivateEnvironment::PrivateEnvironment() {
+PrivateEnvironment::PrivateEnvironment(Settings settings) {
   char directory[] = "/tmp/chainsync_env_XXXXXX";
   if (mkdtemp(directory) == nullptr) Fail("mkdtemp failed");
   // local-env.sh creates the directory itself.
   rmdir(directory);
   directory_ = directory;
-  RunLocalEnv("start", directory_);
+  RunLocalEnv("start", directory_,
+              settings == Settings::kStock ? " --settings stock"
+                                           : " --settings development");
   environment_ = LoadEnvironment(directory_ + "/env");
 }
 

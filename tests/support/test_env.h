@@ -28,7 +28,11 @@ const TestEnvironment& GetTestEnvironment();
 // break them and must not disturb the tests sharing the fixture.
 class PrivateEnvironment {
  public:
-  PrivateEnvironment();
+  // Postgres's settings: the development cluster's (fsync off, room for bulk
+  // loads) or Postgres's own, stock durability, as a user's database runs.
+  enum class Settings { kDevelopment, kStock };
+
+  explicit PrivateEnvironment(Settings settings = Settings::kDevelopment);
   ~PrivateEnvironment();
 
   const TestEnvironment& environment() const { return environment_; }
