@@ -182,7 +182,8 @@ OracleGrpcService::OracleGrpcService(std::shared_ptr<AccountStore> accounts,
       registrations_(registry.AddCounter(
           "chainsync_oracle_registrations_total",
           "Bitcoin address registrations, by outcome (a canonical code).",
-          {"code"})) {}
+          {"code"})),
+      burns_(clock, absl::Seconds(5), absl::Milliseconds(50)) {}
 
 absl::StatusOr<v1::BitcoinAddress> OracleGrpcService::Register(
     const v1::RegisterBitcoinAddressRequest& request) {
@@ -724,7 +725,7 @@ grpc::ServerUnaryReactor* OracleGrpcService::ListUsers(
   return Reply(context, Users(*request), response);
 }
 
-absl::StatusOr<v1::OracleOperation> OracleGrpcService::Burn(
+absl::StatusOr<OracleGrpcService::RequestedBurn> OracleGrpcService::Burn(
     const v1::TriggerEmergencyBurnRequest& request) {
   absl::StatusOr<evm::Address> account =
       evm::Address::Parse(request.address(), "address");
@@ -743,32 +744,39 @@ absl::StatusOr<v1::OracleOperation> OracleGrpcService::Burn(
                {{"account", account->ToChecksumHex()},
                 {"reason", request.reason()},
                 {"request", *id}});
-  // The sending oracle journals it within its next round; answered with
-  // the operation once it is, or as intended when no oracle sends now.
-  for (const absl::Time deadline = clock_.Now() + absl::Seconds(5);
-       clock_.Now() < deadline; clock_.SleepFor(absl::Milliseconds(50))) {
-    absl::StatusOr<std::optional<int64_t>> operation =
-        operations_->BurnOperation(*id);
-    if (!operation.ok()) return operation.status();
-    if (!operation->has_value()) continue;
-    absl::StatusOr<std::vector<OperationRecord>> records =
-        operations_->List({.operation = **operation, .limit = 1});
-    if (!records.ok()) return records.status();
-    if (!records->empty()) return OperationMessage(records->front());
-  }
-  v1::OracleOperation intended;
-  intended.set_kind(v1::OPERATION_KIND_EMERGENCY_BURN);
-  intended.set_state(v1::OPERATION_STATE_INTENDED);
-  intended.set_address(account->ToChecksumHex());
-  intended.set_reason(request.reason());
-  return intended;
+  RequestedBurn requested{.id = *id};
+  requested.intended.set_kind(v1::OPERATION_KIND_EMERGENCY_BURN);
+  requested.intended.set_state(v1::OPERATION_STATE_INTENDED);
+  requested.intended.set_address(account->ToChecksumHex());
+  requested.intended.set_reason(request.reason());
+  return requested;
+}
+
+absl::StatusOr<std::optional<v1::OracleOperation>>
+OracleGrpcService::BurnJournaled(int64_t request) {
+  absl::StatusOr<std::optional<int64_t>> operation =
+      operations_->BurnOperation(request);
+  if (!operation.ok()) return operation.status();
+  if (!operation->has_value()) return std::nullopt;
+  absl::StatusOr<std::vector<OperationRecord>> records =
+      operations_->List({.operation = **operation, .limit = 1});
+  if (!records.ok()) return records.status();
+  if (records->empty()) return std::nullopt;
+  return OperationMessage(records->front());
 }
 
 grpc::ServerUnaryReactor* OracleGrpcService::TriggerEmergencyBurn(
     grpc::CallbackServerContext* context,
     const v1::TriggerEmergencyBurnRequest* request,
     v1::OracleOperation* response) {
-  return Reply(context, Burn(*request), response);
+  absl::StatusOr<RequestedBurn> burn = Burn(*request);
+  if (!burn.ok()) return Reply(context, burn.status());
+  // The sending oracle journals it within its next round; answered with
+  // the operation once it is, or as intended when no oracle sends now.
+  const int64_t id = burn->id;
+  return burns_.Wait(
+      context, [this, id] { return BurnJournaled(id); },
+      std::move(burn->intended), response);
 }
 
 grpc::ServerUnaryReactor* OracleGrpcService::GetEmergencyBurnStats(

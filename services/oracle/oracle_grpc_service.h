@@ -11,6 +11,7 @@
 #include "services/oracle/monitor_store.h"
 #include "services/oracle/operation_store.h"
 #include "services/oracle/ownership_proof.h"
+#include "services/oracle/pending_replies.h"
 #include "services/oracle/sweeper.h"
 #include "services/oracle/yield_standing.h"
 
@@ -123,8 +124,17 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
   absl::StatusOr<v1::UserSyncResponse> WrapStatus(
       absl::StatusOr<v1::UserSyncStatus> status);
   absl::StatusOr<v1::SweepStatus> Manage(const v1::ManageSweepRequest& request);
-  absl::StatusOr<v1::OracleOperation> Burn(
+  // A burn recorded for the sending oracle to journal, and what it is
+  // answered as until it does.
+  struct RequestedBurn {
+    int64_t id = 0;
+    v1::OracleOperation intended;
+  };
+  absl::StatusOr<RequestedBurn> Burn(
       const v1::TriggerEmergencyBurnRequest& request);
+  // BurnJournaled is burn request `request`'s operation, once journaled.
+  absl::StatusOr<std::optional<v1::OracleOperation>> BurnJournaled(
+      int64_t request);
   absl::StatusOr<v1::YieldStatus> Yield(
       const v1::GetYieldStatusRequest& request);
   absl::StatusOr<v1::ListOperationsResponse> Operations(
@@ -146,6 +156,8 @@ class OracleGrpcService final : public v1::OracleService::CallbackService {
   const YieldRules yield_rules_;
   Clock& clock_;
   metrics::Family<metrics::Counter>& registrations_;
+  // Declared last: its thread looks at the stores above until it stops.
+  PendingReplies<v1::OracleOperation> burns_;
 };
 
 }  // namespace chainsync::oracle

@@ -137,9 +137,13 @@ void Sweeper::Run() {
                        [&] { return stopping_; });
         continue;
       }
-      settings_ = *loaded;
-      // The first sweep starts at once.
-      next_start_ = clock_.Now();
+      // Settings updated while they were loading are newer than what was
+      // loaded: they stand.
+      if (!settings_.has_value()) {
+        settings_ = *loaded;
+        // The first sweep starts at once.
+        next_start_ = clock_.Now();
+      }
     }
     const absl::Time now = clock_.Now();
     const bool scheduled =
