@@ -135,6 +135,7 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Create(
       *indexer->follower_, *indexer->rereads_,
       IndexerWorkerOptions{.follower = {.chain_id = *chain_id},
                            .poll_interval = options.poll_interval,
+                           .stall_after = options.stall_after,
                            .lock_connection = pool.connect_options(),
                            .clock = options.clock});
   // New heads over WebSocket, where the node offers it, wake the worker at

@@ -32,6 +32,8 @@ struct IndexerOptions {
   size_t fetch_ahead = 4;
   // Whether to subscribe to newHeads (when the node offers it) or only poll.
   bool new_heads = true;
+  // How long steps may fail in a row before the service is not ready.
+  absl::Duration stall_after = absl::Minutes(1);
   // Blocks a RereadBlocks request may reach under the indexed block.
   uint64_t max_reread_blocks = 100'000;
   // Signs the lists' page tokens; without one, a random key serves this
@@ -53,6 +55,7 @@ class Indexer final : public BackgroundWorker {
   // Start records the contracts and starts following the chain.
   void Start() override;
   void Stop() override { worker_->Stop(); }
+  std::string Blocked() const override { return worker_->Blocked(); }
 
   uint64_t chain_id() const { return chain_id_; }
   Clock& clock() const { return *clock_; }

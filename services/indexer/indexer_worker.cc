@@ -54,7 +54,11 @@ IndexerWorker::IndexerWorker(ChainFollower& follower, RereadQueue& rereads,
                   "Blocks the next batch may span: max_batch_blocks, or less "
                   "while the provider limits eth_getLogs.")),
       errors_(Counter("chainsync_indexer_errors_total",
-                      "Steps that failed and were retried.")) {}
+                      "Steps that failed and were retried.")),
+      blocked_gauge_(Gauge("chainsync_indexer_blocked",
+                           "1 while steps have failed in a row for longer "
+                           "than --stall_after: the chain is not indexed "
+                           "and the service is not ready.")) {}
 
 metrics::Gauge& IndexerWorker::Gauge(absl::string_view name,
                                      absl::string_view help) const {
@@ -89,6 +93,29 @@ void IndexerWorker::Stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void IndexerWorker::Unblock() {
+  bool was_blocked = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    was_blocked = blocked_;
+    blocked_ = false;
+    failing_since_.reset();
+  }
+  if (!was_blocked) return;
+  blocked_gauge_.Set(0);
+  log::Info("indexer unblocked: indexing again",
+            {{"chain_id", options_.follower.chain_id}});
+}
+
+std::string IndexerWorker::Blocked() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!blocked_) return "";
+  return absl::StrCat(
+      "chain ", options_.follower.chain_id, " is not indexed past block ",
+      status_.indexed, ": every step has failed since ",
+      absl::FormatTime(*failing_since_), "; the last: ", status_.last_error);
 }
 
 ChainStatus IndexerWorker::status() const {
@@ -210,6 +237,8 @@ void IndexerWorker::Run() {
     if (!HoldsWriterLock()) {
       // A batch left staged must not hold its rows against the new writer.
       follower_.Abandon();
+      // Another process writes: what failed here is not this chain's state.
+      Unblock();
       Record(ChainState::kStandby, nullptr);
       if (!standby_logged) {
         log::Info("indexer on standby: another process writes this chain",
@@ -224,11 +253,25 @@ void IndexerWorker::Run() {
     absl::StatusOr<ChainFollower::StepResult> step = NextStep();
     if (!step.ok()) {
       errors_.Increment();
+      bool blocking = false;
       {
         std::lock_guard<std::mutex> lock(mu_);
         status_.state = ChainState::kStalled;
         status_.last_error = step.status().ToString();
         status_.last_error_time = options_.clock->Now();
+        if (!failing_since_.has_value())
+          failing_since_ = status_.last_error_time;
+        blocking = !blocked_ && status_.last_error_time - *failing_since_ >=
+                                    options_.stall_after;
+        blocked_ = blocked_ || blocking;
+      }
+      if (blocking) {
+        blocked_gauge_.Set(1);
+        log::Error("indexer blocked: the chain is not indexed further",
+                   {{"chain_id", options_.follower.chain_id},
+                    {"next_block", status().indexed + 1},
+                    {"since", absl::FormatTime(*failing_since_)},
+                    {"error", step.status()}});
       }
       const absl::Duration delay = backoff.NextDelay();
       log::Warning("indexer step failed; retrying",
@@ -239,6 +282,7 @@ void IndexerWorker::Run() {
       continue;
     }
     backoff.Reset();
+    Unblock();
     step_seconds_.Observe(absl::ToDoubleSeconds(options_.clock->Now() - start));
     if (step->blocks_indexed > 0) {
       fetch_wait_seconds_.Observe(absl::ToDoubleSeconds(step->fetch_wait));

@@ -46,6 +46,9 @@ struct IndexerWorkerOptions {
   absl::Duration poll_interval = absl::Milliseconds(200);
   BackoffPolicy retry = {.initial_delay = absl::Milliseconds(100),
                          .max_delay = absl::Seconds(10)};
+  // How long steps may fail in a row before the chain counts as blocked:
+  // the service is then not ready, and the log and a metric say why.
+  absl::Duration stall_after = absl::Minutes(1);
   // The dedicated connection that holds the chain's writer lock.
   PgConnectOptions lock_connection;
   metrics::Registry* registry = &metrics::DefaultRegistry();
@@ -70,6 +73,7 @@ class IndexerWorker final : public BackgroundWorker {
   void Stop() override;
 
   ChainStatus status() const;
+  std::string Blocked() const override;
 
   // Wake ends the wait at the head at once (a new block was announced).
   void Wake();
@@ -89,6 +93,9 @@ class IndexerWorker final : public BackgroundWorker {
   // Waits until `delay` passes or Stop is called; false when stopping.
   bool Wait(absl::Duration delay);
   bool HoldsWriterLock();
+  // Unblock clears what failing steps marked, when a step succeeds or
+  // another process takes over.
+  void Unblock();
   // NextStep takes the pending re-read when there is one, and otherwise
   // indexes the next batch.
   absl::StatusOr<ChainFollower::StepResult> NextStep();
@@ -106,6 +113,10 @@ class IndexerWorker final : public BackgroundWorker {
   bool stopping_ = false;
   bool woken_ = false;
   bool reread_requested_ = false;
+  // When the steps started failing, while they fail; whether that has lasted
+  // stall_after.
+  std::optional<absl::Time> failing_since_;
+  bool blocked_ = false;
   absl::Time rereads_looked_at_ = absl::InfinitePast();
   ChainStatus status_;
   std::thread thread_;
@@ -127,6 +138,7 @@ class IndexerWorker final : public BackgroundWorker {
   metrics::Histogram& batch_events_;
   metrics::Gauge& span_;
   metrics::Counter& errors_;
+  metrics::Gauge& blocked_gauge_;
 };
 
 }  // namespace chainsync::indexer

@@ -35,6 +35,10 @@ ABSL_FLAG(uint32_t, fetch_ahead, 4,
 ABSL_FLAG(int32_t, max_subscribers, 512,
           "Subscribe streams open at once, at most; one more is refused with "
           "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, stall_after, absl::Minutes(1),
+          "How long indexing steps may fail in a row before the service "
+          "reports not ready (/readyz 503, gRPC health NOT_SERVING) with the "
+          "reason.");
 ABSL_FLAG(uint64_t, max_reread_blocks, 100'000,
           "Blocks under the indexed one that a RereadBlocks request may "
           "reach; a deeper one is refused with OUT_OF_RANGE.");
@@ -90,6 +94,7 @@ int main(int argc, char** argv) {
              .max_batch_events = absl::GetFlag(FLAGS_max_batch_events),
              .fetch_ahead = absl::GetFlag(FLAGS_fetch_ahead),
              .new_heads = absl::GetFlag(FLAGS_new_heads),
+             .stall_after = absl::GetFlag(FLAGS_stall_after),
              .max_reread_blocks = absl::GetFlag(FLAGS_max_reread_blocks),
              .page_token_key = *std::move(page_token_key)},
             pool);

@@ -1,7 +1,12 @@
 #include "libs/common/server/backend.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "libs/common/config/flags.h"
 #include "libs/common/config/secret.h"
@@ -99,6 +104,51 @@ absl::Status MigrateSchema(PgPool& pool, absl::string_view service,
   return absl::OkStatus();
 }
 
+namespace {
+
+// BlockedWatch asks the workers every second whether they are blocked and
+// marks the service's readiness accordingly, until it goes away.
+class BlockedWatch {
+ public:
+  BlockedWatch(const std::vector<std::unique_ptr<BackgroundWorker>>& workers,
+               Readiness& readiness)
+      : workers_(workers), readiness_(readiness), thread_([this] { Run(); }) {}
+
+  ~BlockedWatch() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!wake_.wait_for(lock, std::chrono::seconds(1),
+                           [this] { return stopping_; })) {
+      std::vector<std::string> blocked;
+      for (const auto& worker : workers_) {
+        if (std::string why = worker->Blocked(); !why.empty()) {
+          blocked.push_back(std::move(why));
+        }
+      }
+      readiness_.SetBlocked(absl::StrJoin(blocked, "; "));
+    }
+  }
+
+  const std::vector<std::unique_ptr<BackgroundWorker>>& workers_;
+  Readiness& readiness_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  // Declared last: it runs on the members above.
+  std::thread thread_;
+};
+
+}  // namespace
+
 int RunBackend(const BackendSpec& spec, int argc, char** argv,
                const std::function<absl::StatusOr<BackendComponents>(PgPool&)>&
                    make_components) {
@@ -124,7 +174,10 @@ int RunBackend(const BackendSpec& spec, int argc, char** argv,
            "database migrations");
   for (const auto& worker : components.workers) worker->Start();
   host->readiness().Set(true);
-  host->WaitForShutdownSignal();
+  {
+    BlockedWatch watch(components.workers, host->readiness());
+    host->WaitForShutdownSignal();
+  }
   for (const auto& worker : components.workers) worker->Stop();
   host->Drain();
   return 0;

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -40,6 +41,10 @@ class BackgroundWorker {
   virtual void Start() = 0;
   // Stop finishes the unit of work in progress (a batch) and returns.
   virtual void Stop() = 0;
+  // Blocked says why the work cannot go on, once it has failed for so long
+  // that the service is not to be counted on (it is then not ready, with
+  // that reason); empty while it goes on.
+  virtual std::string Blocked() const { return ""; }
 };
 
 // BackendComponents are what a backend's domain code gives the frame.
@@ -52,7 +57,8 @@ struct BackendComponents {
 // database pool, the components `make_components` builds (a failure there —
 // bad configuration, an unreachable chain — exits before anything is bound
 // or written), their gRPC services served with health, reflection and
-// metrics, the schema migrated, the workers started, ready; on SIGTERM, not
+// metrics, the schema migrated, the workers started, ready (and not ready
+// while a worker is blocked, looked at every second); on SIGTERM, not
 // ready, workers stopped after their current unit of work, calls drained,
 // exit status 0. Start-up errors exit non-zero with one log line and leave
 // the database as it was. Returns the exit status.

@@ -4,14 +4,19 @@
 
 namespace chainsync {
 
-void Readiness::Set(bool ready, std::string reason) {
+void Readiness::Update(const std::function<void()>& change) {
   std::vector<std::function<void(bool)>> listeners;
   bool changed;
+  bool ready;
+  std::string reason;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    changed = ready_ != ready || reason_ != reason;
-    ready_ = ready;
-    reason_ = ready ? "" : reason;
+    const bool was = Ready();
+    const std::string was_reason = Reason();
+    change();
+    ready = Ready();
+    reason = Reason();
+    changed = was != ready || was_reason != reason;
     listeners = listeners_;
   }
   for (const auto& listener : listeners) listener(ready);
@@ -21,14 +26,25 @@ void Readiness::Set(bool ready, std::string reason) {
   if (changed && !ready) log::Info("not ready", {{"reason", reason}});
 }
 
+void Readiness::Set(bool ready, std::string reason) {
+  Update([&] {
+    ready_ = ready;
+    reason_ = ready ? "" : std::move(reason);
+  });
+}
+
+void Readiness::SetBlocked(std::string reason) {
+  Update([&] { blocked_ = std::move(reason); });
+}
+
 bool Readiness::ready() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return ready_;
+  return Ready();
 }
 
 std::string Readiness::reason() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return reason_;
+  return Reason();
 }
 
 void Readiness::SetDependencyProbe(
@@ -51,7 +67,7 @@ void Readiness::OnChange(std::function<void(bool)> listener) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     listeners_.push_back(listener);
-    ready = ready_;
+    ready = Ready();
   }
   listener(ready);
 }

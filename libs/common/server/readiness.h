@@ -10,7 +10,8 @@ namespace chainsync {
 // Readiness says whether a service should receive traffic. It drives both
 // /readyz and the gRPC health status, so that Kubernetes probes and gRPC
 // load balancers see the same answer. A service is not ready until its
-// dependencies are up, and stops being ready when it starts draining.
+// dependencies are up, and stops being ready when it starts draining, or
+// while its work is blocked.
 // DependencyState is what a service knows of one thing it calls.
 struct DependencyState {
   std::string name;
@@ -24,6 +25,10 @@ class Readiness {
   // Set changes the state, and logs a change; `reason` says why when not
   // ready.
   void Set(bool ready, std::string reason = "");
+  // SetBlocked marks the service's work as unable to go on, saying why, or
+  // clears the mark (empty): while it lasts the service is not ready,
+  // whatever Set said.
+  void SetBlocked(std::string reason);
 
   bool ready() const;
   std::string reason() const;
@@ -39,9 +44,17 @@ class Readiness {
   void OnChange(std::function<void(bool ready)> listener);
 
  private:
+  // Update applies `change` and tells the listeners and the log when the
+  // service's readiness or its reason changed.
+  void Update(const std::function<void()>& change);
+  // Under mu_: what the service is, both marks taken together.
+  bool Ready() const { return ready_ && blocked_.empty(); }
+  std::string Reason() const { return !ready_ ? reason_ : blocked_; }
+
   mutable std::mutex mu_;
   bool ready_ = false;
   std::string reason_ = "starting";
+  std::string blocked_;
   std::vector<std::function<void(bool)>> listeners_;
   std::function<std::vector<DependencyState>()> probe_;
 };

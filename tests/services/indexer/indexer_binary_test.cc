@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "chainsync/indexer/v1/indexer.grpc.pb.h"
@@ -401,6 +402,80 @@ TEST_CASE("the indexer binary indexes to the head, and a standby takes over",
   standby->Signal(SIGTERM);
   CHECK(*standby->Wait(absl::Seconds(20)) == 0);
   std::remove(deployment_file.c_str());
+}
+
+TEST_CASE(
+    "a batch that cannot be committed makes the indexer not ready, saying "
+    "why, until it commits",
+    "[indexer][binary]") {
+  BusyChain chain(0);
+  testing::ScopedDatabase database;
+  auto indexer = StartIndexer(
+      database.url(), chain.deployment, chain.rpc(),
+      {"--confirmations=1", "--poll_interval=50ms", "--stall_after=1s"});
+  const auto serving = testing::WaitForServing(*indexer);
+  REQUIRE(serving.has_value());
+  REQUIRE(WaitForIndexed(*indexer, database.url(), chain.head));
+  // One attempt: a 503 is the answer under test.
+  auto client = *HttpClient::Create({.retry = {.max_attempts = 1}});
+  const auto admin = [&](const char* path) {
+    auto response = client->Send(
+        {.url = absl::StrCat("http://127.0.0.1:", serving->admin, path)});
+    REQUIRE(response.ok());
+    return *response;
+  };
+  // WaitForReady waits for /readyz to answer `status`, and returns its body.
+  const auto wait_for_ready = [&](int status) {
+    HttpClientResponse readyz;
+    for (int i = 0; i < 300; ++i) {
+      readyz = admin("/readyz");
+      if (readyz.status == status) break;
+      indexer->ReadLine(absl::Milliseconds(100));
+    }
+    CHECK(readyz.status == status);
+    return readyz.body;
+  };
+  wait_for_ready(200);
+
+  // Postgres refuses every new event: the next batch fails at each attempt.
+  auto connection = database.Connect();
+  for (const char* sql :
+       {"CREATE FUNCTION indexer.refuse() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'events refused by the test'; END $$",
+        "CREATE TRIGGER refuse BEFORE INSERT ON indexer.events FOR EACH ROW "
+        "EXECUTE FUNCTION indexer.refuse()"}) {
+    REQUIRE(connection->Exec(sql).ok());
+  }
+  chain.workload->Sync(1, 7'000);
+  const std::string blocked = wait_for_ready(503);
+  INFO(blocked);
+  CHECK(absl::StrContains(
+      blocked, absl::StrCat("chain 31337 is not indexed past block ",
+                            chain.head, ": every step has failed since ")));
+  CHECK(absl::StrContains(blocked, "events refused by the test"));
+  CHECK(absl::StrContains(admin("/metrics").body,
+                          "chainsync_indexer_blocked{chain_id=\"31337\"} 1"));
+  // Said once in the log; the batch retried with backoff, not at full
+  // speed.
+  const auto logged = [&](const std::string& needle) {
+    size_t count = 0;
+    for (const std::string& line : indexer->lines()) {
+      count += absl::StrContains(line, needle) ? 1 : 0;
+    }
+    return count;
+  };
+  if (logged(R"("message":"indexer blocked)") == 0) {
+    indexer->WaitForLine(R"("message":"indexer blocked)", absl::Seconds(5));
+  }
+  CHECK(logged(R"("message":"indexer blocked)") == 1);
+  CHECK(logged("indexer step failed; retrying") < 20);
+
+  // The refusal lifted, the batch commits and the indexer is ready again.
+  REQUIRE(connection->Exec("DROP TRIGGER refuse ON indexer.events").ok());
+  wait_for_ready(200);
+  CHECK(absl::StrContains(admin("/metrics").body,
+                          "chainsync_indexer_blocked{chain_id=\"31337\"} 0"));
+  CHECK(WaitForIndexed(*indexer, database.url(), chain.head + 1));
 }
 
 }  // namespace

@@ -45,7 +45,25 @@ TEST_CASE("admin routes serve metrics, liveness and readiness", "[admin]") {
   REQUIRE(ready.ok());
   CHECK(ready->status == 200);
 
+  // Blocked work makes it not ready, saying why, until it goes on.
+  readiness.SetBlocked("chain 1 is not indexed past block 7");
+  auto blocked = client->Send({.url = testing::UrlOf(*server, "/readyz")});
+  REQUIRE(blocked.ok());
+  CHECK(blocked->status == 503);
+  CHECK(
+      blocked->body ==
+      R"({"status":"not ready","reason":"chain 1 is not indexed past block 7"})");
+  readiness.SetBlocked("");
+  auto unblocked = client->Send({.url = testing::UrlOf(*server, "/readyz")});
+  REQUIRE(unblocked.ok());
+  CHECK(unblocked->status == 200);
+
+  // Draining wins over a block, and a block cleared while draining leaves
+  // it not ready.
+  readiness.SetBlocked("blocked");
   readiness.Set(false, "shutting down");
+  readiness.SetBlocked("");
+  CHECK_FALSE(readiness.ready());
   auto draining = client->Send({.url = testing::UrlOf(*server, "/readyz")});
   REQUIRE(draining.ok());
   CHECK(draining->status == 503);
