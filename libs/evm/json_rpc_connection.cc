@@ -50,6 +50,14 @@ absl::Status ErrorStatus(absl::string_view method, int64_t code,
   if (method == "eth_getLogs" && RE2::PartialMatch(piece, *kRangeLimit)) {
     return RangeLimited(text, message);
   }
+  // Blocks past the node's head — a node behind another, or a chain just
+  // shortened by a reorg — are there a moment later: a transient state.
+  static const LazyRE2 kPastHead = {
+      R"((?i)(block ?out ?of ?range|block height is \d+ but requested|)"
+      R"(header not found|unknown block))"};
+  if (RE2::PartialMatch(piece, *kPastHead)) {
+    return absl::UnavailableError(text);
+  }
   if (code == -32601) return absl::UnimplementedError(text);
   if (code == 3 || absl::StrContains(message, "revert") ||
       RE2::PartialMatch(piece, *kNonce)) {

@@ -132,4 +132,10 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* IndexerGrpcService::Subscribe(
   return feed_.Open(context, *request);
 }
 
+void IndexerGrpcService::EndStreams() {
+  feed_.Close(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                           "the indexer is shutting down; subscribe again "
+                           "with after_sequence to resume"));
+}
+
 }  // namespace chainsync::indexer

@@ -56,6 +56,11 @@ class IndexerGrpcService final : public v1::IndexerService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::SubscribeRequest* request) override;
 
+  // EndStreams ends every Subscribe stream, and refuses new ones, with
+  // UNAVAILABLE: the process is shutting down, and a subscriber resumes on
+  // another replica from its last sequence.
+  void EndStreams();
+
  private:
   Indexer& indexer_;
   SubscribeFeed feed_;

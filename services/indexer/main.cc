@@ -100,10 +100,12 @@ int main(int argc, char** argv) {
             pool);
         if (!indexer.ok()) return indexer.status();
         chainsync::BackendComponents components;
+        auto service = std::make_shared<chainsync::indexer::IndexerGrpcService>(
+            **indexer, max_subscribers);
         components.services.push_back(
-            {std::make_shared<chainsync::indexer::IndexerGrpcService>(
-                 **indexer, max_subscribers),
+            {service,
              chainsync::indexer::v1::IndexerService::service_full_name()});
+        components.before_drain.push_back([service] { service->EndStreams(); });
         components.workers.push_back(*std::move(indexer));
         return components;
       });

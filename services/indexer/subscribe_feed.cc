@@ -188,6 +188,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscribeFeed::Open(
                                 " is beyond any sequence"))));
   }
   std::lock_guard<std::mutex> lock(mu_);
+  if (closed_.has_value()) return new Stream(*this, *closed_);
   if (streams_.size() >= static_cast<size_t>(options_.max_streams)) {
     refused_.Increment();
     return new Stream(
@@ -201,6 +202,12 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscribeFeed::Open(
   woken_ = true;
   wake_.notify_one();
   return stream;
+}
+
+void SubscribeFeed::Close(const grpc::Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = status;
+  for (Stream* stream : streams_) stream->End(status);
 }
 
 void SubscribeFeed::Wake() {

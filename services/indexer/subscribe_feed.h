@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -41,6 +42,11 @@ class SubscribeFeed {
       grpc::CallbackServerContext* context,
       const v1::SubscribeRequest& request);
 
+  // Close ends every open stream with `status` once its message in flight
+  // is out, and refuses new ones with it: a process shutting down lets its
+  // subscribers resume elsewhere at once rather than hold its drain.
+  void Close(const grpc::Status& status);
+
  private:
   class Stream;
 
@@ -65,6 +71,8 @@ class SubscribeFeed {
   std::set<Stream*> streams_;
   bool woken_ = false;
   bool stopping_ = false;
+  // Set by Close.
+  std::optional<grpc::Status> closed_;
   std::thread thread_;
 };
 

@@ -12,10 +12,25 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "libs/common/logging/log.h"
 #include "libs/common/status.h"
 
 namespace chainsync {
 namespace {
+
+// LogNotice logs what the server notices (a NOTICE, a WARNING) as a JSON
+// line, where libpq would write it to stderr as raw text.
+void LogNotice(void*, const PGresult* notice) {
+  const auto field = [notice](int code) {
+    const char* value = PQresultErrorField(notice, code);
+    return std::string(value == nullptr ? "" : value);
+  };
+  const std::string severity = field(PG_DIAG_SEVERITY_NONLOCALIZED);
+  log::Write(
+      severity == "WARNING" ? log::Level::kWarning : log::Level::kInfo,
+      "postgres notice",
+      {{"severity", severity}, {"notice", field(PG_DIAG_MESSAGE_PRIMARY)}});
+}
 
 std::string LibpqMessage(const PGconn* connection) {
   return std::string(
@@ -141,6 +156,7 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(
     PQfinish(connection);
     return status;
   }
+  PQsetNoticeReceiver(connection, LogNotice, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(options, connection));
 }
 

@@ -179,6 +179,7 @@ int RunBackend(const BackendSpec& spec, int argc, char** argv,
     host->WaitForShutdownSignal();
   }
   for (const auto& worker : components.workers) worker->Stop();
+  for (const auto& end : components.before_drain) end();
   host->Drain();
   return 0;
 }

@@ -51,6 +51,10 @@ class BackgroundWorker {
 struct BackendComponents {
   std::vector<NamedService> services;
   std::vector<std::unique_ptr<BackgroundWorker>> workers;
+  // Called on SIGTERM once the workers have stopped, before the calls in
+  // flight are drained: long calls (streams) end here rather than hold the
+  // drain to its deadline.
+  std::vector<std::function<void()>> before_drain;
 };
 
 // RunBackend is the whole life of a backend process: flags, logging, the
@@ -59,7 +63,8 @@ struct BackendComponents {
 // or written), their gRPC services served with health, reflection and
 // metrics, the schema migrated, the workers started, ready (and not ready
 // while a worker is blocked, looked at every second); on SIGTERM, not
-// ready, workers stopped after their current unit of work, calls drained,
+// ready, workers stopped after their current unit of work, `before_drain`
+// called, calls drained,
 // exit status 0. Start-up errors exit non-zero with one log line and leave
 // the database as it was. Returns the exit status.
 int RunBackend(const BackendSpec& spec, int argc, char** argv,

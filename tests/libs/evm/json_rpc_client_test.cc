@@ -281,6 +281,12 @@ TEST_CASE("node errors map to canonical codes", "[json_rpc]") {
     if (method == "eth_sendRawTransaction") {
       return {"", R"({"code":-32000,"message":"nonce too low"})"};
     }
+    if (method == "eth_getLogs") {
+      // anvil's answer for blocks past its head.
+      return {
+          "",
+          R"({"code":-32602,"message":"BlockOutOfRangeError: block height is 7 but requested was 9"})"};
+    }
     return {"", R"({"code":-32602,"message":"invalid params"})"};
   });
   testing::FakeClock clock;
@@ -293,6 +299,9 @@ TEST_CASE("node errors map to canonical codes", "[json_rpc]") {
       client->SendRawTransaction(Bytes{1}).status()));
   CHECK(absl::IsInvalidArgument(
       client->GetCode(Address(), BlockRef::Latest()).status()));
+  // Past the head: transient, retried, then UNAVAILABLE.
+  CHECK(absl::IsUnavailable(
+      client->GetLogs({.from_block = 8, .to_block = 9}).status()));
 }
 
 TEST_CASE("requests are spaced by the rate limit", "[json_rpc]") {

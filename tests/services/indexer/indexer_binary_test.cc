@@ -478,5 +478,39 @@ TEST_CASE(
   CHECK(WaitForIndexed(*indexer, database.url(), chain.head + 1));
 }
 
+TEST_CASE(
+    "on SIGTERM an open Subscribe stream ends at once, saying how to resume",
+    "[indexer][binary]") {
+  BusyChain chain(0);
+  testing::ScopedDatabase database;
+  auto indexer = StartIndexer(database.url(), chain.deployment, chain.rpc(),
+                              {"--confirmations=1", "--poll_interval=50ms"});
+  const int port = GrpcPortWhenReady(*indexer);
+  auto stub = v1::IndexerService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::SubscribeRequest request;
+  request.set_after_sequence(0);
+  auto reader = stub->Subscribe(&context, request);
+  v1::SubscribeResponse response;
+  while (reader->Read(&response) && !response.has_caught_up()) {
+  }
+  REQUIRE(response.has_caught_up());
+  const absl::Time signalled = absl::Now();
+  indexer->Signal(SIGTERM);
+  while (reader->Read(&response)) {
+  }
+  const grpc::Status ended = reader->Finish();
+  // At once, not when the drain's 10 s run out.
+  CHECK(absl::Now() - signalled < absl::Seconds(1));
+  CHECK(ended.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(ended.error_message() ==
+        "the indexer is shutting down; subscribe again with after_sequence "
+        "to resume");
+  const auto exited = indexer->Wait(absl::Seconds(20));
+  REQUIRE(exited.ok());
+  CHECK(*exited == 0);
+}
+
 }  // namespace
 }  // namespace chainsync::indexer

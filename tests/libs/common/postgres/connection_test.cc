@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/logging/log.h"
 #include "libs/common/postgres/binary_copy.h"
 #include "tests/support/test_env.h"
 
@@ -24,6 +26,26 @@ TEST_CASE("parameterised statements round-trip values and NULL", "[postgres]") {
   CHECK(*result->GetInt64(0, 1) == -42);
   CHECK(result->Get(0, 2) == "t");
   CHECK(result->Get(0, 3) == "t");
+}
+
+TEST_CASE("the server's notices are JSON log lines", "[postgres]") {
+  ScopedDatabase database;
+  auto connection = database.Connect();
+  std::vector<std::string> lines;
+  log::SetSinkForTesting(
+      [&lines](absl::string_view line) { lines.emplace_back(line); });
+  const auto raised = connection->Exec(
+      "DO $$ BEGIN RAISE NOTICE 'a note'; RAISE WARNING 'a \"warning\"'; "
+      "END $$");
+  log::SetSinkForTesting({});
+  REQUIRE(raised.ok());
+  REQUIRE(lines.size() == 2);
+  CHECK(absl::StrContains(lines[0], R"("level":"info")"));
+  CHECK(absl::StrContains(lines[0],
+                          R"("message":"postgres notice","severity":"NOTICE")"
+                          R"(,"notice":"a note")"));
+  CHECK(absl::StrContains(lines[1], R"("level":"warning")"));
+  CHECK(absl::StrContains(lines[1], R"("notice":"a \"warning\"")"));
 }
 
 TEST_CASE("array parameters keep every element exactly", "[postgres]") {
