@@ -130,8 +130,10 @@ class ChainFollower {
   // AdaptSpan sets the span of the next batches from a fetch of `blocks`.
   void AdaptSpan(uint64_t blocks, const Fetched& fetched);
 
-  // Blocks of the first batch: small, until the chain's density is known.
-  static constexpr uint64_t kFirstSpan = 64;
+  // Blocks of the first batches: one, doubling while the chain's density
+  // is learnt, so that dense blocks never make a first batch far over
+  // max_batch_events (64 blocks of 500 logs each made one of 32,000).
+  static constexpr uint64_t kFirstSpan = 1;
 
   ChainSource& source_;
   const ContractRegistry& registry_;
