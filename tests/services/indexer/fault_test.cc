@@ -94,17 +94,18 @@ class FaultyNode {
         ++range_limits;
         return HttpResponse::Json(200, kRangeLimitAnswer);
       }
-      // Faults in turn on every third request; stale hashes on a quarter of
-      // the answers to eth_getLogs, which only a few requests are, drawn
-      // from a seeded sequence: a fixed pattern can fail every retry of a
-      // step that asks for logs more than once.
+      // Faults in turn on every third request; stale hashes on the first
+      // answer to eth_getLogs that holds logs and on a quarter of the rest,
+      // drawn from a seeded sequence: a fixed pattern can fail every retry
+      // of a step that asks for logs more than once, and the few requests
+      // for logs (more of them one block each) may draw none.
       const int n = ++requests;
       const auto fault = static_cast<Fault>((n / 3) % kStaleHash);
       const bool faulty = n % 3 == 0;
       bool stale = false;
       if (span > 0) {
         std::lock_guard<std::mutex> lock(draw_mu);
-        stale = draws() % 4 == 0;
+        stale = injected[kStaleHash] == 0 || draws() % 4 == 0;
       }
       if (faulty && fault == kServerError) {
         ++injected[fault];
