@@ -225,7 +225,7 @@ void IndexerWorker::Record(ChainState state,
 
 void IndexerWorker::Run() {
   Backoff backoff(options_.retry);
-  absl::Time last_progress = options_.clock->Now();
+  absl::Time last_progress;
   uint64_t progress_blocks = 0;
   uint64_t progress_events = 0;
   bool standby_logged = false;
@@ -308,6 +308,9 @@ void IndexerWorker::Run() {
     Record(lag == 0 ? ChainState::kFollowing : ChainState::kBackfilling,
            &*step);
     lag_seconds_.Set(absl::ToDoubleSeconds(LagTime()));
+    // A window of progress starts with a step that indexes: time idle at
+    // the head, or before the first batch, is no part of a rate.
+    if (progress_blocks == 0) last_progress = start;
     progress_blocks += step->blocks_indexed;
     progress_events += step->events_indexed;
     const absl::Duration since = options_.clock->Now() - last_progress;
