@@ -248,7 +248,11 @@ void ChainFollower::AdaptSpan(uint64_t blocks, const Fetched& fetched) {
 absl::StatusOr<ChainFollower::StepResult> ChainFollower::RollBackReorg(
     uint64_t indexed_block) {
   // Walk the stored headers down until one is still on the node's chain.
+  // Below the final line only some headers are stored, so the rollback may
+  // go deeper than the fork; the lowest stored header found orphaned says
+  // whether a final block was.
   uint64_t below = indexed_block;
+  std::optional<uint64_t> lowest_orphan;
   while (true) {
     absl::StatusOr<std::vector<BlockRecord>> stored =
         store_.StoredBlocks(options_.chain_id, below, options_.ancestor_page);
@@ -267,15 +271,25 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::RollBackReorg(
             store_.RollbackTo(options_.chain_id, block.number, block.hash);
         if (!removed.ok()) return removed.status();
         const uint64_t depth = indexed_block - block.number;
-        log::Warning("chain reorganised; rolled back",
-                     {{"chain_id", options_.chain_id},
-                      {"ancestor", block.number},
-                      {"depth", depth},
-                      {"events_removed", *removed}});
+        const bool below_final =
+            lowest_orphan.has_value() && *lowest_orphan <= final_block_;
+        log::Write(below_final ? log::Level::kError : log::Level::kWarning,
+                   below_final ? "chain reorganised below the final line; "
+                                 "rolled back"
+                               : "chain reorganised; rolled back",
+                   {{"chain_id", options_.chain_id},
+                    {"ancestor", block.number},
+                    {"depth", depth},
+                    {"lowest_orphan", lowest_orphan.value_or(0)},
+                    {"final_block", final_block_},
+                    {"events_removed", *removed}});
         return StepResult{.indexed = block.number,
                           .events_removed = *removed,
-                          .reorg_depth = depth};
+                          .reorg_depth = depth,
+                          .below_final = below_final,
+                          .lowest_orphan = lowest_orphan.value_or(0)};
       }
+      lowest_orphan = block.number;
     }
     if (stored->back().number == 0) break;
     below = stored->back().number - 1;
@@ -285,13 +299,20 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::RollBackReorg(
   absl::StatusOr<int64_t> removed =
       store_.RollbackTo(options_.chain_id, before_start, evm::Hash{});
   if (!removed.ok()) return removed.status();
-  log::Warning(
-      "chain reorganised below every stored block; indexing again from the "
-      "start",
-      {{"chain_id", options_.chain_id}, {"events_removed", *removed}});
+  // Every stored block orphaned: final ones too, whenever any was final.
+  const bool below_final =
+      lowest_orphan.has_value() && *lowest_orphan <= final_block_;
+  log::Write(below_final ? log::Level::kError : log::Level::kWarning,
+             "chain reorganised below every stored block; indexing again "
+             "from the start",
+             {{"chain_id", options_.chain_id},
+              {"final_block", final_block_},
+              {"events_removed", *removed}});
   return StepResult{.indexed = before_start,
                     .events_removed = *removed,
-                    .reorg_depth = indexed_block - before_start};
+                    .reorg_depth = indexed_block - before_start,
+                    .below_final = below_final,
+                    .lowest_orphan = lowest_orphan.value_or(0)};
 }
 
 }  // namespace chainsync::indexer

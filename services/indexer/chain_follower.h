@@ -64,6 +64,12 @@ class ChainFollower {
     // Events removed by a reorg found in this step.
     int64_t events_removed = 0;
     uint64_t reorg_depth = 0;
+    // A block the follower had taken as final was orphaned: the chain's
+    // finality did not hold (too few confirmations for it). The rollback
+    // repairs it like any reorg; it is reported as an incident.
+    bool below_final = false;
+    // Then, the lowest orphaned block found among the stored headers.
+    uint64_t lowest_orphan = 0;
     // Blocks the next batch may span.
     uint64_t span = 0;
     // How long the commit waited for the batch's fetch (all of the fetch

@@ -65,6 +65,11 @@ grpc::ServerUnaryReactor* IndexerGrpcService::GetSyncStatus(
                   span
             : 1.0);
   }
+  if (!status.last_final_reorg.empty()) {
+    chain->set_last_final_reorg(status.last_final_reorg);
+    chain->mutable_last_final_reorg_time()->set_seconds(
+        absl::ToUnixSeconds(status.last_final_reorg_time));
+  }
   chain->mutable_update_time()->set_seconds(
       absl::ToUnixSeconds(indexer_.clock().Now()));
   return Reply(context, absl::OkStatus());

@@ -30,6 +30,9 @@ IndexerWorker::IndexerWorker(ChainFollower& follower, RereadQueue& rereads,
       events_(Counter("chainsync_indexer_events_indexed_total",
                       "Events committed.")),
       reorgs_(Counter("chainsync_indexer_reorgs_total", "Reorgs rolled back.")),
+      final_reorgs_(Counter("chainsync_indexer_final_reorgs_total",
+                            "Reorgs that orphaned a block taken as final: "
+                            "the configured finality did not hold.")),
       rereads_done_(Counter("chainsync_indexer_rereads_total",
                             "Requests to read the chain again from a block "
                             "(RereadBlocks) carried out.")),
@@ -301,6 +304,15 @@ void IndexerWorker::Run() {
     if (step->reorg_depth > 0) {
       reorgs_.Increment();
       reorg_depth_.Observe(static_cast<double>(step->reorg_depth));
+    }
+    if (step->below_final) {
+      final_reorgs_.Increment();
+      std::lock_guard<std::mutex> lock(mu_);
+      status_.last_final_reorg =
+          absl::StrCat("block ", step->lowest_orphan,
+                       ", which was final, was orphaned; rolled back to block ",
+                       step->indexed);
+      status_.last_final_reorg_time = options_.clock->Now();
     }
     // A rollback (a reorg's, a re-read's) goes on at once.
     const bool at_head = step->blocks_indexed == 0 && step->reorg_depth == 0 &&

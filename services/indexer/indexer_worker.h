@@ -38,6 +38,9 @@ struct ChainStatus {
   // The last error, cleared by the next step that succeeds.
   std::string last_error;
   absl::Time last_error_time = absl::InfinitePast();
+  // The last reorg below the final line, in words, and when.
+  std::string last_final_reorg;
+  absl::Time last_final_reorg_time = absl::InfinitePast();
 };
 
 struct IndexerWorkerOptions {
@@ -130,6 +133,7 @@ class IndexerWorker final : public BackgroundWorker {
   metrics::Counter& blocks_;
   metrics::Counter& events_;
   metrics::Counter& reorgs_;
+  metrics::Counter& final_reorgs_;
   metrics::Counter& rereads_done_;
   metrics::Histogram& reorg_depth_;
   metrics::Histogram& step_seconds_;

@@ -107,6 +107,7 @@ TEST_CASE("a reorg of any depth up to the confirmations is rolled back",
       const auto reorgs = indexing.FollowToHead();
       REQUIRE(reorgs.size() == 1);
       CHECK(reorgs[0].reorg_depth == depth);
+      CHECK_FALSE(reorgs[0].below_final);
       // Every event of the orphaned blocks was withdrawn, and only those.
       CHECK(reorgs[0].events_removed == static_cast<int64_t>(3 * depth));
       CHECK(indexing.store.removed() == static_cast<int64_t>(3 * depth));
@@ -114,6 +115,21 @@ TEST_CASE("a reorg of any depth up to the confirmations is rolled back",
       indexing.CheckEqualsChain();
     }
   }
+}
+
+TEST_CASE(
+    "a reorg deeper than the confirmations is repaired and reported as one "
+    "below the final line",
+    "[follower]") {
+  Indexing indexing({.max_batch_blocks = 4});
+  Busy(indexing.chain, 30);
+  indexing.FollowToHead();
+  indexing.chain.Reorg(kConfirmations + 4, {{kMinter, kCarol, 5}});
+  const auto reorgs = indexing.FollowToHead();
+  REQUIRE(reorgs.size() == 1);
+  CHECK(reorgs[0].below_final);
+  CHECK(reorgs[0].lowest_orphan <= indexing.chain.head() - kConfirmations);
+  indexing.CheckEqualsChain();
 }
 
 TEST_CASE("a reorg under the indexed head is found from the stored headers",
