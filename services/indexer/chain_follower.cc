@@ -283,7 +283,9 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::RollBackReorg(
                     {"lowest_orphan", lowest_orphan.value_or(0)},
                     {"final_block", final_block_},
                     {"events_removed", *removed}});
-        return StepResult{.indexed = block.number,
+        return StepResult{.head = head_,
+                          .finalized = final_block_,
+                          .indexed = block.number,
                           .events_removed = *removed,
                           .reorg_depth = depth,
                           .below_final = below_final,
@@ -308,7 +310,9 @@ absl::StatusOr<ChainFollower::StepResult> ChainFollower::RollBackReorg(
              {{"chain_id", options_.chain_id},
               {"final_block", final_block_},
               {"events_removed", *removed}});
-  return StepResult{.indexed = before_start,
+  return StepResult{.head = head_,
+                    .finalized = final_block_,
+                    .indexed = before_start,
                     .events_removed = *removed,
                     .reorg_depth = indexed_block - before_start,
                     .below_final = below_final,

@@ -128,6 +128,10 @@ TEST_CASE(
   const auto reorgs = indexing.FollowToHead();
   REQUIRE(reorgs.size() == 1);
   CHECK(reorgs[0].below_final);
+  // The status keeps the head and the final line the follower knows, not
+  // zeroes.
+  CHECK(reorgs[0].head > 0);
+  CHECK(reorgs[0].finalized > 0);
   CHECK(reorgs[0].lowest_orphan <= indexing.chain.head() - kConfirmations);
   indexing.CheckEqualsChain();
 }
