@@ -46,11 +46,17 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
                       status.error_message());
 }
 
+void Finish(grpc::ServerUnaryReactor* reactor,
+            const grpc::ServerContextBase& context,
+            const absl::Status& status) {
+  reactor->Finish(status.ok() ? grpc::Status::OK
+                              : ToGrpcStatus(status, RequestIdOf(context)));
+}
+
 grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
                                 const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(status.ok() ? grpc::Status::OK
-                              : ToGrpcStatus(status, RequestIdOf(*context)));
+  Finish(reactor, *context, status);
   return reactor;
 }
 

@@ -31,19 +31,33 @@ std::string RequestIdOf(const grpc::ServerContextBase& context);
 // FromGrpcStatus converts the status of a gRPC call made by chainsync.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
-// Reply ends a unary callback call with `status`, mapped as ToGrpcStatus
-// does under the call's request id.
+// Finish ends the unary call of `context` through `reactor` with `status`,
+// mapped as ToGrpcStatus does under the call's request id.
+void Finish(grpc::ServerUnaryReactor* reactor,
+            const grpc::ServerContextBase& context, const absl::Status& status);
+
+// Finish ends it with `result`: its value moved into `response`, or its
+// error.
+template <typename Response>
+void Finish(grpc::ServerUnaryReactor* reactor,
+            const grpc::ServerContextBase& context,
+            absl::StatusOr<Response> result, Response* response) {
+  if (result.ok()) *response = *std::move(result);
+  Finish(reactor, context, result.status());
+}
+
+// Reply ends a unary callback call at once with `status`, as Finish does.
 grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
                                 const absl::Status& status);
 
-// Reply ends a unary callback call with `result`: its value moved into
-// `response`, or its error.
+// Reply ends a unary callback call at once with `result`, as Finish does.
 template <typename Response>
 grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
                                 absl::StatusOr<Response> result,
                                 Response* response) {
-  if (result.ok()) *response = *std::move(result);
-  return Reply(context, result.status());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Finish(reactor, *context, std::move(result), response);
+  return reactor;
 }
 
 }  // namespace chainsync

@@ -74,11 +74,8 @@ class PendingReplies {
   };
 
   static void Finish(Waiting& waiting, absl::StatusOr<Response> answer) {
-    if (answer.ok()) *waiting.response = *std::move(answer);
-    waiting.reactor->Finish(
-        answer.ok()
-            ? grpc::Status::OK
-            : ToGrpcStatus(answer.status(), RequestIdOf(*waiting.context)));
+    chainsync::Finish(waiting.reactor, *waiting.context, std::move(answer),
+                      waiting.response);
   }
 
   // Answered finishes the call when its answer is ready or its patience

@@ -167,25 +167,25 @@ absl::StatusOr<Peers> PeersFromFlags() {
         std::pair{"oracle_address", absl::GetFlag(FLAGS_oracle_address)}}) {
     if (value.empty()) return InvalidFlag(flag, "", "required: host:port");
   }
+  const contracts::DeployedContract& token = *deployment->Find("RBTCSynth");
   // Channels connect when first used: a peer that is down fails a run,
   // which is retried at the next, not the start.
   auto indexer = std::make_shared<IndexerReader>(
       grpc::CreateChannel(absl::GetFlag(FLAGS_indexer_address),
                           ChannelCredentials(*tls)),
-      deployment->Find("RBTCSynth")->address,
-      deployment->Find("OracleAggregator")->address, absl::Seconds(30));
+      token.address, deployment->Find("OracleAggregator")->address,
+      absl::Seconds(30));
   auto oracle = std::make_shared<OracleReader>(
       grpc::CreateChannel(absl::GetFlag(FLAGS_oracle_address),
                           ChannelCredentials(*tls)),
       absl::Seconds(30));
-  const contracts::DeployedContract& token = *deployment->Find("RBTCSynth");
   return Peers{
       .views = std::make_unique<LiveViews>(*std::move(chain), indexer, oracle),
       .repairer = oracle,
       .index_repairer = std::make_shared<LiveIndexRepairer>(
           indexer, clients[0], token.address, token.start_block),
-      .disputes = std::make_shared<LiveDisputePeers>(
-          oracle, clients[1], deployment->Find("RBTCSynth")->address),
+      .disputes =
+          std::make_shared<LiveDisputePeers>(oracle, clients[1], token.address),
       .publisher = *std::move(publisher)};
 }
 
