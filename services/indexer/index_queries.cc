@@ -26,37 +26,31 @@ constexpr PgStatement kBalances = {
     "WITH at AS (SELECT coalesce($4::bigint, (SELECT indexed_block FROM "
     "indexer.chains WHERE chain_id = $1)) AS block), b AS (SELECT t.token, "
     "CASE WHEN t.last_change_block <= at.block THEN t.balance ELSE "
-    "coalesce(h.balance, 0) END AS balance, CASE WHEN t.last_change_block <= "
-    "at.block THEN t.last_change_block ELSE coalesce(h.block_number, 0) END "
-    "AS changed, at.block FROM at CROSS JOIN indexer.token_balances t LEFT "
-    "JOIN LATERAL (SELECT a.balance, a.block_number FROM indexer.activity a "
-    "WHERE t.last_change_block > at.block AND a.account = t.holder AND "
-    "a.chain_id = t.chain_id AND a.token = t.token AND a.balance IS NOT NULL "
-    "AND a.block_number <= at.block ORDER BY a.block_number DESC, a.log_index "
-    "DESC, a.direction DESC LIMIT 1) h ON true WHERE t.chain_id = $1 AND "
-    "t.holder = decode($2, 'hex') AND ($3::text IS NULL OR t.token = "
-    "decode($3, 'hex'))) SELECT encode(b.token, 'hex'), b.balance::text, "
-    "b.changed, coalesce(extract(epoch FROM k.block_time)::bigint, 0), "
-    "b.block FROM b LEFT JOIN indexer.blocks k ON k.chain_id = $1 AND "
-    "k.number = b.changed ORDER BY b.token"};
+    "coalesce((SELECT h.balance FROM indexer.change_at_or_before(t.chain_id, "
+    "t.token, t.holder, at.block) h), 0) END AS balance, CASE WHEN "
+    "t.last_change_block <= at.block THEN t.last_change_block ELSE "
+    "coalesce((SELECT h.block_number FROM "
+    "indexer.change_at_or_before(t.chain_id, t.token, t.holder, at.block) h), "
+    "0) END AS changed, at.block FROM at CROSS JOIN indexer.token_balances t "
+    "WHERE t.chain_id = $1 AND t.holder = decode($2, 'hex') AND ($3::text IS "
+    "NULL OR t.token = decode($3, 'hex'))) SELECT encode(b.token, 'hex'), "
+    "b.balance::text, b.changed, coalesce(extract(epoch FROM "
+    "k.block_time)::bigint, 0), b.block FROM b LEFT JOIN indexer.blocks k ON "
+    "k.chain_id = $1 AND k.number = b.changed ORDER BY b.token"};
 constexpr PgStatement kIndexedBlock = {
     "indexer_query_indexed_block",
     "SELECT coalesce((SELECT indexed_block FROM indexer.chains WHERE chain_id "
     "= $1), 0)"};
-// A holder's balance at block $3: its current one unless it changed after
-// the block, then the balance after its last change at or before it (0
-// before its first).
+// A holder's balance at block $3, as kBalances reads it.
 constexpr PgStatement kHolders = {
     "indexer_query_holders",
     "SELECT encode(t.token, 'hex'), encode(t.holder, 'hex'), CASE WHEN "
     "t.last_change_block <= $3 THEN t.balance ELSE coalesce((SELECT "
-    "a.balance FROM indexer.activity a WHERE a.account = t.holder AND "
-    "a.chain_id = t.chain_id AND a.token = t.token AND a.balance IS NOT NULL "
-    "AND a.block_number <= $3 ORDER BY a.block_number DESC, a.log_index "
-    "DESC, a.direction DESC LIMIT 1), 0) END::text FROM "
-    "indexer.token_balances t WHERE t.chain_id = $1 AND ($2 = '' OR t.token "
-    "= decode($2, 'hex')) AND (t.token, t.holder) > (decode($4, 'hex'), "
-    "decode($5, 'hex')) ORDER BY t.token, t.holder LIMIT $6"};
+    "h.balance FROM indexer.change_at_or_before(t.chain_id, t.token, "
+    "t.holder, $3) h), 0) END::text FROM indexer.token_balances t WHERE "
+    "t.chain_id = $1 AND ($2 = '' OR t.token = decode($2, 'hex')) AND "
+    "(t.token, t.holder) > (decode($4, 'hex'), decode($5, 'hex')) ORDER BY "
+    "t.token, t.holder LIMIT $6"};
 constexpr PgStatement kActivity = {
     "indexer_query_activity",
     "SELECT a.block_number, a.log_index, a.kind, a.direction, encode(a.token, "
