@@ -185,6 +185,19 @@ inline bool WaitForIndexed(testing::Subprocess& indexer,
   return true;
 }
 
+// WaitForRereads waits until `count` RereadBlocks requests have been carried
+// out (the chain rolled back for them); false after 10 s.
+inline bool WaitForRereads(PgConnection& connection, int64_t count) {
+  for (int i = 0; i < 200; ++i) {
+    auto done = connection.Exec(
+        "SELECT count(*) FROM indexer.reread_requests WHERE done_at IS NOT "
+        "NULL");
+    if (done.ok() && done->GetInt64(0, 0).value_or(0) >= count) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
 // GrpcPortWhenReady waits until a service binary is ready and returns its
 // gRPC port.
 inline int GrpcPortWhenReady(testing::Subprocess& process) {

@@ -156,14 +156,7 @@ TEST_CASE(
   CHECK(response.request_id() > 0);
   CHECK(response.from_block() == from);
   CHECK(response.indexed_block() == head);
-  bool done = false;
-  for (int i = 0; i < 200 && !done; ++i) {
-    done = Count(*connection,
-                 "SELECT count(*) FROM indexer.reread_requests WHERE done_at "
-                 "IS NOT NULL") == 1;
-    if (!done) absl::SleepFor(absl::Milliseconds(50));
-  }
-  REQUIRE(done);
+  REQUIRE(WaitForRereads(*connection, 1));
   REQUIRE(WaitForIndexed(*indexer, database.url(), chain.head));
   INFO(absl::StrJoin(indexer->lines(), "\n"));
   CHECK(Count(*connection,

@@ -32,6 +32,19 @@ double ComponentScore(const v1::HealthReport& report, const std::string& name) {
   return -1;
 }
 
+// Discrepancies lists what `request` selects.
+v1::ListDiscrepanciesResponse Discrepancies(
+    ReconcilerProcess& reconciler,
+    const v1::ListDiscrepanciesRequest& request) {
+  v1::ListDiscrepanciesResponse listed;
+  grpc::ClientContext context;
+  const grpc::Status status =
+      reconciler.stub().ListDiscrepancies(&context, request, &listed);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  return listed;
+}
+
 TEST_CASE(
     "the reconciler scores a consistent system 100, finds each fault, "
     "has the indexer read again what it holds wrong and repairs a drifted "
@@ -161,9 +174,7 @@ TEST_CASE(
 
   v1::ListDiscrepanciesRequest request;
   request.add_kinds(v1::DISCREPANCY_KIND_OPERATION_NOT_LOGGED);
-  v1::ListDiscrepanciesResponse listed;
-  grpc::ClientContext context;
-  REQUIRE(reconciler.stub().ListDiscrepancies(&context, request, &listed).ok());
+  v1::ListDiscrepanciesResponse listed = Discrepancies(reconciler, request);
   REQUIRE(listed.discrepancies_size() == 1);
   const v1::Discrepancy& found = listed.discrepancies(0);
   CHECK(found.rule() == "sync_logged");
@@ -212,10 +223,7 @@ TEST_CASE(
   request.clear_kinds();
   request.add_kinds(v1::DISCREPANCY_KIND_BALANCE_MISMATCH);
   request.add_kinds(v1::DISCREPANCY_KIND_SUPPLY_MISMATCH);
-  grpc::ClientContext edited_context;
-  REQUIRE(reconciler.stub()
-              .ListDiscrepancies(&edited_context, request, &listed)
-              .ok());
+  listed = Discrepancies(reconciler, request);
   REQUIRE(listed.discrepancies_size() == 2);
   const v1::Discrepancy& reread = listed.discrepancies(1);
   CHECK(reread.rule() == "balance_chain_indexer");
@@ -228,25 +236,11 @@ TEST_CASE(
                    synced_in, ": request ")));
   CHECK(listed.discrepancies(0).rule() == "supply_sum");
   CHECK(listed.discrepancies(0).status() == v1::DISCREPANCY_STATUS_OPEN);
-  bool reread_done = false;
-  for (int i = 0; i < 200 && !reread_done; ++i) {
-    reread_done =
-        indexed
-            ->Exec(
-                "SELECT count(*) FROM indexer.reread_requests WHERE done_at "
-                "IS NOT NULL")
-            ->GetInt64(0, 0)
-            .value_or(0) == 1;
-    if (!reread_done) absl::SleepFor(absl::Milliseconds(50));
-  }
-  REQUIRE(reread_done);
+  REQUIRE(indexer::WaitForRereads(*indexed, 1));
   REQUIRE(indexer::WaitForIndexed(*indexer, indexer_database.url(),
                                   static_cast<int64_t>(*client.BlockNumber())));
   CHECK(reconciler.Run().discrepancies_found() == 1);
-  grpc::ClientContext repaired_context;
-  REQUIRE(reconciler.stub()
-              .ListDiscrepancies(&repaired_context, request, &listed)
-              .ok());
+  listed = Discrepancies(reconciler, request);
   REQUIRE(listed.discrepancies_size() == 2);
   CHECK(listed.discrepancies(0).status() == v1::DISCREPANCY_STATUS_RESOLVED);
   CHECK(listed.discrepancies(0).has_resolve_time());
@@ -264,10 +258,7 @@ TEST_CASE(
   v1::ListDiscrepanciesRequest mirror;
   mirror.add_kinds(v1::DISCREPANCY_KIND_BALANCE_MISMATCH);
   mirror.add_statuses(v1::DISCREPANCY_STATUS_REPAIRED);
-  grpc::ClientContext mirror_context;
-  REQUIRE(reconciler.stub()
-              .ListDiscrepancies(&mirror_context, mirror, &listed)
-              .ok());
+  listed = Discrepancies(reconciler, mirror);
   // The indexer's repaired balance, and the mirror.
   REQUIRE(listed.discrepancies_size() == 2);
   const auto mirrored =
@@ -301,10 +292,7 @@ TEST_CASE(
   CHECK(after.discrepancies_repaired() == 0);
   mirror.clear_statuses();
   mirror.add_statuses(v1::DISCREPANCY_STATUS_OPEN);
-  grpc::ClientContext after_context;
-  REQUIRE(reconciler.stub()
-              .ListDiscrepancies(&after_context, mirror, &listed)
-              .ok());
+  listed = Discrepancies(reconciler, mirror);
   CHECK(listed.discrepancies_size() == 0);
 
   // An emergency burn whose journal rows are lost: the EmergencyBurn event
@@ -325,9 +313,7 @@ TEST_CASE(
   CHECK(ComponentScore(burnt.health(), "emergency_burn_sync") == 0);
   v1::ListDiscrepanciesRequest burns;
   burns.add_kinds(v1::DISCREPANCY_KIND_BURN_NOT_RECORDED);
-  grpc::ClientContext burns_context;
-  REQUIRE(
-      reconciler.stub().ListDiscrepancies(&burns_context, burns, &listed).ok());
+  listed = Discrepancies(reconciler, burns);
   REQUIRE(listed.discrepancies_size() == 1);
   CHECK(listed.discrepancies(0).rule() == "burn_recorded");
   CHECK(listed.discrepancies(0).address() == account.ToChecksumHex());
@@ -357,20 +343,14 @@ TEST_CASE(
   const v1::ReconciliationRun codeless = reconciler.Run();
   CHECK(ComponentScore(codeless.health(), "contract_deployment") < 100);
   CHECK(ComponentScore(codeless.health(), "yield_readiness") == 0);
-  grpc::ClientContext missing_context;
-  REQUIRE(reconciler.stub()
-              .ListDiscrepancies(&missing_context, missing, &listed)
-              .ok());
+  listed = Discrepancies(reconciler, missing);
   REQUIRE(listed.discrepancies_size() == 2);
   for (const v1::Discrepancy& discrepancy : listed.discrepancies()) {
     CHECK(discrepancy.status() == v1::DISCREPANCY_STATUS_OPEN);
   }
   set_code(*code);
   reconciler.Run();
-  grpc::ClientContext restored_context;
-  REQUIRE(reconciler.stub()
-              .ListDiscrepancies(&restored_context, missing, &listed)
-              .ok());
+  listed = Discrepancies(reconciler, missing);
   REQUIRE(listed.discrepancies_size() == 2);
   for (const v1::Discrepancy& discrepancy : listed.discrepancies()) {
     CHECK(discrepancy.status() == v1::DISCREPANCY_STATUS_RESOLVED);
@@ -412,8 +392,7 @@ TEST_CASE(
   CHECK(ComponentScore(stopped.health(), "emergency_burn_sync") == 0);
   v1::ListDiscrepanciesRequest lag;
   lag.add_kinds(v1::DISCREPANCY_KIND_INDEXER_LAG);
-  grpc::ClientContext lag_context;
-  REQUIRE(reconciler.stub().ListDiscrepancies(&lag_context, lag, &listed).ok());
+  listed = Discrepancies(reconciler, lag);
   REQUIRE(listed.discrepancies_size() == 1);
   CHECK(listed.discrepancies(0).rule() == "indexer_lag");
   CHECK(listed.discrepancies(0).status() == v1::DISCREPANCY_STATUS_OPEN);
@@ -428,9 +407,7 @@ TEST_CASE(
   bool resolved = false;
   for (int i = 0; i < 30 && !resolved; ++i) {
     reconciler.Run();
-    grpc::ClientContext again_context;
-    REQUIRE(
-        reconciler.stub().ListDiscrepancies(&again_context, lag, &listed).ok());
+    listed = Discrepancies(reconciler, lag);
     resolved =
         listed.discrepancies(0).status() == v1::DISCREPANCY_STATUS_RESOLVED;
     if (!resolved) absl::SleepFor(absl::Seconds(1));
