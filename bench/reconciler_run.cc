@@ -5,9 +5,12 @@
 // events read from the start) and --runs runs on demand after it, each
 // timed from the RunReconciliation call to its answer. Prints each run's
 // duration, what it found, the CPU seconds of every process during the
-// runs and the reconciler's peak RSS.
+// runs and the reconciler's peak RSS. Postgres runs with its stock
+// settings, as a user's database does; --development_postgres gives the
+// development cluster (fsync off) instead.
 //
 //   build/bench/reconciler_run [--accounts=100000] [--runs=3]
+//                              [--development_postgres]
 #include <unistd.h>
 
 #include <cstdio>
@@ -26,6 +29,9 @@
 
 ABSL_FLAG(int, accounts, 100'000, "Accounts mirrored and reconciled.");
 ABSL_FLAG(int, runs, 3, "Runs on demand after the first.");
+ABSL_FLAG(bool, development_postgres, false,
+          "Run Postgres with the development settings (fsync off) rather "
+          "than its stock ones.");
 
 namespace chainsync::bench {
 namespace {
@@ -44,7 +50,10 @@ struct CpuUse {
 
 void Run() {
   const int accounts = absl::GetFlag(FLAGS_accounts);
-  testing::PrivateEnvironment environment;
+  testing::PrivateEnvironment environment(
+      absl::GetFlag(FLAGS_development_postgres)
+          ? testing::PrivateEnvironment::Settings::kDevelopment
+          : testing::PrivateEnvironment::Settings::kStock);
   const std::string rpc_url = environment.environment().rpc_url;
   const std::string database_url = environment.database_url();
   auto workload = testing::ProtocolWorkload::Deploy(rpc_url);
